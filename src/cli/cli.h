@@ -1,0 +1,34 @@
+/* cli.h - the subcommands of the finstream binary and what they share. */
+#ifndef FINSTREAM_CLI_H
+#define FINSTREAM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Global options, parsed by main before the subcommand. */
+struct fin_cli {
+    const char *data_dir;   /* --data-dir, default ./finstream-data */
+    const char *config;     /* path of finstream.ini inside data_dir (owned by main) */
+    bool quiet;
+};
+
+/* Every subcommand: argv[0] is the subcommand's name; returns the process exit code
+ * (0 success, 1 failure, 2 usage error). Each prints its own --help. */
+int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_stream(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_catalog(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_query(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_report(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_check(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_run(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_version(struct fin_cli *cli, int argc, char **argv);
+
+/* True when argv holds -h or --help. */
+bool fin_cli_wants_help(int argc, char **argv);
+
+/* Prints "finstream <cmd>: <msg>" and a hint to --help; returns 2. */
+int fin_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

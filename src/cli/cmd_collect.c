@@ -1,0 +1,14 @@
+/* cmd_collect.c - finstream collect. */
+#include "cli.h"
+#include "finstream/log.h"
+
+int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (fin_cli_wants_help(argc, argv)) {
+        printf("usage: finstream collect\n\nNot available in this build yet.\n");
+        return 0;
+    }
+    fin_error("'collect' is not available in this build");
+    return 1;
+}

@@ -1,0 +1,14 @@
+/* cmd_query.c - finstream query. */
+#include "cli.h"
+#include "finstream/log.h"
+
+int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (fin_cli_wants_help(argc, argv)) {
+        printf("usage: finstream query\n\nNot available in this build yet.\n");
+        return 0;
+    }
+    fin_error("'query' is not available in this build");
+    return 1;
+}

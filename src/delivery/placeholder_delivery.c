@@ -1,0 +1,2 @@
+/* delivery: placeholder translation unit so the library exists before its first module. */
+typedef int fin_delivery_placeholder;

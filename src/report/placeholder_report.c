@@ -1,0 +1,2 @@
+/* report: placeholder translation unit so the library exists before its first module. */
+typedef int fin_report_placeholder;
