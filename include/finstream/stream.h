@@ -1,0 +1,146 @@
+/* stream.h - finstream's Kinesis Data Streams: a durable, sharded, append-only log.
+ *
+ * A stream lives in <data_dir>/streams/<name>/ and has N shards. A record's partition key
+ * is MD5-hashed to a 128-bit hash key and goes to the shard whose hash-key range holds it
+ * (shards own even ranges of [0, 2^128)), as Kinesis does, so records with one key stay in
+ * order. Each shard is a folder of segment files named by their first sequence number;
+ * every frame carries length, CRC32C, sequence number, arrival time, partition key and data
+ * (byte layout in docs/formats.md).
+ *
+ * Sequence numbers are 56-digit decimal strings, strictly increasing within a shard and
+ * never reused. One process at a time opens a stream for writing (FIN_STREAM_WRITE takes
+ * an exclusive lock; a second writer gets FIN_EBUSY naming the holder's pid); any number
+ * of readers, in any process, read while it writes and see new records as they land. */
+#ifndef FINSTREAM_STREAM_H
+#define FINSTREAM_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finstream/clock.h"
+
+/* Limits, with the Kinesis values. */
+#define FIN_STREAM_MAX_DATA      (1024 * 1024)  /* record data, bytes */
+#define FIN_STREAM_MAX_KEY       256            /* partition key, characters (at least 1) */
+#define FIN_STREAM_MAX_NAME      128            /* stream name: [a-zA-Z0-9_.-]{1,128} */
+#define FIN_STREAM_MAX_SHARDS    1024
+#define FIN_SEQ_LEN              56             /* digits of a sequence number */
+#define FIN_SHARD_ID_LEN         20             /* "shardId-000000000000" */
+
+enum fin_fsync_policy {
+    FIN_FSYNC_ALWAYS,    /* a put returns after its bytes are on disk; concurrent puts share one fsync */
+    FIN_FSYNC_INTERVAL,  /* fsync at least every fsync_interval_ms */
+    FIN_FSYNC_NEVER,     /* leave it to the kernel */
+};
+
+struct fin_stream_config {
+    int shards;                 /* default 1 */
+    int64_t retention_ms;       /* default 24 h */
+    int fsync;                  /* enum fin_fsync_policy, default ALWAYS */
+    int64_t fsync_interval_ms;  /* for INTERVAL, default 1000 */
+    int64_t segment_bytes;      /* a segment rolls past this size, default 64 MiB */
+};
+
+/* Fills cfg with the defaults above. */
+void fin_stream_config_defaults(struct fin_stream_config *cfg);
+
+/* Creates <data_dir>/streams/<name> with cfg (FIN_EEXIST if it exists). */
+int fin_stream_create(const char *data_dir, const char *name, const struct fin_stream_config *cfg);
+/* Removes a stream and all its data (FIN_EBUSY while a writer has it open). */
+int fin_stream_delete(const char *data_dir, const char *name);
+/* The names of all streams, sorted; *names and each name owned by the caller (free()). */
+int fin_stream_list(const char *data_dir, char ***names, size_t *n);
+
+enum { FIN_STREAM_READ = 0, FIN_STREAM_WRITE = 1 };
+
+struct fin_stream;
+
+/* Opens a stream. With FIN_STREAM_WRITE: takes the writer lock and recovers each shard
+ * (a torn tail is truncated with a warning; corruption before the tail is refused with
+ * FIN_ECORRUPT naming the segment and offset). clock may be NULL (the real clock).
+ * The stream is freed by fin_stream_close(). */
+int fin_stream_open(struct fin_stream **out, const char *data_dir, const char *name, int mode,
+                    const struct fin_clock *clock);
+/* Flushes, syncs, writes the clean-shutdown marker (writers) and frees. Accepts NULL. */
+void fin_stream_close(struct fin_stream *s);
+
+int fin_stream_shard_count(const struct fin_stream *s);
+/* "shardId-000000000000"; borrowed until close. */
+const char *fin_stream_shard_id(const struct fin_stream *s, int shard);
+const struct fin_stream_config *fin_stream_get_config(const struct fin_stream *s);
+
+/* The shard that partition key (or, when explicit_hash_key is a decimal 128-bit number,
+ * that hash key) maps to. */
+int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t key_len,
+                             const char *explicit_hash_key);
+
+struct fin_put_result {
+    int shard;
+    char seq[FIN_SEQ_LEN + 1];
+};
+
+/* Appends one record; when it returns 0 the record is durable as the fsync policy
+ * promises, and res (may be NULL) holds its shard and sequence number. Thread-safe: many
+ * threads may put at once (group commit). Limits violated: FIN_ELIMIT with a message. */
+int fin_stream_put(struct fin_stream *s, const char *key, size_t key_len, const void *data,
+                   size_t len, const char *explicit_hash_key, struct fin_put_result *res);
+
+struct fin_put_entry {
+    const char *key;
+    size_t key_len;
+    const void *data;
+    size_t len;
+};
+
+/* Appends n records with one durability wait; res (n entries, may be NULL). On error
+ * nothing after the failing record was appended, and the records before it were. */
+int fin_stream_put_batch(struct fin_stream *s, const struct fin_put_entry *entries, size_t n,
+                         struct fin_put_result *res);
+
+/* Makes everything appended so far durable (regardless of policy). */
+int fin_stream_sync(struct fin_stream *s);
+
+/* ---- reading ---- */
+
+enum fin_iter_type {
+    FIN_ITER_TRIM_HORIZON,
+    FIN_ITER_LATEST,
+    FIN_ITER_AT_SEQUENCE_NUMBER,
+    FIN_ITER_AFTER_SEQUENCE_NUMBER,
+    FIN_ITER_AT_TIMESTAMP,
+};
+
+struct fin_record {
+    const char *key;        /* borrowed until the next fin_iter_next or fin_iter_close */
+    size_t key_len;
+    const char *data;       /* borrowed, likewise */
+    size_t len;
+    int64_t arrival_ms;     /* ms since the epoch */
+    char seq[FIN_SEQ_LEN + 1];
+};
+
+struct fin_iter;
+
+/* An iterator over one shard. seq is used by AT_/AFTER_SEQUENCE_NUMBER, ts_ms by
+ * AT_TIMESTAMP. Freed by fin_iter_close(). */
+int fin_iter_open(struct fin_iter **out, struct fin_stream *s, int shard, enum fin_iter_type type,
+                  const char *seq, int64_t ts_ms);
+/* The next record: 0 and *rec filled, FIN_EEND when the iterator has reached the end of
+ * what is written now (call again later to follow the tail), FIN_ECORRUPT on bad bytes. */
+int fin_iter_next(struct fin_iter *it, struct fin_record *rec);
+void fin_iter_close(struct fin_iter *it);
+
+/* ---- consumer checkpoints: a named consumer's position per shard ---- */
+
+/* Saves seq (the last record the consumer has finished) for shard, atomically. */
+int fin_stream_checkpoint_save(struct fin_stream *s, const char *consumer, int shard, const char *seq);
+/* Loads it into seq; FIN_ENOENT when the consumer has no checkpoint for the shard. */
+int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int shard,
+                               char seq[FIN_SEQ_LEN + 1]);
+
+/* Deletes whole segments older than the retention period (by their last arrival time).
+ * Writers call it themselves now and then; exposed for tests with a fake clock. */
+int fin_stream_apply_retention(struct fin_stream *s);
+
+#endif
