@@ -1,2 +1,0 @@
-/* collector: placeholder translation unit so the library exists before its first module. */
-typedef int fin_collector_placeholder;
