@@ -151,4 +151,26 @@ const struct fin_source_ops *fin_source_lookup(const char *spec, const char **ar
 /* The classic ten tickers. */
 #define FIN_CLASSIC_TICKERS "FB,SHOP,BYND,NFLX,PINS,SQ,TTD,OKTA,SNAP,DDOG"
 
+/* ---- the driver ---- */
+
+struct fin_clock;
+
+/* The default date of a collection with no window: the classic day for the simulator
+ * (so a first run reproduces the classic exercise), the current day otherwise. */
+#define FIN_SIM_DEFAULT_DATE "2020-05-14"
+
+/* Works out the window from settings: date, or start/end, or (live, for schedules) from
+ * the start of the current New York day to now, holding only complete bars. */
+int fin_collect_window(const struct fin_collect_settings *set, const struct fin_clock *clock,
+                       bool live, struct fin_window *w);
+
+/* Splits set->tickers into a NULL-terminated array; *tickers and *storage are owned by the
+ * caller (free() both). */
+int fin_collect_tickers(const struct fin_collect_settings *set, char ***tickers, char **storage,
+                        size_t *n);
+
+/* One collection: creates the source, emits the window's bars for the tickers, destroys it. */
+int fin_collect_once(const struct fin_collect_settings *set, const struct fin_window *w,
+                     struct fin_emitter *em);
+
 #endif
