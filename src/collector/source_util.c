@@ -155,16 +155,20 @@ int fin_name_set_add(struct fin_name_set *s, const char *name, size_t len)
     return 0;
 }
 
-int fin_ticker_filter_init(struct fin_ticker_filter *f, const struct fin_collect_settings *set,
-                           const char *const *tickers, size_t n_tickers)
+bool fin_tickers_given(const struct fin_collect_settings *set)
+{
+    /* The settings table's default is the classic list, meant for the simulator; a file
+     * source given that list (or none) emits every ticker its files hold. */
+    return set && set->tickers && set->tickers[0] && strcmp(set->tickers, FIN_CLASSIC_TICKERS) != 0;
+}
+
+int fin_ticker_filter_init(struct fin_ticker_filter *f, bool given, const char *const *tickers,
+                           size_t n_tickers)
 {
     memset(f, 0, sizeof *f);
     fin_name_set_init(&f->want);
     fin_name_set_init(&f->seen);
-    /* The settings table's default is the classic list, meant for the simulator; a file
-     * source given that list (or none) emits every ticker its files hold. */
-    f->active = set && set->tickers && set->tickers[0] && n_tickers > 0 &&
-                strcmp(set->tickers, FIN_CLASSIC_TICKERS) != 0;
+    f->active = given && n_tickers > 0;
     if (!f->active)
         return 0;
     for (size_t i = 0; i < n_tickers; i++) {
@@ -215,4 +219,17 @@ bool fin_window_given(const struct fin_collect_settings *set)
 {
     return set && ((set->date && set->date[0]) || (set->start && set->start[0]) ||
                    (set->end && set->end[0]));
+}
+
+bool fin_ticker_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > FIN_TICKER_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '^' || c == '=' || c == '_'))
+            return false;
+    }
+    return true;
 }

@@ -42,21 +42,29 @@ bool fin_name_set_has(const struct fin_name_set *s, const char *name, size_t len
 /* Adds name unless present; FIN_ENOMEM. */
 int fin_name_set_add(struct fin_name_set *s, const char *name, size_t len);
 
-/* The ticker filter of the file sources: active only when tickers other than the default
- * (the classic ten) were given, as the default means "whatever the files hold". */
+/* True when tickers other than the default (the classic ten) were given: only then do the
+ * file sources filter by ticker, as the default means "whatever the files hold". */
+bool fin_tickers_given(const struct fin_collect_settings *set);
+
+/* The ticker filter of the file sources (case-insensitive); passes everything unless
+ * given. Freed by fin_ticker_filter_fini. */
 struct fin_ticker_filter {
     bool active;
     struct fin_name_set want;
     struct fin_name_set seen;   /* requested tickers that matched a record */
 };
 
-int fin_ticker_filter_init(struct fin_ticker_filter *f, const struct fin_collect_settings *set,
-                           const char *const *tickers, size_t n_tickers);
+int fin_ticker_filter_init(struct fin_ticker_filter *f, bool given, const char *const *tickers,
+                           size_t n_tickers);
 void fin_ticker_filter_fini(struct fin_ticker_filter *f);
 /* True when a record for name passes (and notes the match). */
 bool fin_ticker_filter_pass(struct fin_ticker_filter *f, const char *name, size_t len);
 /* Warns about requested tickers no record matched; returns how many. */
 size_t fin_ticker_filter_report(const struct fin_ticker_filter *f, const char *source);
+
+/* True for a usable ticker: 1 to FIN_TICKER_MAX letters, digits or . - ^ = _ (the
+ * characters the collector accepts in --tickers). */
+bool fin_ticker_name_ok(const char *s, size_t n);
 
 /* True when the settings name a window (date, start or end): only then do the file
  * sources drop records outside it. */

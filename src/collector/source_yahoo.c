@@ -364,6 +364,8 @@ static void excerpt(char *out, size_t cap, const char *body, size_t len)
         unsigned char c = (unsigned char)body[i];
         out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
     }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
     if (len > 0 && o + 4 >= cap) {
         memcpy(out + o, "...", 3);
         o += 3;
@@ -609,7 +611,12 @@ static int fetch(struct fin_source *s, const char *ticker, const char *url)
         int64_t retry_after = -1;
         bool retriable;
         if (rc == FIN_ETIMEOUT || rc == FIN_ENET) {
-            snprintf(why, sizeof why, "%s", fin_err_msg());
+            /* The transport's message starts with the URL, which ours names already. */
+            const char *m = fin_err_msg();
+            size_t ul = strlen(url);
+            if (strncmp(m, url, ul) == 0 && m[ul] == ':')
+                m += ul + 1 + (m[ul + 1] == ' ');
+            snprintf(why, sizeof why, "%s", m);
             retriable = true;
         } else if (rc) {
             return fin_err_set(rc, "%s: %s", ticker, fin_err_msg());
