@@ -90,7 +90,8 @@ int fin_file_list_build(struct fin_file_list *l, const char *path, bool recursiv
         rc = walk(l, &cap, path, recursive, want, 0);
         if (rc)
             goto fail;
-        qsort(l->paths, l->n, sizeof *l->paths, cmp_path);
+        if (l->n > 1)
+            qsort(l->paths, l->n, sizeof *l->paths, cmp_path);
         return 0;
     }
     char *p = strdup(path);
