@@ -160,7 +160,8 @@ struct fin_clock;
 #define FIN_SIM_DEFAULT_DATE "2020-05-14"
 
 /* Works out the window from settings: date, or start/end, or (live, for schedules) from
- * the start of the current New York day to now, holding only complete bars. */
+ * the start of the current New York day to now, holding only complete bars. clock may be
+ * NULL (the real clock). */
 int fin_collect_window(const struct fin_collect_settings *set, const struct fin_clock *clock,
                        bool live, struct fin_window *w);
 

@@ -82,7 +82,7 @@ int fin_collect_window(const struct fin_collect_settings *set, const struct fin_
             return fin_err_set(FIN_EINVAL, "--end (%s) must be after --start (%s)", set->end, set->start);
         return 0;
     }
-    int64_t now = fin_now_ns(clock) / FIN_NS_PER_SEC;
+    int64_t now = fin_now_ns(clock ? clock : fin_clock_real()) / FIN_NS_PER_SEC;
     int64_t day;
     if (is_set(set->date)) {
         if ((rc = fin_parse_date(set->date, &day)))
