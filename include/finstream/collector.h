@@ -86,6 +86,12 @@ struct fin_emitter {
  * same ticker are dropped and counted. Freed by fin_emitter_fini. */
 int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt,
                      const struct fin_record_sink *sink, bool dedupe);
+/* The de-duplication memory, kept in a file so that a schedule, or a run repeated on the
+ * same window, emits only new bars even across restarts. Lines of "TICKER<TAB>unix-seconds".
+ * Loading a missing file is not an error. Saving replaces the file atomically: call it
+ * after the sink has made the records durable. */
+int fin_emitter_load_seen(struct fin_emitter *em, const char *path);
+int fin_emitter_save_seen(const struct fin_emitter *em, const char *path);
 void fin_emitter_fini(struct fin_emitter *em);
 int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar);
 /* A record the source already has as JSON (replay): put as it is, keyed by key. */

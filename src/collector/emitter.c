@@ -4,9 +4,13 @@
  * remembers, per ticker, the start of the last bar it emitted, and drops bars at or
  * before it. The table is a small open-addressing hash keyed by ticker. */
 #include "finstream/collector.h"
+#include "finstream/buf.h"
 #include "finstream/error.h"
+#include "finstream/fsutil.h"
 #include "finstream/log.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,4 +152,55 @@ void fin_emit_bad(struct fin_emitter *em, const char *fmt, ...)
         fin_warn("%s", msg);
     else if (em->stats.bad == 21)
         fin_warn("more bad input; only the count is reported from here on");
+}
+
+int fin_emitter_load_seen(struct fin_emitter *em, const char *path)
+{
+    if (!em->seen)
+        return fin_err_set(FIN_EINVAL, "de-duplication is off for this emitter");
+    char *data;
+    size_t len;
+    int rc = fin_read_file(path, &data, &len);
+    if (rc == FIN_ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    int line = 0;
+    for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *tab = strchr(l, '\t');
+        char *end = NULL;
+        long long t = tab ? strtoll(tab + 1, &end, 10) : 0;
+        if (!tab || tab == l || (size_t)(tab - l) > FIN_TICKER_MAX || !end || *end) {
+            rc = fin_err_set(FIN_ECORRUPT, "%s:%d: expected TICKER<tab>seconds", path, line);
+            break;
+        }
+        struct seen_slot *s = seen_find(em->seen, l, (size_t)(tab - l), true);
+        if (!s) {
+            rc = FIN_ENOMEM;
+            break;
+        }
+        if (t > s->last_t)
+            s->last_t = t;
+    }
+    free(data);
+    return rc;
+}
+
+int fin_emitter_save_seen(const struct fin_emitter *em, const char *path)
+{
+    if (!em->seen)
+        return 0;
+    struct fin_buf b;
+    fin_buf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; i < em->seen->cap && !rc; i++) {
+        const struct seen_slot *s = &em->seen->slots[i];
+        if (s->used && s->last_t != INT64_MIN)
+            rc = fin_buf_printf(&b, "%s\t%" PRId64 "\n", s->name, s->last_t);
+    }
+    if (!rc)
+        rc = fin_write_file_atomic(path, b.data ? b.data : "", b.len);
+    fin_buf_fini(&b);
+    return rc;
 }

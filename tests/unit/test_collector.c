@@ -300,6 +300,26 @@ static void test_emitter_dedupe(void **state)
     assert_int_equal(em.stats.skipped, 1);
     fin_emit_bad(&em, "prices.csv:7: bad number 'x'");
     assert_int_equal(em.stats.bad, 1);
+
+    /* The memory survives a restart through its file. */
+    char *dir = fin_test_mkdtemp("seen");
+    char *path = fin_path_join(dir, "classic.seen");
+    assert_int_equal(fin_emitter_save_seen(&em, path), 0);
+    fin_emitter_fini(&em);
+    assert_int_equal(fin_emitter_init(&em, &f, &sink, true), 0);
+    assert_int_equal(fin_emitter_load_seen(&em, path), 0);
+    b = classic_bar();
+    b.t += 60;
+    assert_int_equal(fin_emit_bar(&em, &b), 0);   /* emitted before the restart */
+    b.t += 60;
+    assert_int_equal(fin_emit_bar(&em, &b), 0);   /* new */
+    assert_int_equal(em.stats.records, 1);
+    assert_int_equal(em.stats.duplicates, 1);
+    fin_write_file_atomic(path, "FB\tnot-a-time\n", 15);
+    assert_int_equal(fin_emitter_load_seen(&em, path), FIN_ECORRUPT);
+    assert_non_null(strstr(fin_err_msg(), ":1:"));
+    free(path);
+    fin_test_rmdir(dir);
     fin_emitter_fini(&em);
     fin_buf_fini(&m.out);
 }
