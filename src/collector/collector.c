@@ -82,7 +82,7 @@ int fin_collect_window(const struct fin_collect_settings *set, const struct fin_
             return fin_err_set(FIN_EINVAL, "--end (%s) must be after --start (%s)", set->end, set->start);
         return 0;
     }
-    int64_t now = fin_now_ns(clock) / FIN_NS_PER_SEC;
+    int64_t now = fin_now_ns(clock ? clock : fin_clock_real()) / FIN_NS_PER_SEC;
     int64_t day;
     if (is_set(set->date)) {
         if ((rc = fin_parse_date(set->date, &day)))
@@ -108,35 +108,37 @@ int fin_collect_window(const struct fin_collect_settings *set, const struct fin_
     return 0;
 }
 
+/* A ticker as exchanges and finance sites spell them (BRK.B, ^GSPC, EURUSD=X). */
+static int check_ticker(const char *tok)
+{
+    size_t len = strlen(tok);
+    if (len > FIN_TICKER_MAX)
+        return fin_err_set(FIN_EINVAL, "ticker '%s' is longer than %d characters", tok, FIN_TICKER_MAX);
+    for (size_t i = 0; i < len; i++) {
+        char c = tok[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '^' || c == '=' || c == '_'))
+            return fin_err_set(FIN_EINVAL, "ticker '%s' has '%c'; allowed: letters, digits, . - ^ = _",
+                               tok, c);
+    }
+    return 0;
+}
+
 int fin_collect_tickers(const struct fin_collect_settings *set, char ***tickers, char **storage,
                         size_t *n)
 {
     const char *spec = is_set(set->tickers) ? set->tickers : FIN_CLASSIC_TICKERS;
     char *copy = strdup(spec);
     char **list = calloc(strlen(spec) / 2 + 2, sizeof *list);
-    if (!copy || !list) {
-        free(copy);
-        free(list);
-        return FIN_ENOMEM;
-    }
+    int rc = 0;
     size_t k = 0;
+    if (!copy || !list) {
+        rc = FIN_ENOMEM;
+        goto fail;
+    }
     for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        size_t len = strlen(tok);
-        if (len > FIN_TICKER_MAX) {
-            free(copy);
-            free(list);
-            return fin_err_set(FIN_EINVAL, "ticker '%s' is longer than %d characters", tok, FIN_TICKER_MAX);
-        }
-        for (size_t i = 0; i < len; i++) {
-            char c = tok[i];
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '-' || c == '^' || c == '=' || c == '_')) {
-                free(copy);
-                free(list);
-                return fin_err_set(FIN_EINVAL, "ticker '%s' has '%c'; allowed: letters, digits, . - ^ = _",
-                                   tok, c);
-            }
-        }
+        if ((rc = check_ticker(tok)))
+            goto fail;
         bool dup = false;
         for (size_t i = 0; i < k; i++)
             dup |= strcmp(list[i], tok) == 0;
@@ -144,14 +146,17 @@ int fin_collect_tickers(const struct fin_collect_settings *set, char ***tickers,
             list[k++] = tok;
     }
     if (k == 0) {
-        free(copy);
-        free(list);
-        return fin_err_set(FIN_EINVAL, "no tickers given");
+        rc = fin_err_set(FIN_EINVAL, "no tickers given");
+        goto fail;
     }
     *tickers = list;
     *storage = copy;
     *n = k;
     return 0;
+fail:
+    free(copy);
+    free(list);
+    return rc;
 }
 
 int fin_collect_once(const struct fin_collect_settings *set, const struct fin_window *w,

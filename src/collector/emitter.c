@@ -4,9 +4,13 @@
  * remembers, per ticker, the start of the last bar it emitted, and drops bars at or
  * before it. The table is a small open-addressing hash keyed by ticker. */
 #include "finstream/collector.h"
+#include "finstream/buf.h"
 #include "finstream/error.h"
+#include "finstream/fsutil.h"
 #include "finstream/log.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +18,16 @@
 
 struct seen_slot {
     char name[FIN_TICKER_MAX + 1];
+    size_t name_len;
     int64_t last_t;
+    uint64_t records;
     bool used;
 };
 
 struct fin_seen {
     struct seen_slot *slots;
     size_t cap, n;
+    struct seen_slot *last;    /* bars come in runs of one ticker: the slot used last */
 };
 
 static uint64_t hash_name(const char *s, size_t n)
@@ -35,6 +42,9 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
 {
     if (n > FIN_TICKER_MAX)
         n = FIN_TICKER_MAX;
+    if (st->last && st->last->name_len == n && memcmp(st->last->name, name, n) == 0)
+        return st->last;
+    st->last = NULL;   /* a rehash below moves the slots */
     if (insert && (st->n + 1) * 2 > st->cap) {
         size_t ncap = st->cap ? st->cap * 2 : 64;
         struct seen_slot *ns = calloc(ncap, sizeof *ns);
@@ -43,7 +53,7 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
         for (size_t i = 0; i < st->cap; i++) {
             if (!st->slots[i].used)
                 continue;
-            size_t j = hash_name(st->slots[i].name, strlen(st->slots[i].name)) & (ncap - 1);
+            size_t j = hash_name(st->slots[i].name, st->slots[i].name_len) & (ncap - 1);
             while (ns[j].used)
                 j = (j + 1) & (ncap - 1);
             ns[j] = st->slots[i];
@@ -56,18 +66,20 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
         return NULL;
     size_t j = hash_name(name, n) & (st->cap - 1);
     while (st->slots[j].used) {
-        if (strlen(st->slots[j].name) == n && memcmp(st->slots[j].name, name, n) == 0)
-            return &st->slots[j];
+        if (st->slots[j].name_len == n && memcmp(st->slots[j].name, name, n) == 0)
+            return st->last = &st->slots[j];
         j = (j + 1) & (st->cap - 1);
     }
     if (!insert)
         return NULL;
     memcpy(st->slots[j].name, name, n);
     st->slots[j].name[n] = '\0';
+    st->slots[j].name_len = n;
     st->slots[j].used = true;
     st->slots[j].last_t = INT64_MIN;
+    st->slots[j].records = 0;
     st->n++;
-    return &st->slots[j];
+    return st->last = &st->slots[j];
 }
 
 int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt,
@@ -78,12 +90,9 @@ int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt
     em->sink = *sink;
     em->min_t = INT64_MAX;
     em->max_t = INT64_MIN;
-    if (dedupe) {
-        em->seen = calloc(1, sizeof *em->seen);
-        if (!em->seen)
-            return FIN_ENOMEM;
-    }
-    return 0;
+    em->dedupe = dedupe;
+    em->seen = calloc(1, sizeof *em->seen);
+    return em->seen ? 0 : FIN_ENOMEM;
 }
 
 void fin_emitter_fini(struct fin_emitter *em)
@@ -102,15 +111,12 @@ int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar)
         em->stats.skipped++;
         return 0;
     }
-    if (em->seen) {
-        struct seen_slot *s = seen_find(em->seen, bar->name, bar->name_len, true);
-        if (!s)
-            return FIN_ENOMEM;
-        if (bar->t <= s->last_t) {
-            em->stats.duplicates++;
-            return 0;
-        }
-        s->last_t = bar->t;
+    struct seen_slot *s = seen_find(em->seen, bar->name, bar->name_len, true);
+    if (!s)
+        return FIN_ENOMEM;
+    if (em->dedupe && bar->t <= s->last_t) {
+        em->stats.duplicates++;
+        return 0;
     }
     char rec[FIN_RECORD_MAX];
     size_t n = fin_record_write(rec, &em->fmt, bar);
@@ -119,6 +125,9 @@ int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar)
     if (rc)
         return rc;
     em->stats.records++;
+    s->records++;
+    if (bar->t > s->last_t)
+        s->last_t = bar->t;
     if (bar->t < em->min_t)
         em->min_t = bar->t;
     if (bar->t > em->max_t)
@@ -132,7 +141,19 @@ int fin_emit_raw(struct fin_emitter *em, const char *key, size_t key_len, const 
     if (rc)
         return rc;
     em->stats.records++;
+    struct seen_slot *s = seen_find(em->seen, key, key_len, true);
+    if (!s)
+        return FIN_ENOMEM;
+    s->records++;
     return 0;
+}
+
+size_t fin_emitter_tickers(const struct fin_emitter *em)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < em->seen->cap; i++)
+        n += em->seen->slots[i].used && em->seen->slots[i].records > 0;
+    return n;
 }
 
 void fin_emit_bad(struct fin_emitter *em, const char *fmt, ...)
@@ -148,4 +169,51 @@ void fin_emit_bad(struct fin_emitter *em, const char *fmt, ...)
         fin_warn("%s", msg);
     else if (em->stats.bad == 21)
         fin_warn("more bad input; only the count is reported from here on");
+}
+
+int fin_emitter_load_seen(struct fin_emitter *em, const char *path)
+{
+    char *data;
+    size_t len;
+    int rc = fin_read_file(path, &data, &len);
+    if (rc == FIN_ENOENT)
+        return 0;
+    if (rc)
+        return rc;
+    int line = 0;
+    for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        line++;
+        char *tab = strchr(l, '\t');
+        char *end = NULL;
+        long long t = tab ? strtoll(tab + 1, &end, 10) : 0;
+        if (!tab || tab == l || (size_t)(tab - l) > FIN_TICKER_MAX || !end || *end) {
+            rc = fin_err_set(FIN_ECORRUPT, "%s:%d: expected TICKER<tab>seconds", path, line);
+            break;
+        }
+        struct seen_slot *s = seen_find(em->seen, l, (size_t)(tab - l), true);
+        if (!s) {
+            rc = FIN_ENOMEM;
+            break;
+        }
+        if (t > s->last_t)
+            s->last_t = t;
+    }
+    free(data);
+    return rc;
+}
+
+int fin_emitter_save_seen(const struct fin_emitter *em, const char *path)
+{
+    struct fin_buf b;
+    fin_buf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; i < em->seen->cap && !rc; i++) {
+        const struct seen_slot *s = &em->seen->slots[i];
+        if (s->used && s->last_t != INT64_MIN)
+            rc = fin_buf_printf(&b, "%s\t%" PRId64 "\n", s->name, s->last_t);
+    }
+    if (!rc)
+        rc = fin_write_file_atomic(path, b.data ? b.data : "", b.len);
+    fin_buf_fini(&b);
+    return rc;
 }

@@ -18,6 +18,12 @@ static const char *const field_names[FIN_FIELD_COUNT] = {
     "name", "ts", "open", "high", "low", "close", "volume",
 };
 
+/* Each field's key as written: "name": and so on, with its length. */
+static const struct { const char *text; size_t len; } field_keys[FIN_FIELD_COUNT] = {
+    {"\"name\":", 7}, {"\"ts\":", 5}, {"\"open\":", 7}, {"\"high\":", 7},
+    {"\"low\":", 6}, {"\"close\":", 8}, {"\"volume\":", 9},
+};
+
 int fin_record_format_parse(struct fin_record_format *f, const char *spec)
 {
     f->n = 0;
@@ -51,17 +57,29 @@ int fin_record_format_parse(struct fin_record_format *f, const char *spec)
     return 0;
 }
 
-/* Unsigned integer, digits only; returns the length. */
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Unsigned integer, digits only, two at a time from the right; returns the length. */
 static size_t put_u64(char *out, uint64_t v)
 {
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    char *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, digit_pairs + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + v * 2, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out, p, n);
     return n;
 }
 
@@ -189,13 +207,8 @@ size_t fin_record_write(char *out, const struct fin_record_format *f, const stru
         if (!first)
             out[o++] = ',';
         first = false;
-        const char *key = field_names[fld];
-        size_t kl = strlen(key);
-        out[o++] = '"';
-        memcpy(out + o, key, kl);
-        o += kl;
-        out[o++] = '"';
-        out[o++] = ':';
+        memcpy(out + o, field_keys[fld].text, field_keys[fld].len);
+        o += field_keys[fld].len;
         switch (fld) {
         case FIN_FIELD_NAME: {
             size_t n = bar->name_len > FIN_TICKER_MAX ? FIN_TICKER_MAX : bar->name_len;

@@ -68,18 +68,23 @@ static inline uint64_t rng_next(struct rng *r)
 /* Uniform in (0, 1). */
 static inline double rng_uniform(struct rng *r) { return ((double)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53; }
 
-/* Standard normal (Box-Muller, polar-free form; both values used). */
+/* Standard normal by Marsaglia's polar method: no trigonometry, both values used. */
 static inline double rng_normal(struct rng *r)
 {
     if (r->has_spare) {
         r->has_spare = false;
         return r->spare;
     }
-    double u = rng_uniform(r), v = rng_uniform(r);
-    double m = sqrt(-2.0 * log(u));
-    r->spare = m * sin(2 * M_PI * v);
+    double u, v, q;
+    do {
+        u = 2.0 * rng_uniform(r) - 1.0;
+        v = 2.0 * rng_uniform(r) - 1.0;
+        q = u * u + v * v;
+    } while (q >= 1.0 || q == 0.0);
+    double f = sqrt(-2.0 * log(q) / q);
+    r->spare = v * f;
     r->has_spare = true;
-    return m * cos(2 * M_PI * v);
+    return u * f;
 }
 
 static uint64_t hash_str(const char *s, size_t n)
@@ -119,6 +124,29 @@ static double shape(int minute)
     return 0.55 + 1.6 * exp(-minute / 25.0) + 0.7 * exp(-(SESSION_MINUTES - 1 - minute) / 30.0);
 }
 
+/* The shape per minute of the session, computed once, and its norm (so that a day's
+ * variance matches the ticker's daily volatility). */
+struct shape_table {
+    double v[SESSION_MINUTES];
+    double norm;
+};
+
+static const struct shape_table *shape_table_get(void)
+{
+    static struct shape_table t;
+    static int ready;   /* set once; the values are the same whichever thread computes them */
+    if (!ready) {
+        double sum = 0;
+        for (int i = 0; i < SESSION_MINUTES; i++) {
+            t.v[i] = shape(i);
+            sum += t.v[i] * t.v[i];
+        }
+        t.norm = sqrt(sum);
+        ready = 1;
+    }
+    return &t;
+}
+
 static double round_cents(double x) { return nearbyint(x * 100.0) / 100.0; }
 
 static int create(struct fin_source **out, const char *arg, const struct fin_collect_settings *set)
@@ -145,30 +173,26 @@ static void simulate_day(const struct fin_source *src, const char *t, size_t n, 
 {
     struct rng r;
     rng_seed(&r, src->seed, hash_str(t, n), (uint64_t)day);
-    /* Normalise the shape so the day's variance matches daily_vol. */
-    static double norm = 0;
-    if (norm == 0) {
-        double sum = 0;
-        for (int i = 0; i < SESSION_MINUTES; i++)
-            sum += shape(i) * shape(i);
-        norm = sqrt(sum);
-    }
-    double sigma = daily_vol / norm;
-    double drift_day = 0.0002 * rng_normal(&r);
+    const struct shape_table *sh = shape_table_get();
+    double sigma = daily_vol / sh->norm;
+    double drift = 0.0002 * rng_normal(&r) / SESSION_MINUTES;
     double price = open;
     for (int i = 0; i < SESSION_MINUTES; i++) {
-        double s = sigma * shape(i);
-        double o = i == 0 ? price : round_cents(price * exp(0.0002 * s * rng_normal(&r)));
-        double c = round_cents(price * exp(drift_day / SESSION_MINUTES - 0.5 * s * s + s * rng_normal(&r)));
-        if (o < 0.01) o = 0.01;
-        if (c < 0.01) c = 0.01;
-        double hi = fmax(o, c) * exp(fabs(rng_normal(&r)) * s * 0.6);
-        double lo = fmin(o, c) * exp(-fabs(rng_normal(&r)) * s * 0.6);
+        double s = sigma * sh->v[i];
+        /* A minute opens where the last one closed, as a continuous auction does. */
+        double o = price;
+        double c = round_cents(price * exp(drift - 0.5 * s * s + s * rng_normal(&r)));
+        if (c < 0.01)
+            c = 0.01;
+        /* Wicks: a half-normal excursion beyond the body (first order in s, which is
+         * small for one minute, so no exp is needed). */
+        double hi = fmax(o, c) * (1.0 + fabs(rng_normal(&r)) * s * 0.6);
+        double lo = fmin(o, c) * (1.0 - fabs(rng_normal(&r)) * s * 0.6);
         hi = fmax(round_cents(hi), fmax(o, c));
         lo = fmin(round_cents(lo), fmin(o, c));
         if (lo < 0.01)
             lo = 0.01;
-        double vol = base_volume * shape(i) * exp(0.45 * rng_normal(&r));
+        double vol = base_volume * sh->v[i] * exp(0.45 * rng_normal(&r));
         m[i].o = o;
         m[i].h = hi;
         m[i].l = lo;

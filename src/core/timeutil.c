@@ -156,10 +156,17 @@ size_t fin_format_date(char *out, int64_t days)
 
 size_t fin_format_ts_offset(char *out, int64_t t, int32_t offset)
 {
+    /* Bars come in runs of the same day: keep the last date's text. */
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[11];
     int64_t local = t + offset;
     int64_t days = local / 86400 - (local % 86400 < 0);
     int64_t sod = local - days * 86400;
-    fin_format_date(out, days);
+    if (days != cached_day) {
+        fin_format_date(cached_date, days);
+        cached_day = days;
+    }
+    memcpy(out, cached_date, 10);
     out[10] = ' ';
     put2(out + 11, (unsigned)(sod / 3600));
     out[13] = ':';
