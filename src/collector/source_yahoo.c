@@ -262,8 +262,10 @@ static const char *skip_value(const char *p, const char *e, int depth)
 static const char *obj_get(const char *p, const char *e, const char *key)
 {
     size_t kl = strlen(key);
+    if (!p)
+        return NULL;   /* the enclosing lookup found nothing */
     p = skip_ws(p, e);
-    if (!p || p >= e || *p != '{')
+    if (p >= e || *p != '{')
         return NULL;
     p = skip_ws(p + 1, e);
     while (p < e && *p == '"') {
