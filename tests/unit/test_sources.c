@@ -159,6 +159,67 @@ static void test_yahoo_parse_other_zone(void **state)
     harness_fini(&h);
 }
 
+/* Writes a slim TZif file: no transitions, one type, and the footer rule. */
+static void write_slim_tzif(const char *dir, const char *name, int32_t std_off, const char *footer)
+{
+    unsigned char head[44] = {'T', 'Z', 'i', 'f', '2'};
+    /* counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt = 1, charcnt = 4 */
+    head[20 + 4 * 4 + 3] = 1;
+    head[20 + 5 * 4 + 3] = 4;
+    unsigned char type[6] = {(unsigned char)((uint32_t)std_off >> 24), (unsigned char)((uint32_t)std_off >> 16),
+                             (unsigned char)((uint32_t)std_off >> 8), (unsigned char)std_off, 0, 0};
+    char *path = fin_path_join(dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (int block = 0; block < 2; block++) {
+        fwrite(head, 1, sizeof head, f);
+        fwrite(type, 1, sizeof type, f);
+        fwrite("XXX", 1, 4, f);
+    }
+    fprintf(f, "\n%s\n", footer);
+    fclose(f);
+    free(path);
+}
+
+static void test_zone_footer_rules(void **state)
+{
+    (void)state;
+    /* Slim zoneinfo files leave the present to the footer rule; it must agree with the full
+     * transition tables of the system (and New York with finstream's own rules) for every
+     * six hours of 2021, and at the changes. */
+    char *dir = fin_test_mkdtemp("tz");
+    write_slim_tzif(dir, "London", 0, "GMT0BST,M3.5.0/1,M10.5.0");
+    write_slim_tzif(dir, "Sydney", 36000, "AEST-10AEDT,M10.1.0,M4.1.0/3");
+    write_slim_tzif(dir, "New_York", -18000, "EST5EDT,M3.2.0,M11.1.0");
+    write_slim_tzif(dir, "Kolkata", 19800, "IST-5:30");
+    write_slim_tzif(dir, "Broken", 3600, "CET-1CEST,M3.5.0,garbage");
+    const char *pairs[][2] = {{"London", "Europe/London"}, {"Sydney", "Australia/Sydney"},
+                              {"New_York", "America/New_York"}, {"Kolkata", "Asia/Kolkata"}};
+    for (size_t i = 0; i < 4; i++) {
+        for (int64_t t = 1609459200; t < 1640995200; t += 6 * 3600) {
+            unsetenv("TZDIR");
+            int32_t want = fin_zone_utc_offset(pairs[i][1], t, -1);
+            setenv("TZDIR", dir, 1);
+            int32_t got = fin_zone_utc_offset(pairs[i][0], t, -2);
+            if (got != want)
+                fail_msg("%s at %lld: footer rule gives %d, zoneinfo %d", pairs[i][0], (long long)t, got, want);
+        }
+    }
+    setenv("TZDIR", dir, 1);
+    /* London: 2021-03-28 01:00 UTC and 2021-10-31 01:00 UTC. */
+    assert_int_equal(fin_zone_utc_offset("London", 1616893199, -1), 0);
+    assert_int_equal(fin_zone_utc_offset("London", 1616893200, -1), 3600);
+    assert_int_equal(fin_zone_utc_offset("London", 1635641999, -1), 3600);
+    assert_int_equal(fin_zone_utc_offset("London", 1635642000, -1), 0);
+    /* Sydney: daylight saving ends 2021-04-04 03:00 AEDT = 2021-04-03 16:00 UTC. */
+    assert_int_equal(fin_zone_utc_offset("Sydney", 1617465599, -1), 39600);
+    assert_int_equal(fin_zone_utc_offset("Sydney", 1617465600, -1), 36000);
+    /* A rule that cannot be read falls back to what the answer said. */
+    assert_int_equal(fin_zone_utc_offset("Broken", 1625097600, 4242), 4242);
+    unsetenv("TZDIR");
+    fin_test_rmdir(dir);
+}
+
 static void expect_parse_error(const char *body, int code, const char *text)
 {
     struct harness h;
@@ -642,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_yahoo_parse_bars),
         cmocka_unit_test(test_yahoo_parse_december_offset),
         cmocka_unit_test(test_yahoo_parse_other_zone),
+        cmocka_unit_test(test_zone_footer_rules),
         cmocka_unit_test(test_yahoo_parse_errors),
         cmocka_unit_test(test_yahoo_parse_empty_day),
         cmocka_unit_test(test_yahoo_bad_value),
