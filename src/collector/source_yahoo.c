@@ -931,6 +931,39 @@ void fin_yahoo_use_seams(struct fin_source *s, struct fin_http_transport *http,
     s->rng = seed;
 }
 
+/* Yahoo serves at most 8 days of one-minute bars per request; longer windows are asked
+ * for in pieces of a week. */
+#define YAHOO_1M_SPAN (7 * 86400)
+
+/* Fetches and emits one ticker's window, piece by piece. A failure ends the ticker (the
+ * message names the piece's URL); *fatal says the sink failed. */
+static int collect_ticker(struct fin_source *s, const char *ticker, const struct fin_window *w,
+                          const char *interval, struct fin_buf *url, struct fin_emitter *em,
+                          bool *fatal)
+{
+    if (!ticker[0] || strlen(ticker) > FIN_TICKER_MAX)
+        return fin_err_set(FIN_EINVAL, "\"%s\": a ticker has 1 to %d characters", ticker,
+                           FIN_TICKER_MAX);
+    int64_t span = w->interval_s == 60 ? YAHOO_1M_SPAN : w->end - w->start;
+    for (int64_t from = w->start; from < w->end; from += span) {
+        int64_t to = w->end - from > span ? from + span : w->end;
+        int rc;
+        fin_buf_reset(url);
+        if ((rc = fin_buf_printf(url, "%s/v8/finance/chart/", s->base_url)) ||
+            (rc = append_escaped(url, ticker)) ||
+            (rc = fin_buf_printf(url, "?period1=%" PRId64 "&period2=%" PRId64
+                                 "&interval=%s&includePrePost=false", from, to, interval)))
+            return rc;
+        const char *u = fin_buf_cstr(url);
+        struct fin_window piece = {from, to, w->interval_s};
+        if ((rc = fetch(s, ticker, u)) ||
+            (rc = parse_answer(&s->zone, ticker, u, s->resp.body.data, s->resp.body.len, &piece, em,
+                               fatal)))
+            return rc;
+    }
+    return 0;
+}
+
 static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_t n_tickers,
                          const struct fin_window *w, struct fin_emitter *em)
 {
@@ -943,24 +976,8 @@ static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_
         goto fail;
     }
     for (size_t i = 0; i < n_tickers; i++) {
-        const char *ticker = tickers[i];
         bool fatal = false;
-        fin_buf_reset(&url);
-        if ((rc = fin_buf_printf(&url, "%s/v8/finance/chart/", s->base_url)) ||
-            (rc = append_escaped(&url, ticker)) ||
-            (rc = fin_buf_printf(&url, "?period1=%" PRId64 "&period2=%" PRId64
-                                 "&interval=%s&includePrePost=false", w->start, w->end, interval)))
-            goto fail;
-        const char *u = fin_buf_cstr(&url);
-        if (!ticker[0] || strlen(ticker) > FIN_TICKER_MAX) {
-            rc = fin_err_set(FIN_EINVAL, "\"%s\": a ticker has 1 to %d characters", ticker,
-                             FIN_TICKER_MAX);
-        } else {
-            rc = fetch(s, ticker, u);
-            if (!rc)
-                rc = parse_answer(&s->zone, ticker, u, s->resp.body.data, s->resp.body.len, w, em,
-                                  &fatal);
-        }
+        rc = collect_ticker(s, tickers[i], w, interval, &url, em, &fatal);
         if (fatal || rc == FIN_ENOMEM)
             goto fail;   /* the sink or the machine failed: the next ticker would fail too */
         if (rc) {

@@ -330,8 +330,10 @@ struct yahoo_run {
     struct fin_source *src;
 };
 
-static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
-                      int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms)
+/* Collects tickers over w (NULL: 2020-05-14) with the scripted answers. */
+static void yahoo_run_window(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
+                             int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms,
+                             const struct fin_window *win)
 {
     memset(y, 0, sizeof *y);
     harness_init(&y->h);
@@ -351,9 +353,15 @@ static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, c
     size_t k = 0;
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && k < 16; t = strtok_r(NULL, ",", &save))
         list[k++] = t;
-    struct fin_window w = day_window("2020-05-14");
+    struct fin_window w = win ? *win : day_window("2020-05-14");
     assert_int_equal(fin_source_yahoo.collect(y->src, list, k, &w, &y->h.em), 0);
     free(copy);
+}
+
+static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
+                      int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms)
+{
+    yahoo_run_window(y, steps, n, tickers, retries, backoff_ms, backoff_max_ms, NULL);
 }
 
 static void yahoo_run_fini(struct yahoo_run *y)
@@ -379,6 +387,24 @@ static void test_yahoo_request_url(void **state)
              "&interval=1m&includePrePost=false", (long long)w.start, (long long)w.end);
     assert_string_equal(y.http.last_url, want);
     assert_int_equal(y.h.em.stats.tickers_ok, 1);
+    yahoo_run_fini(&y);
+}
+
+static void test_yahoo_long_window_in_pieces(void **state)
+{
+    (void)state;
+    /* Ten days of one-minute bars: Yahoo allows 8 per request, so a week, then three days. */
+    const struct step ok[] = {{0, 200, CHART_MAY, NULL}};
+    struct fin_window w = day_window("2020-05-11");
+    w.end = w.start + 10 * 86400;
+    struct yahoo_run y;
+    yahoo_run_window(&y, ok, 1, "FB", 0, 100, 1000, &w);
+    assert_int_equal(y.http.calls, 2);
+    char want[64];
+    snprintf(want, sizeof want, "period1=%lld&period2=%lld", (long long)(w.start + 7 * 86400),
+             (long long)w.end);
+    assert_non_null(strstr(y.http.last_url, want));
+    assert_int_equal(y.h.em.stats.records, 4);   /* each piece keeps only the bars inside it */
     yahoo_run_fini(&y);
 }
 
@@ -708,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_yahoo_parse_empty_day),
         cmocka_unit_test(test_yahoo_bad_value),
         cmocka_unit_test(test_yahoo_request_url),
+        cmocka_unit_test(test_yahoo_long_window_in_pieces),
         cmocka_unit_test(test_yahoo_429_then_success),
         cmocka_unit_test(test_yahoo_retry_after_capped),
         cmocka_unit_test(test_yahoo_endless_500),
