@@ -650,11 +650,12 @@ static int parse_answer(struct zone *zc, const char *ticker, const char *url, co
     }
     json_t *meta = json_object_get(r0, "meta");
     const char *symbol = json_string_value(json_object_get(meta, "symbol"));
-    if (!symbol || !symbol[0] || strlen(symbol) > FIN_TICKER_MAX)
+    if (!symbol || !fin_ticker_name_ok(symbol, strlen(symbol)))
         symbol = ticker;
     const char *zone = json_string_value(json_object_get(meta, "exchangeTimezoneName"));
     json_t *gmt = json_object_get(meta, "gmtoffset");
-    int32_t gmtoffset = json_is_integer(gmt) ? (int32_t)json_integer_value(gmt) : 0;
+    json_int_t gmt_s = json_is_integer(gmt) ? json_integer_value(gmt) : 0;
+    int32_t gmtoffset = gmt_s >= -18 * 3600 && gmt_s <= 18 * 3600 ? (int32_t)gmt_s : 0;
     bool ny = zone && strcmp(zone, "America/New_York") == 0;
     if (zone && !ny && (!zc->loaded || strcmp(zc->name, zone) != 0)) {
         if (zone_load(zc, zone) != 0)
