@@ -33,6 +33,12 @@ assert_eq "$(per_ticker "$T/dec.json")" "AAPL=78 VOD.L=78 " "5-minute bars in De
 assert_eq "$(grep -c -- '-05:00"' "$T/dec.json")" 78 "New York bars at -05:00"
 assert_eq "$(grep -c -- '+00:00"' "$T/dec.json")" 78 "London bars at +00:00"
 
+# Daily bars over a week start at the open.
+yahoo --tickers AAPL --start 2020-05-11 --end 2020-05-16 --interval 1d --out "$T/daily.json" 2>/dev/null
+assert_eq "$(cut -d'"' -f8 "$T/daily.json" | tr '\n' ' ')" \
+  "2020-05-11 09:30:00-04:00 2020-05-12 09:30:00-04:00 2020-05-13 09:30:00-04:00 2020-05-14 09:30:00-04:00 2020-05-15 09:30:00-04:00 " \
+  "daily bars"
+
 # Failures: each ticker fails alone, the others complete, the run exits 1.
 : >"$T/requests"
 set +e
