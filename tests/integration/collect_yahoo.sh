@@ -70,6 +70,15 @@ set -e
 assert_eq "$rc" 1 "exit code after timeouts"
 assert_contains "$(cat "$T/slow.err")" "yahoo: SLOW: .*giving up after 2 attempts: timed out" "timeout message"
 
+# A connection that drops mid-body is a network failure: retried, then given up.
+set +e
+yahoo --tickers CUT,AAPL --retries 2 --date 2020-05-14 --out "$T/cut.json" 2>"$T/cut.err"
+rc=$?
+set -e
+assert_eq "$rc" 1 "exit code after cut connections"
+assert_contains "$(cat "$T/cut.err")" "yahoo: CUT: .*giving up after 3 attempts: transfer closed with" "cut connection message"
+assert_eq "$(per_ticker "$T/cut.json")" "AAPL=390 " "the next ticker completes"
+
 # No server at all: a clear network error, not a crash.
 set +e
 fs collect --source yahoo --yahoo-url "http://127.0.0.1:1" --tickers AAPL --retries 0 >/dev/null 2>"$T/down.err"
