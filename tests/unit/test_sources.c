@@ -597,6 +597,31 @@ static void test_csv_intraday_columns_and_filters(void **state)
     fin_test_rmdir(dir);
 }
 
+static void test_csv_cells_and_times(void **state)
+{
+    (void)state;
+    /* Quoted cells with commas, quotes and a line break; Unix seconds and milliseconds;
+     * an offset kept; partial prices; spellings that are not JSON numbers rewritten. */
+    static const char text[] =
+        "Ticker,Timestamp,Open,High,Low,Close,Note\n"
+        "AAA,1589463000,.5,1.,0.25,+0.5,\"a, \"\"quoted\"\"\nnote\"\n"
+        "AAA,1589463060000,,2,1,,plain\n"
+        "BBB,2020-05-14 18:30:00+05:30,3,4,2,3.5,\n"
+        "CCC,2020-05-14 09:30,null,N/A,NaN,,\n";
+    struct harness h;
+    harness_init(&h);
+    assert_int_equal(fin_csv_parse("t.csv", text, strlen(text), NULL, &h.em), 0);
+    assert_string_equal(out_text(&h),
+        "{\"name\":\"AAA\",\"ts\":\"2020-05-14 09:30:00-04:00\",\"open\":0.5,\"high\":1.0,\"low\":0.25,"
+        "\"close\":0.5}\n"
+        "{\"name\":\"AAA\",\"ts\":\"2020-05-14 09:31:00-04:00\",\"high\":2,\"low\":1}\n"
+        "{\"name\":\"BBB\",\"ts\":\"2020-05-14 18:30:00+05:30\",\"open\":3,\"high\":4,\"low\":2,"
+        "\"close\":3.5}\n");
+    assert_int_equal(h.em.stats.skipped, 1);   /* CCC has no price at all */
+    assert_int_equal(h.em.stats.bad, 0);
+    harness_fini(&h);
+}
+
 static void test_csv_bad_files(void **state)
 {
     (void)state;
@@ -743,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_csv_daily_export),
         cmocka_unit_test(test_csv_intraday_columns_and_filters),
+        cmocka_unit_test(test_csv_cells_and_times),
         cmocka_unit_test(test_csv_bad_files),
         cmocka_unit_test(test_replay_framings),
         cmocka_unit_test(test_replay_filters),
