@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -516,7 +517,23 @@ int idx_write(const struct fin_io *io, const char *path, const struct idx_file *
         put_u64(e + 16, (uint64_t)f->e[i].arrival_ms);
     }
     put_u32(b + 44, fin_crc32c(fin_crc32c(0, b, 44), b + IDX_HDR, len - IDX_HDR));
-    int rc = fin_io_write_file_atomic(io, path, b, len);
+    /* Replaced by rename so readers never see half an index, but not fsynced: an index
+     * is derived data, and one damaged by a power loss fails its CRC and is rebuilt. */
+    char tmp[PATH_MAX + 16];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int rc = 0;
+    int fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        rc = fin_err_errno(errno, "cannot create", tmp);
+    } else {
+        if (fin_io_pwrite_all(io, fd, b, len, 0) != 0)
+            rc = fin_err_errno(errno, "cannot write", tmp);
+        io->close(io->ctx, fd);
+        if (!rc && io->rename(io->ctx, tmp, path) != 0)
+            rc = fin_err_errno(errno, "cannot rename", tmp);
+        if (rc)
+            io->unlink(io->ctx, tmp);
+    }
     free(b);
     return rc;
 }

@@ -170,6 +170,10 @@ struct shard {
     struct idx_entry *idx;
     size_t n_idx, cap_idx;
     int64_t last_sync_ns;
+    /* fsync = interval: sealed segments and the directory, synced in the background */
+    int sealed[8];
+    int n_sealed;
+    bool dir_dirty;
 };
 
 struct fin_stream {

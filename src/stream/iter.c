@@ -33,7 +33,26 @@ struct fin_iter {
     size_t cap, have, pos;
     uint64_t base;          /* file offset of buf[0] */
     bool flushed;           /* asked the in-process writer to flush since the last record */
+    uint64_t last_counter;  /* the counter last_seq spells, to step it instead of reformatting */
+    char last_seq[FIN_SEQ_LEN + 1];
 };
+
+/* The sequence number of counter: consecutive counters (the usual case) only step the
+ * last digits of the previous one. */
+static void iter_seq(struct fin_iter *it, uint64_t counter, char out[FIN_SEQ_LEN + 1])
+{
+    if (it->last_counter && counter == it->last_counter + 1) {
+        char *p = it->last_seq + FIN_SEQ_LEN - 1;
+        while (*p == '9') {
+            *p-- = '0';
+        }
+        (*p)++;
+    } else {
+        seq_format(it->last_seq, it->sh->prefix, counter);
+    }
+    it->last_counter = counter;
+    memcpy(out, it->last_seq, FIN_SEQ_LEN + 1);
+}
 
 /* The first segment after `after` (0: the first of all); FIN_EEND when there is none. */
 static int next_segment(struct fin_iter *it, uint64_t after, bool any, uint64_t *first)
@@ -234,7 +253,7 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
             rec->data = f.data;
             rec->len = f.data_len;
             rec->arrival_ms = f.arrival_ms;
-            seq_format(rec->seq, it->sh->prefix, f.counter);
+            iter_seq(it, f.counter, rec->seq);
             return 0;
         }
         if (st == FRAME_SHORT) {

@@ -345,6 +345,8 @@ static void shard_fini(struct shard *sh)
 {
     for (int b = 0; b < 2; b++)
         free(sh->buf[b].data);
+    for (int i = 0; i < sh->n_sealed; i++)
+        close(sh->sealed[i]);
     free(sh->idx);
     free(sh->dir);
     if (sh->mu_ready) {
@@ -497,7 +499,15 @@ int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t
             return 0;
         hash_key_md5(key, key_len, &h);
     }
-    return hash_shard(h, s->nshards);
+    /* Estimate from the top 64 bits (no 128-bit division on the put path), then settle
+     * against the exact range starts. */
+    int n = s->nshards;
+    int i = (int)(((u128)(uint64_t)(h >> 64) * (unsigned)n) >> 64);
+    while (i + 1 < n && h >= s->shards[i + 1].start)
+        i++;
+    while (i > 0 && h < s->shards[i].start)
+        i--;
+    return i;
 }
 
 /* ---- puts ---- */
@@ -512,7 +522,7 @@ int fin_stream_put(struct fin_stream *s, const char *key, size_t key_len, const 
         int rc = hash_key_parse(explicit_hash_key, &h);
         if (rc)
             return rc;
-        shard = hash_shard(h, s->nshards);
+        shard = fin_stream_shard_for_key(s, key, key_len, explicit_hash_key);
     } else if (s->nshards > 1 && key && key_len >= 1 && key_len <= FIN_STREAM_MAX_KEY) {
         shard = fin_stream_shard_for_key(s, key, key_len, NULL);
     }

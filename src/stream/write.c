@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WBUF_CAP (2u << 20)
+#define WBUF_CAP (4u << 20)
 
 static int wbuf_reserve(struct wbuf *b, size_t need)
 {
@@ -52,7 +52,9 @@ static void current_path(const struct shard *sh, char *out, size_t cap)
 static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
 {
     const struct fin_io *io = sh->s->io;
-    bool sync = sh->s->cfg.fsync != FIN_FSYNC_NEVER;
+    /* With `always` the new file and its name are synced now; with `interval` the
+     * background thread syncs the directory within the interval. */
+    bool sync = sh->s->cfg.fsync == FIN_FSYNC_ALWAYS;
     char path[PATH_MAX], tmp[PATH_MAX + 8], hdr[SEG_HDR];
     int fd = -1, rc = 0;
     seg_path(path, sizeof path, sh->dir, sh->prefix, first, SEG_SUFFIX);
@@ -84,12 +86,29 @@ static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
         rc = fin_err_errno(errno, "cannot open segment", path);
         goto fail;
     }
+    if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL)
+        sh->dir_dirty = true;
     *fd_out = fd;
     return 0;
 fail:
     if (fd >= 0)
         io->close(io->ctx, fd);
     io->unlink(io->ctx, tmp);
+    return rc;
+}
+
+/* fsyncs the sealed segments and the directory that `interval` left for later. */
+static int sync_deferred(struct shard *sh, int *sealed, int n, bool dir)
+{
+    const struct fin_io *io = sh->s->io;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (io->fsync(io->ctx, sealed[i]) != 0 && !rc)
+            rc = fin_err_errno(errno, "cannot fsync a sealed segment of", sh->dir);
+        io->close(io->ctx, sealed[i]);
+    }
+    if (dir && !rc)
+        rc = fin_fsync_dir(sh->dir);
     return rc;
 }
 
@@ -110,7 +129,7 @@ static int seg_roll(struct shard *sh, uint64_t first)
     int nfd = -1, rc;
     if ((rc = create_segment(sh, first, &nfd)))
         return rc;
-    if (sh->s->cfg.fsync != FIN_FSYNC_NEVER && io->fsync(io->ctx, sh->fd) != 0) {
+    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS && io->fsync(io->ctx, sh->fd) != 0) {
         char path[PATH_MAX];
         current_path(sh, path, sizeof path);
         rc = fin_err_errno(errno, "cannot fsync segment", path);
@@ -122,7 +141,18 @@ static int seg_roll(struct shard *sh, uint64_t first)
     }
     if (write_active_index(sh))   /* derived data: rebuilt from the log when missing */
         fin_warn("%s: %s", sh->id, fin_err_msg());
-    io->close(io->ctx, sh->fd);
+    if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL) {
+        /* Its fsync waits for the background thread, not for the producers. */
+        if (sh->n_sealed == (int)(sizeof sh->sealed / sizeof sh->sealed[0])) {
+            rc = sync_deferred(sh, sh->sealed, sh->n_sealed, false);
+            sh->n_sealed = 0;
+            if (rc)
+                fin_error("stream '%s' %s: %s", sh->s->name, sh->id, fin_err_msg());
+        }
+        sh->sealed[sh->n_sealed++] = sh->fd;
+    } else {
+        io->close(io->ctx, sh->fd);
+    }
     sh->fd = nfd;
     sh->seg_first = first;
     sh->seg_size = SEG_HDR;
@@ -224,7 +254,7 @@ int shard_flush(struct shard *sh, bool sync)
     while (sh->flushing)
         pthread_cond_wait(&sh->cv, &sh->mu);
     struct wbuf *b = &sh->buf[sh->active];
-    if (b->len == 0 && !(sync && sh->unsynced))
+    if (b->len == 0 && !(sync && (sh->unsynced || sh->n_sealed || sh->dir_dirty)))
         return 0;
     int rc = sh->broken;
     if (!rc) {
@@ -240,6 +270,11 @@ int shard_flush(struct shard *sh, bool sync)
             char path[PATH_MAX];
             current_path(sh, path, sizeof path);
             rc = fin_err_errno(errno, "cannot fsync segment", path);
+        }
+        if (!rc && sync && (sh->n_sealed || sh->dir_dirty)) {
+            rc = sync_deferred(sh, sh->sealed, sh->n_sealed, sh->dir_dirty);
+            sh->n_sealed = 0;
+            sh->dir_dirty = false;
         }
         if (rc)
             seg_undo(sh, &st, rc);
@@ -591,6 +626,54 @@ static int64_t tick_ns(const struct fin_stream *s)
     return tick > 0 ? tick : FIN_NS_PER_MS;
 }
 
+/* One tick for a shard: write out the buffer, and for `interval`, when the interval is
+ * up, fsync. The fsync runs on a duplicate of the segment's descriptor without holding
+ * the shard, so producers keep appending (and segments keep rolling) meanwhile. */
+static void background_flush(struct shard *sh)
+{
+    struct fin_stream *s = sh->s;
+    const struct fin_io *io = s->io;
+    pthread_mutex_lock(&sh->mu);
+    int rc = sh->broken ? 0 : shard_flush(sh, false);
+    int64_t now = fin_mono_ns(s->clock);
+    int fd2 = -1, sealed[8], n_sealed = 0;
+    bool dir = false;
+    if (!rc && !sh->broken && s->cfg.fsync == FIN_FSYNC_INTERVAL &&
+        now - sh->last_sync_ns >= s->cfg.fsync_interval_ms * FIN_NS_PER_MS &&
+        (sh->unsynced || sh->n_sealed || sh->dir_dirty)) {
+        while (sh->flushing)
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        fd2 = dup(sh->fd);
+        if (fd2 < 0)
+            rc = fin_err_errno(errno, "cannot duplicate the descriptor of", sh->dir);
+        n_sealed = sh->n_sealed;
+        memcpy(sealed, sh->sealed, sizeof sealed);
+        dir = sh->dir_dirty;
+        sh->n_sealed = 0;
+        sh->dir_dirty = false;
+        sh->unsynced = false;
+        sh->last_sync_ns = now;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    int src = 0;
+    if (n_sealed || dir)
+        src = sync_deferred(sh, sealed, n_sealed, dir);
+    if (fd2 >= 0) {
+        if (io->fsync(io->ctx, fd2) != 0 && !src)
+            src = fin_err_errno(errno, "cannot fsync a segment of", sh->dir);
+        close(fd2);
+    }
+    if (!rc)
+        rc = src;
+    if (rc) {
+        fin_error("stream '%s' %s: background write failed: %s", s->name, sh->id, fin_err_msg());
+        pthread_mutex_lock(&sh->mu);
+        sh->pending_err = rc;
+        sh->unsynced = true;
+        pthread_mutex_unlock(&sh->mu);
+    }
+}
+
 static void *stream_thread(void *arg)
 {
     struct fin_stream *s = arg;
@@ -606,20 +689,8 @@ static void *stream_thread(void *arg)
         if (s->stop)
             break;
         pthread_mutex_unlock(&s->tmu);
-        for (int i = 0; i < s->nshards; i++) {
-            struct shard *sh = &s->shards[i];
-            pthread_mutex_lock(&sh->mu);
-            bool sync = s->cfg.fsync == FIN_FSYNC_INTERVAL &&
-                        fin_mono_ns(s->clock) - sh->last_sync_ns >=
-                            s->cfg.fsync_interval_ms * FIN_NS_PER_MS;
-            int rc = sh->broken ? 0 : shard_flush(sh, sync);
-            if (rc) {
-                fin_error("stream '%s' %s: background write failed: %s", s->name, sh->id,
-                          fin_err_msg());
-                sh->pending_err = rc;
-            }
-            pthread_mutex_unlock(&sh->mu);
-        }
+        for (int i = 0; i < s->nshards; i++)
+            background_flush(&s->shards[i]);
         int64_t now = fin_mono_ns(fin_clock_real());
         if (now - s->last_retention_ns > 60 * FIN_NS_PER_SEC) {
             s->last_retention_ns = now;
