@@ -559,7 +559,9 @@ static void test_corruption(void **state)
     fill(s, 0, 10, seqs);
     fin_stream_close(s);
     char *seg = segment_file(dir, "c", 0, -1);
-    unlink(strcat(strcpy(malloc(2000), dir), "/streams/c/clean"));   /* as after a crash */
+    char clean[2000];
+    snprintf(clean, sizeof clean, "%s/streams/c/clean", dir);
+    unlink(clean);   /* as after a crash */
 
     /* flip one bit in the data of record 4: good frames follow, so it is corruption */
     int frame = FRAME_HDR + 1 + 11;
