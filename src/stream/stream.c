@@ -178,6 +178,7 @@ int fin_stream_create(const char *data_dir, const char *name, const struct fin_s
     if ((rc = fin_mkdir_p(tmp, 0755)))
         goto fail;
     /* Built under a temporary name and renamed, so a stream is there whole or not at all. */
+    int64_t created = (int64_t)time(NULL);
     char text[1024];
     snprintf(text, sizeof text,
              "; the stream's own settings, read when it is opened\n"
@@ -191,14 +192,22 @@ int fin_stream_create(const char *data_dir, const char *name, const struct fin_s
              "created = %lld\n",
              name, cfg->shards, (long long)cfg->retention_ms, fin_fsync_policy_name(cfg->fsync),
              (long long)cfg->fsync_interval_ms, (long long)cfg->segment_bytes,
-             (long long)time(NULL));
+             (long long)created);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/stream.ini", tmp);
     if ((rc = fin_write_file_atomic(path, text, strlen(text))))
         goto fail;
+    /* Each shard starts with an empty first segment, so readers can open an iterator
+     * (and follow it) before any writer has run. */
     for (int i = 0; i < cfg->shards; i++) {
-        snprintf(path, sizeof path, "%s/shardId-%012d", tmp, i);
-        if ((rc = fin_mkdir_p(path, 0755)))
+        char sdir[PATH_MAX], prefix[SEQ_PREFIX_LEN + 1], hdr[SEG_HDR];
+        snprintf(sdir, sizeof sdir, "%s/shardId-%012d", tmp, i);
+        if ((rc = fin_mkdir_p(sdir, 0755)))
+            goto fail;
+        seq_prefix(prefix, created, i);
+        seg_path(path, sizeof path, sdir, prefix, 1, SEG_SUFFIX);
+        seg_header(hdr, i, 1, created * 1000);
+        if ((rc = fin_write_file_atomic(path, hdr, SEG_HDR)))
             goto fail;
     }
     if (rename(tmp, dir) != 0) {

@@ -1,0 +1,1 @@
+fin_script_test(NAME stream_cli SCRIPT ${CMAKE_CURRENT_LIST_DIR}/stream_cli.sh LABELS integration TIMEOUT 120)
