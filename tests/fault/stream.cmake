@@ -5,3 +5,11 @@ target_include_directories(fault_stream_kill PRIVATE ${CMAKE_SOURCE_DIR}/tests/i
 target_link_libraries(fault_stream_kill PRIVATE fin_stream PkgConfig::CMOCKA)
 add_test(NAME fault_stream_kill COMMAND fault_stream_kill)
 set_tests_properties(fault_stream_kill PROPERTIES LABELS fault TIMEOUT 3600)
+
+# every file operation of the writer failed in turn (a sample of them by default,
+# all with FIN_FAULT_ITERATIONS set)
+add_executable(fault_stream_io ${CMAKE_CURRENT_LIST_DIR}/stream_io.c)
+target_include_directories(fault_stream_io PRIVATE ${CMAKE_SOURCE_DIR}/tests/include ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(fault_stream_io PRIVATE fin_stream PkgConfig::CMOCKA)
+add_test(NAME fault_stream_io COMMAND fault_stream_io)
+set_tests_properties(fault_stream_io PROPERTIES LABELS fault TIMEOUT 3600)
