@@ -122,8 +122,11 @@ struct fin_put_entry {
     size_t len;
 };
 
-/* Appends n records with one durability wait; res (n entries, may be NULL). On error
- * nothing after the failing record was appended, and the records before it were. */
+/* Appends n records with one durability wait; res (n entries, may be NULL). A record
+ * beyond a limit fails the call: the records before it are appended, the ones after it
+ * are not. A failed write or fsync fails the call too: the records that went out in that
+ * write are not appended (the segment is cut back), earlier writes stand, and nothing
+ * after them is attempted. */
 int fin_stream_put_batch(struct fin_stream *s, const struct fin_put_entry *entries, size_t n,
                          struct fin_put_result *res);
 

@@ -27,13 +27,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WBUF_CAP (4u << 20)
+/* Write buffers: 4 MiB per buffer keeps a group commit's fsync well fed; with many shards
+ * they shrink so that all of them together stay near 32 MiB (two per shard, allocated on
+ * a shard's first put). A frame larger than the buffer grows it. */
+#define WBUF_MAX   (4u << 20)
+#define WBUF_MIN   (256u << 10)
+#define WBUF_TOTAL (32u << 20)
 
-static int wbuf_reserve(struct wbuf *b, size_t need)
+static size_t wbuf_cap(const struct fin_stream *s)
+{
+    size_t cap = WBUF_TOTAL / 2 / (size_t)s->nshards;
+    return cap > WBUF_MAX ? WBUF_MAX : cap < WBUF_MIN ? WBUF_MIN : cap;
+}
+
+static int wbuf_reserve(const struct fin_stream *s, struct wbuf *b, size_t need)
 {
     if (b->cap >= need)
         return 0;
-    size_t cap = need > WBUF_CAP ? need : WBUF_CAP;
+    size_t cap = need > wbuf_cap(s) ? need : wbuf_cap(s);
     char *d = realloc(b->data, cap);
     if (!d)
         return fin_err_set(FIN_ENOMEM, "cannot allocate a %zu-byte write buffer", cap);
@@ -389,7 +400,7 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
             if (b->len + flen <= b->cap)
                 break;
             if (b->len == 0) {
-                if ((rc = wbuf_reserve(b, flen)))
+                if ((rc = wbuf_reserve(s, b, flen)))
                     break;
                 continue;
             }
