@@ -87,6 +87,12 @@ struct fin_stream;
  * The stream is freed by fin_stream_close(). */
 int fin_stream_open(struct fin_stream **out, const char *data_dir, const char *name, int mode,
                     const struct fin_clock *clock);
+/* Opens name for writing; when it does not exist, creates it first with the settings of
+ * [stream "name"] in the ini file at config_path (missing file or section: defaults).
+ * *created (may be NULL) says whether it did. Closed with fin_stream_close(). */
+int fin_stream_open_or_create(struct fin_stream **out, const char *data_dir, const char *name,
+                              const char *config_path, bool *created);
+
 /* fin_stream_open with a file-I/O table (NULL: the real one); io is borrowed until
  * close. Tests use it to fail chosen writes and fsyncs. */
 int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char *name, int mode,
@@ -205,8 +211,12 @@ struct fin_check_report {
 int fin_stream_check(const char *data_dir, const char *name, bool fix,
                      struct fin_check_report *rep);
 
-/* A collector sink that puts each record to s (keyed by its partition key); flush makes
- * them durable. s is borrowed and must outlive the sink. */
-void fin_stream_sink_init(struct fin_record_sink *sink, struct fin_stream *s);
+/* A collector sink that puts records to s keyed by their partition key, in batches of up
+ * to FIN_STREAM_SINK_BATCH records (as Kinesis' PutRecords): a record is acknowledged
+ * when the sink's flush returns 0. s is borrowed and must outlive the sink; the sink's
+ * state is freed by fin_stream_sink_destroy() (which does not flush). */
+#define FIN_STREAM_SINK_BATCH 500
+int fin_stream_sink_create(struct fin_record_sink *sink, struct fin_stream *s);
+void fin_stream_sink_destroy(struct fin_record_sink *sink);
 
 #endif

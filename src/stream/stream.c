@@ -465,6 +465,30 @@ int fin_stream_open(struct fin_stream **out, const char *data_dir, const char *n
     return fin_stream_open_io(out, data_dir, name, mode, clock, NULL);
 }
 
+int fin_stream_open_or_create(struct fin_stream **out, const char *data_dir, const char *name,
+                              const char *config_path, bool *created)
+{
+    if (created)
+        *created = false;
+    int rc = fin_stream_open(out, data_dir, name, FIN_STREAM_WRITE, NULL);
+    if (rc != FIN_ENOENT)
+        return rc;
+    struct fin_ini ini;
+    if ((rc = fin_ini_load(&ini, config_path, true)))
+        return rc;
+    struct fin_stream_config cfg;
+    rc = fin_stream_config_from_ini(&ini, name, &cfg);
+    fin_ini_fini(&ini);
+    if (rc)
+        return rc;
+    rc = fin_stream_create(data_dir, name, &cfg);
+    if (rc && rc != FIN_EEXIST)   /* another process may have just created it */
+        return rc;
+    if (!rc && created)
+        *created = true;
+    return fin_stream_open(out, data_dir, name, FIN_STREAM_WRITE, NULL);
+}
+
 void fin_stream_close(struct fin_stream *s)
 {
     if (!s)
@@ -746,16 +770,84 @@ int fin_stream_shard_info(struct fin_stream *s, int shard, struct fin_shard_info
 
 /* ---- the collector's sink ---- */
 
-static int sink_put(void *ctx, const char *key, size_t key_len, const char *rec, size_t len)
+/* Records are copied into one buffer (the sink only borrows them for the call) and put
+ * together: with fsync = always, one group commit per batch instead of one per record. */
+struct stream_sink {
+    struct fin_stream *s;
+    char *bytes;
+    size_t len, cap;
+    struct fin_put_entry e[FIN_STREAM_SINK_BATCH];
+    size_t key_off[FIN_STREAM_SINK_BATCH], data_off[FIN_STREAM_SINK_BATCH];
+    size_t n;
+};
+
+static int sink_write(struct stream_sink *k)
 {
-    return fin_stream_put(ctx, key, key_len, rec, len, NULL, NULL);
+    for (size_t i = 0; i < k->n; i++) {
+        k->e[i].key = k->bytes + k->key_off[i];
+        k->e[i].data = k->bytes + k->data_off[i];
+    }
+    int rc = k->n ? fin_stream_put_batch(k->s, k->e, k->n, NULL) : 0;
+    k->n = 0;
+    k->len = 0;
+    return rc;
 }
 
-static int sink_flush(void *ctx) { return fin_stream_sync(ctx); }
-
-void fin_stream_sink_init(struct fin_record_sink *sink, struct fin_stream *s)
+static int sink_put(void *ctx, const char *key, size_t key_len, const char *rec, size_t len)
 {
+    struct stream_sink *k = ctx;
+    if (k->n == FIN_STREAM_SINK_BATCH || (k->len && k->len + key_len + len > (4u << 20))) {
+        int rc = sink_write(k);
+        if (rc)
+            return rc;
+    }
+    if (k->len + key_len + len > k->cap) {
+        size_t cap = k->cap ? k->cap : 64 * 1024;
+        while (cap < k->len + key_len + len)
+            cap *= 2;
+        char *nb = realloc(k->bytes, cap);
+        if (!nb)
+            return FIN_ENOMEM;
+        k->bytes = nb;
+        k->cap = cap;
+    }
+    k->key_off[k->n] = k->len;
+    memcpy(k->bytes + k->len, key, key_len);
+    k->len += key_len;
+    k->data_off[k->n] = k->len;
+    memcpy(k->bytes + k->len, rec, len);
+    k->len += len;
+    k->e[k->n].key_len = key_len;
+    k->e[k->n].len = len;
+    k->n++;
+    return 0;
+}
+
+static int sink_flush(void *ctx)
+{
+    struct stream_sink *k = ctx;
+    int rc = sink_write(k);
+    return rc ? rc : fin_stream_sync(k->s);
+}
+
+int fin_stream_sink_create(struct fin_record_sink *sink, struct fin_stream *s)
+{
+    struct stream_sink *k = calloc(1, sizeof *k);
+    if (!k)
+        return FIN_ENOMEM;
+    k->s = s;
     sink->put = sink_put;
     sink->flush = sink_flush;
-    sink->ctx = s;
+    sink->ctx = k;
+    return 0;
+}
+
+void fin_stream_sink_destroy(struct fin_record_sink *sink)
+{
+    if (!sink || !sink->ctx)
+        return;
+    struct stream_sink *k = sink->ctx;
+    free(k->bytes);
+    free(k);
+    sink->ctx = NULL;
 }
