@@ -33,11 +33,15 @@
 #define WBUF_MAX   (4u << 20)
 #define WBUF_MIN   (256u << 10)
 #define WBUF_TOTAL (32u << 20)
+#ifndef WBUF_ALWAYS_MAX
+#define WBUF_ALWAYS_MAX (2u << 20)
+#endif
 
 static size_t wbuf_cap(const struct fin_stream *s)
 {
     size_t cap = WBUF_TOTAL / 2 / (size_t)s->nshards;
-    return cap > WBUF_MAX ? WBUF_MAX : cap < WBUF_MIN ? WBUF_MIN : cap;
+    size_t max = s->cfg.fsync == FIN_FSYNC_ALWAYS ? WBUF_ALWAYS_MAX : WBUF_MAX;
+    return cap > max ? max : cap < WBUF_MIN ? WBUF_MIN : cap;
 }
 
 static int wbuf_reserve(const struct fin_stream *s, struct wbuf *b, size_t need)
@@ -395,8 +399,18 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
         }
         size_t flen = FRAME_HDR + e[i].key_len + e[i].len;
         struct put_slot *sl = &slots[si];
+        /* Find room in the active buffer. Every wait below lets other producers run and
+         * fill or swap the buffer, so each one is followed by a fresh look. */
         for (;;) {
             struct wbuf *b = &sh->buf[sh->active];
+            if (always && sl->joined && (sl->w.done || sl->buf != b)) {
+                /* Our earlier records went out in a buffer of their own: they must be on
+                 * disk before any later one is appended, so a failure stops the call. */
+                if ((rc = wait_for(sh, &sl->w, true)))
+                    break;
+                sl->joined = false;
+                continue;
+            }
             if (b->len + flen <= b->cap)
                 break;
             if (b->len == 0) {
@@ -418,13 +432,6 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
         }
         if (rc)
             break;
-        if (always && sl->joined && (sl->w.done || sl->buf != &sh->buf[sh->active])) {
-            /* Our earlier records went out in a buffer of their own: they must be on disk
-             * before any later one is appended, so a failure stops the call right there. */
-            if ((rc = wait_for(sh, &sl->w, true)))
-                break;
-            sl->joined = false;
-        }
         struct wbuf *b = &sh->buf[sh->active];
         if (always && !sl->joined) {
             sl->w = (struct waiter){0, false, b->waiters};

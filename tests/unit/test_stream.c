@@ -799,6 +799,78 @@ static void test_group_commit(void **state)
     fin_test_rmdir(dir);
 }
 
+/* Batches from several threads that overflow the write buffers again and again: every
+ * wait for a flush lets the others refill the buffer, and no frame may land past its end. */
+struct batcher {
+    struct fin_stream *s;
+    int id;
+};
+
+enum { BATCH = 150, BLEN = 900, ROUNDS = 6 };
+
+static void *produce_batches(void *arg)
+{
+    struct batcher *b = arg;
+    static _Thread_local char data[BATCH][BLEN];
+    for (int round = 0; round < ROUNDS; round++) {
+        struct fin_put_entry e[BATCH];
+        for (int i = 0; i < BATCH; i++) {
+            memset(data[i], '.', BLEN);
+            snprintf(data[i], BLEN, "%d:%d:%d:", b->id, round, i);
+            e[i] = (struct fin_put_entry){"K", 1, data[i], BLEN};
+        }
+        if (fin_stream_put_batch(b->s, e, BATCH, NULL) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_group_commit_batches(void **state)
+{
+    (void)state;
+    /* 64 shards make the write buffers small (256 KiB), and every record goes to the
+     * shard of key "K", so the buffer overflows many times per round. */
+    char *dir = make_stream("batches", "b", 64, FIN_FSYNC_ALWAYS, 1 << 20);
+    struct fin_stream *s;
+    assert_int_equal(fin_stream_open(&s, dir, "b", FIN_STREAM_WRITE, NULL), 0);
+    int shard = fin_stream_shard_for_key(s, "K", 1, NULL);
+    enum { T = 8 };
+    pthread_t th[T];
+    struct batcher b[T];
+    for (int t = 0; t < T; t++) {
+        b[t] = (struct batcher){s, t};
+        assert_int_equal(pthread_create(&th[t], NULL, produce_batches, &b[t]), 0);
+    }
+    for (int t = 0; t < T; t++) {
+        void *ret;
+        pthread_join(th[t], &ret);
+        assert_null(ret);
+    }
+    fin_stream_close(s);
+    struct fin_check_report rep;
+    assert_int_equal(fin_stream_check(dir, "b", false, &rep), 0);
+    assert_int_equal(rep.records, T * ROUNDS * BATCH);
+    /* each thread's records complete and in its order */
+    assert_int_equal(fin_stream_open(&s, dir, "b", FIN_STREAM_READ, NULL), 0);
+    struct fin_iter *it;
+    struct fin_record r;
+    int next[T] = {0};
+    assert_int_equal(fin_iter_open(&it, s, shard, FIN_ITER_TRIM_HORIZON, NULL, 0), 0);
+    while (fin_iter_next(it, &r) == 0) {
+        int t, round, i;
+        assert_int_equal(r.len, BLEN);
+        assert_int_equal(sscanf(r.data, "%d:%d:%d:", &t, &round, &i), 3);
+        assert_int_equal(round * BATCH + i, next[t]);
+        assert_int_equal(r.data[BLEN - 1], '.');
+        next[t]++;
+    }
+    fin_iter_close(it);
+    for (int t = 0; t < T; t++)
+        assert_int_equal(next[t], ROUNDS * BATCH);
+    fin_stream_close(s);
+    fin_test_rmdir(dir);
+}
+
 static void test_config_table(void **state)
 {
     (void)state;
@@ -840,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_check_indexes),
         cmocka_unit_test(test_injected_failures),
         cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_group_commit_batches),
         cmocka_unit_test(test_config_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
