@@ -207,6 +207,9 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
 int shard_open_writer(struct shard *sh, bool clean);
 /* Writes out the active buffer; with sync, fsyncs too. Called and returns with sh->mu held. */
 int shard_flush(struct shard *sh, bool sync);
+/* Writes out what an in-process reader should see; takes sh->mu. A failure is kept for
+ * the next put to report. */
+void shard_flush_for_reader(struct shard *sh);
 /* Final flush, sync and index of the active segment at close; false in *ok on failure. */
 void shard_close_writer(struct shard *sh, bool *ok);
 

@@ -161,9 +161,7 @@ int fin_iter_open(struct fin_iter **out, struct fin_stream *s, int shard, enum f
     }
     if (s->mode == FIN_STREAM_WRITE) {
         /* Records still in this process's write buffer count as written. */
-        pthread_mutex_lock(&it->sh->mu);
-        shard_flush(it->sh, false);
-        pthread_mutex_unlock(&it->sh->mu);
+        shard_flush_for_reader(it->sh);
     }
     if ((rc = seg_list(it->sh->dir, it->sh->prefix, &v, &n)))
         goto fail;
@@ -264,9 +262,7 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
                 continue;
             if (it->s->mode == FIN_STREAM_WRITE && !it->flushed) {
                 it->flushed = true;
-                pthread_mutex_lock(&it->sh->mu);
-                shard_flush(it->sh, false);
-                pthread_mutex_unlock(&it->sh->mu);
+                shard_flush_for_reader(it->sh);
                 continue;
             }
             uint64_t next;

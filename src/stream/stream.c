@@ -717,9 +717,7 @@ int fin_stream_shard_info(struct fin_stream *s, int shard, struct fin_shard_info
     hash_key_format(sh->start, info->hash_start);
     hash_key_format(sh->end, info->hash_end);
     if (s->mode == FIN_STREAM_WRITE) {
-        pthread_mutex_lock(&sh->mu);
-        shard_flush(sh, false);
-        pthread_mutex_unlock(&sh->mu);
+        shard_flush_for_reader(sh);
     }
     uint64_t *firsts = NULL;
     size_t n = 0;

@@ -266,6 +266,10 @@ static int seg_append(struct shard *sh, const char *p, size_t n)
 int shard_flush(struct shard *sh, bool sync)
 {
     const struct fin_io *io = sh->s->io;
+    /* Puts under `always` wait in the buffer for the write that acknowledges them; any
+     * write of it (a reader's, the background thread's) must therefore include the fsync. */
+    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS)
+        sync = true;
     while (sh->flushing)
         pthread_cond_wait(&sh->cv, &sh->mu);
     struct wbuf *b = &sh->buf[sh->active];
@@ -311,6 +315,15 @@ int shard_flush(struct shard *sh, bool sync)
     b->len = 0;
     pthread_cond_broadcast(&sh->cv);
     return rc;
+}
+
+void shard_flush_for_reader(struct shard *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    int rc = shard_flush(sh, false);
+    if (rc && sh->s->cfg.fsync != FIN_FSYNC_ALWAYS && !sh->pending_err)
+        sh->pending_err = rc;   /* nobody waits on these records: tell the next put */
+    pthread_mutex_unlock(&sh->mu);
 }
 
 /* Waits (helping: flushing when nobody else is) until w's buffer is written. */

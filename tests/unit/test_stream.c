@@ -871,6 +871,116 @@ static void test_group_commit_batches(void **state)
     fin_test_rmdir(dir);
 }
 
+/* Under fsync = always no write of a segment may go unsynced before the next one, even
+ * when an in-process reader or the background thread asks for the buffer to be written. */
+struct order_io {
+    struct fin_io io;
+    pthread_mutex_t mu;
+    bool is_log[1024];
+    bool pending[1024];   /* a write not yet followed by an fsync */
+    int violations, writes;
+};
+
+static int o_open(void *c, const char *p, int fl, mode_t m)
+{
+    struct order_io *o = c;
+    int fd = fin_io_real()->open(NULL, p, fl, m);
+    if (fd >= 0 && fd < 1024) {
+        pthread_mutex_lock(&o->mu);
+        size_t n = strlen(p);
+        o->is_log[fd] = n > 4 && strcmp(p + n - 4, ".log") == 0;
+        o->pending[fd] = false;
+        pthread_mutex_unlock(&o->mu);
+    }
+    return fd;
+}
+
+static ssize_t o_pwrite(void *c, int fd, const void *b, size_t n, off_t off)
+{
+    struct order_io *o = c;
+    pthread_mutex_lock(&o->mu);
+    if (o->is_log[fd]) {
+        if (o->pending[fd])
+            o->violations++;
+        o->pending[fd] = true;
+        o->writes++;
+    }
+    pthread_mutex_unlock(&o->mu);
+    return fin_io_real()->pwrite(NULL, fd, b, n, off);
+}
+
+static int o_fsync(void *c, int fd)
+{
+    struct order_io *o = c;
+    int r = fsync(fd);
+    pthread_mutex_lock(&o->mu);
+    o->pending[fd] = false;
+    pthread_mutex_unlock(&o->mu);
+    return r;
+}
+
+struct reader_arg {
+    struct fin_stream *s;
+    volatile bool stop;
+    long seen;
+};
+
+static void *keep_reading(void *arg)
+{
+    struct reader_arg *a = arg;
+    struct fin_iter *it;
+    if (fin_iter_open(&it, a->s, 0, FIN_ITER_TRIM_HORIZON, NULL, 0) != 0)
+        return (void *)1;
+    struct fin_record r;
+    while (!a->stop) {
+        int rc = fin_iter_next(it, &r);
+        if (rc == 0)
+            a->seen++;
+        else if (rc != FIN_EEND)
+            return (void *)1;
+    }
+    fin_iter_close(it);
+    return NULL;
+}
+
+static void test_always_syncs_every_write(void **state)
+{
+    (void)state;
+    char *dir = make_stream("order", "o", 1, FIN_FSYNC_ALWAYS, 0);
+    struct order_io o = {0};
+    pthread_mutex_init(&o.mu, NULL);
+    o.io = *fin_io_real();
+    o.io.open = o_open;
+    o.io.pwrite = o_pwrite;
+    o.io.fsync = o_fsync;
+    o.io.ctx = &o;
+    struct fin_stream *s;
+    assert_int_equal(fin_stream_open_io(&s, dir, "o", FIN_STREAM_WRITE, NULL, &o.io), 0);
+    struct reader_arg ra = {s, false, 0};
+    pthread_t rt, th[4];
+    assert_int_equal(pthread_create(&rt, NULL, keep_reading, &ra), 0);
+    static char seqs[4][300][FIN_SEQ_LEN + 1];
+    struct producer p[4];
+    for (int t = 0; t < 4; t++) {
+        p[t] = (struct producer){s, t, 300, seqs[t]};
+        assert_int_equal(pthread_create(&th[t], NULL, produce, &p[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        void *ret;
+        pthread_join(th[t], &ret);
+        assert_null(ret);
+    }
+    ra.stop = true;
+    void *ret;
+    pthread_join(rt, &ret);
+    assert_null(ret);
+    fin_stream_close(s);
+    assert_true(o.writes > 0);
+    assert_int_equal(o.violations, 0);
+    pthread_mutex_destroy(&o.mu);
+    fin_test_rmdir(dir);
+}
+
 static void test_config_table(void **state)
 {
     (void)state;
@@ -913,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_injected_failures),
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_group_commit_batches),
+        cmocka_unit_test(test_always_syncs_every_write),
         cmocka_unit_test(test_config_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
