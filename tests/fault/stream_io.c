@@ -143,7 +143,7 @@ static void every_call_fails_in_turn(int policy)
     long step = 1;
     const char *env = getenv("FIN_FAULT_ITERATIONS");
     if (!env || atoi(env) <= 0)
-        step = total / 40 + 1;   /* the default suite samples about 40 of the calls */
+        step = total / 20 + 1;   /* the default suite samples about 20 of the calls */
     long runs = 0;
     for (long k = 1; k <= total; k += step, runs++) {
         run(policy, k, &failed);
