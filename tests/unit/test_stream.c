@@ -921,7 +921,7 @@ static int o_fsync(void *c, int fd)
 
 struct reader_arg {
     struct fin_stream *s;
-    volatile bool stop;
+    bool stop;   /* set with __atomic_store_n */
     long seen;
 };
 
@@ -932,7 +932,7 @@ static void *keep_reading(void *arg)
     if (fin_iter_open(&it, a->s, 0, FIN_ITER_TRIM_HORIZON, NULL, 0) != 0)
         return (void *)1;
     struct fin_record r;
-    while (!a->stop) {
+    while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
         int rc = fin_iter_next(it, &r);
         if (rc == 0)
             a->seen++;
@@ -970,7 +970,7 @@ static void test_always_syncs_every_write(void **state)
         pthread_join(th[t], &ret);
         assert_null(ret);
     }
-    ra.stop = true;
+    __atomic_store_n(&ra.stop, true, __ATOMIC_RELEASE);
     void *ret;
     pthread_join(rt, &ret);
     assert_null(ret);
