@@ -232,6 +232,18 @@ fail:
     return rc;
 }
 
+/* An incomplete frame at the end of the file is a write in progress, unless a whole,
+ * valid frame starts somewhere after it: then its length field is damaged. */
+static bool good_frame_after(const struct fin_iter *it)
+{
+    for (size_t o = it->pos + 1; o + FRAME_HDR < it->have; o++) {
+        struct frame f;
+        if (frame_decode(it->buf + o, it->have - o, &f, NULL) == FRAME_OK)
+            return true;
+    }
+    return false;
+}
+
 int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
 {
     for (;;) {
@@ -267,6 +279,10 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
             }
             uint64_t next;
             int rc = next_segment(it, it->seg_first, false, &next);
+            if (rc == FIN_EEND && it->pos < it->have && good_frame_after(it))
+                return fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s with good frames after "
+                                   "it", it->path, (unsigned long long)(it->base + it->pos),
+                                   frame_status_str(FRAME_BAD_LEN));
             if (rc == FIN_EEND) {
                 it->flushed = false;   /* the next call may ask the writer again */
                 return FIN_EEND;       /* the tail: nothing more written yet */

@@ -13,3 +13,10 @@ target_include_directories(fault_stream_io PRIVATE ${CMAKE_SOURCE_DIR}/tests/inc
 target_link_libraries(fault_stream_io PRIVATE fin_stream PkgConfig::CMOCKA)
 add_test(NAME fault_stream_io COMMAND fault_stream_io)
 set_tests_properties(fault_stream_io PROPERTIES LABELS fault TIMEOUT 3600)
+
+# a segment cut at every length and with bits flipped everywhere
+add_executable(fault_stream_damage ${CMAKE_CURRENT_LIST_DIR}/stream_damage.c)
+target_include_directories(fault_stream_damage PRIVATE ${CMAKE_SOURCE_DIR}/tests/include ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(fault_stream_damage PRIVATE fin_stream PkgConfig::CMOCKA)
+add_test(NAME fault_stream_damage COMMAND fault_stream_damage)
+set_tests_properties(fault_stream_damage PROPERTIES LABELS fault TIMEOUT 3600)
