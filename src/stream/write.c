@@ -18,6 +18,7 @@
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -516,6 +517,25 @@ static int rebuild_index(struct shard *sh, uint64_t first)
     return rc;
 }
 
+/* Temporary files of a segment or index write that a crash interrupted; the writer lock
+ * makes sure nobody is still writing them. */
+static void remove_leftovers(struct shard *sh)
+{
+    DIR *d = opendir(sh->dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strstr(de->d_name, ".tmp") || strncmp(de->d_name, "49", 2) != 0)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", sh->dir, de->d_name);
+        if (sh->s->io->unlink(sh->s->io->ctx, path) == 0)
+            fin_debug("%s: removed leftover %s", sh->id, path);
+    }
+    closedir(d);
+}
+
 int shard_open_writer(struct shard *sh, bool clean)
 {
     const struct fin_io *io = sh->s->io;
@@ -528,6 +548,7 @@ int shard_open_writer(struct shard *sh, bool clean)
 
     if ((rc = fin_mkdir_p(sh->dir, 0755)) || (rc = seg_list(sh->dir, sh->prefix, &firsts, &n)))
         goto fail;
+    remove_leftovers(sh);
     for (size_t i = 0; i + 1 < n; i++)
         if ((rc = rebuild_index(sh, firsts[i])))
             goto fail;
