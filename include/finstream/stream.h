@@ -70,7 +70,9 @@ int fin_stream_config_from_ini(const struct fin_ini *ini, const char *name,
 /* "always", "interval" or "never"; static. */
 const char *fin_fsync_policy_name(int policy);
 
-/* Creates <data_dir>/streams/<name> with cfg (FIN_EEXIST if it exists). */
+/* Creates <data_dir>/streams/<name> with cfg (NULL: the defaults), each shard with an
+ * empty first segment so readers can open it at once. FIN_EEXIST if it exists; a name
+ * outside [a-zA-Z0-9_.-]{1,128} (or "." / "..") is FIN_EINVAL. */
 int fin_stream_create(const char *data_dir, const char *name, const struct fin_stream_config *cfg);
 /* Removes a stream and all its data (FIN_EBUSY while a writer has it open). */
 int fin_stream_delete(const char *data_dir, const char *name);
@@ -106,7 +108,7 @@ const char *fin_stream_shard_id(const struct fin_stream *s, int shard);
 const struct fin_stream_config *fin_stream_get_config(const struct fin_stream *s);
 
 /* The shard that partition key (or, when explicit_hash_key is a decimal 128-bit number,
- * that hash key) maps to. */
+ * that hash key) maps to; -1 when explicit_hash_key is not such a number. */
 int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t key_len,
                              const char *explicit_hash_key);
 
