@@ -35,8 +35,7 @@ const struct fin_opt fin_stream_opts[] = {
     {"retention", FIN_OPT_DURATION, "24h", offsetof(struct fin_stream_settings, retention_ms),
      1000, 365LL * 24 * 3600 * 1000, NULL, "whole segments older than this are deleted"},
     {"fsync", FIN_OPT_ENUM, "always", offsetof(struct fin_stream_settings, fsync), 0, 0,
-     "always|interval|never", "when a put is on disk: before it returns, every interval, or "
-     "when the kernel decides"},
+     "always|interval|never", "when puts reach the disk"},
     {"fsync_interval", FIN_OPT_DURATION, "1s",
      offsetof(struct fin_stream_settings, fsync_interval_ms), 1, 3600 * 1000, NULL,
      "for fsync = interval: the longest time between fsyncs"},
