@@ -41,7 +41,7 @@ struct fin_query {
     duckdb_connection conn;
     char *data_dir;
     char *last_sql;
-    bool profiling;
+    bool logging;   /* file reads are logged: bytes scanned can be counted */
 };
 
 const char *fin_query_engine_version(void) { return duckdb_library_version(); }
@@ -299,10 +299,9 @@ int fin_query_open(struct fin_query **out, const char *data_dir)
     for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++)
         if ((rc = run(q->conn, macros[i])))
             goto fail;
-    /* Bytes read by scans, for Athena's "data scanned"; collected without printing. */
-    q->profiling = run(q->conn, "PRAGMA enable_profiling = 'no_output'") == 0 &&
-                   run(q->conn, "PRAGMA custom_profiling_settings = "
-                                "'{\"TOTAL_BYTES_READ\": \"true\"}'") == 0;
+    /* File system reads are logged (in memory, cleared around every query) so that a
+     * result can say how many bytes of objects it read, as Athena's "data scanned". */
+    q->logging = run(q->conn, "CALL enable_logging('FileSystem')") == 0;
     if ((rc = define_views(q)))
         goto fail;
     duckdb_destroy_config(&cfg);
@@ -550,20 +549,18 @@ as_written:
     return strdup(sql);
 }
 
-/* Sums TOTAL_BYTES_READ over the profile tree. */
-static uint64_t bytes_read(duckdb_profiling_info info)
+/* Bytes the last statement read from files, from DuckDB's file system log; clears it. */
+static uint64_t bytes_read(struct fin_query *q)
 {
-    if (!info)
-        return 0;
+    duckdb_result res;
     uint64_t n = 0;
-    duckdb_value v = duckdb_profiling_info_get_value(info, "TOTAL_BYTES_READ");
-    if (v) {
-        n += (uint64_t)duckdb_get_uint64(v);
-        duckdb_destroy_value(&v);
-        return n;   /* the root carries the total */
-    }
-    for (idx_t i = 0; i < duckdb_profiling_info_get_child_count(info); i++)
-        n += bytes_read(duckdb_profiling_info_get_child(info, i));
+    if (duckdb_query(q->conn,
+                     "SELECT coalesce(sum(TRY_CAST(bytes AS UBIGINT)), 0)::UBIGINT "
+                     "FROM duckdb_logs_parsed('FileSystem') WHERE op = 'READ'",
+                     &res) == DuckDBSuccess && duckdb_row_count(&res) == 1)
+        n = duckdb_value_uint64(&res, 0, 0);
+    duckdb_destroy_result(&res);
+    run(q->conn, "CALL truncate_duckdb_logs()");
     return n;
 }
 
@@ -582,6 +579,8 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
         return FIN_ENOMEM;
     free(q->last_sql);
     q->last_sql = run_sql;
+    if (q->logging)
+        run(q->conn, "CALL truncate_duckdb_logs()");
     duckdb_result res;
     int rc;
     if (duckdb_query(q->conn, run_sql, &res) == DuckDBError) {
@@ -606,8 +605,8 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
     if (rc)
         return rc;
     r->seconds = mono_seconds() - t0;
-    if (q->profiling)
-        r->bytes_scanned = bytes_read(duckdb_get_profiling_info(q->conn));
+    if (q->logging)
+        r->bytes_scanned = bytes_read(q);
     *out = r;
     return 0;
 }
