@@ -504,7 +504,8 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
                            t->location, location);
     if ((rc = walk_dir(&w, location, "", 0, skip, nskip)))
         goto fail;
-    qsort(w.v, w.n, sizeof *w.v, cmp_found);
+    if (w.n)
+        qsort(w.v, w.n, sizeof *w.v, cmp_found);
     if (w.n == 0) {
         report(c, "%s: no objects, no table", location);
         goto done;
@@ -560,7 +561,8 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
     nold = t->nobjects;
     t->objects = NULL;
     t->nobjects = t->objects_cap = 0;
-    qsort(old, nold, sizeof *old, cmp_objects);
+    if (nold)
+        qsort(old, nold, sizeof *old, cmp_objects);
 
     int depth = (int)t->partition_keys.n;
     for (size_t i = 0; i < w.n; i++) {
@@ -773,7 +775,7 @@ int fin_crawl(struct fin_catalog *cat, const char *location, const struct fin_cr
         }
     }
     closedir(d);
-    if (!rc)
+    if (!rc && nchildren)
         qsort(children, nchildren, sizeof *children, cmp_names);
     char name[FIN_CATALOG_NAME_MAX + 1];
     if (!rc && root_is_table) {

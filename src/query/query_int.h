@@ -26,8 +26,8 @@ struct fin_result {
 int fin_result__from_duckdb(duckdb_result *res, struct fin_result **out);
 
 /* Athena's text form of a double (Java's Double.toString: "141.0", "1.0E7"). */
-void fin_format_double(double v, char *out, size_t size);
+void fin_query__format_double(double v, char *out, size_t size);
 /* The same for a float (Java's Float.toString). */
-void fin_format_float(float v, char *out, size_t size);
+void fin_query__format_float(float v, char *out, size_t size);
 
 #endif

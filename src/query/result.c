@@ -108,8 +108,8 @@ static void format_java(double v, bool is_float, char *out, size_t size)
     fin_buf_fini(&b);
 }
 
-void fin_format_double(double v, char *out, size_t size) { format_java(v, false, out, size); }
-void fin_format_float(float v, char *out, size_t size) { format_java(v, true, out, size); }
+void fin_query__format_double(double v, char *out, size_t size) { format_java(v, false, out, size); }
+void fin_query__format_float(float v, char *out, size_t size) { format_java(v, true, out, size); }
 
 static void format_decimal(char *out, size_t size, __int128 v, uint8_t scale)
 {
@@ -214,13 +214,13 @@ static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, d
     case DUCKDB_TYPE_FLOAT: {
         float v = ((const float *)data)[i];
         *num = v;
-        fin_format_float(v, buf, sizeof buf);
+        fin_query__format_float(v, buf, sizeof buf);
         break;
     }
     case DUCKDB_TYPE_DOUBLE: {
         double v = ((const double *)data)[i];
         *num = v;
-        fin_format_double(v, buf, sizeof buf);
+        fin_query__format_double(v, buf, sizeof buf);
         break;
     }
     case DUCKDB_TYPE_DECIMAL: {
