@@ -120,7 +120,13 @@ static int generate_json(const char *root, long rows, int n_tickers, size_t obje
     struct fin_emitter em;
     fin_emitter_init(&em, &fmt, &sink, false);
     double t0 = now();
-    int rc = fin_collect_once(&set, &w, &em);
+    /* hour by hour, as a delivery stream flushes: each hour's objects hold every ticker */
+    int rc = 0;
+    int64_t end = w.end;
+    for (int64_t h = w.start; !rc && h < end; h += 3600) {
+        struct fin_window hw = {h, h + 3600, 60};
+        rc = fin_collect_once(&set, &hw, &em);
+    }
     if (ls.f)
         fclose(ls.f);
     printf("generate  %llu bars (%d tickers x %ld trading days, 1m) -> %llu JSON-lines objects, "
