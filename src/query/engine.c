@@ -620,7 +620,8 @@ static int top1_node(json_t *outer)
     const char *dir = json_string_value(json_object_get(order, "type"));
     const char *nulls = json_string_value(json_object_get(order, "null_order"));
     if (!win || json_array_size(parts) == 0 || json_array_size(orders) != 1 || !dir ||
-        (strcmp(dir, "DESCENDING") && strcmp(dir, "ASCENDING")) || !nulls ||
+        (strcmp(dir, "DESCENDING") && strcmp(dir, "ASCENDING") && strcmp(dir, "ORDER_DEFAULT")) ||
+        !nulls ||
         strcmp(nulls, "ORDER_DEFAULT") || !empty_or_null(json_object_get(win, "filter_expr")) ||
         json_array_size(fields) == 0)
         goto no;
@@ -633,7 +634,9 @@ static int top1_node(json_t *outer)
     json_t *best = function(desc ? "arg_max" : "arg_min",
                             json_pack("[o, O]", pack1, json_object_get(order, "expression")), "");
     json_t *any = function("any_value", json_pack("[o]", pack2), "");
-    json_t *top = function("coalesce", json_pack("[o, o]", best, any), "__fin_top");
+    json_t *top = json_pack("{s:s, s:s, s:s, s:I, s:[o, o]}", "class", "OPERATOR", "type",
+                            "OPERATOR_COALESCE", "alias", "__fin_top", "query_location",
+                            (json_int_t)0, "children", best, any);
     json_t *sets = json_array(), *set = json_array();
     for (size_t k = 0; sets && set && k < json_array_size(parts); k++)
         json_array_append_new(set, json_integer((json_int_t)k));

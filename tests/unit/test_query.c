@@ -144,6 +144,49 @@ static void test_row_number_and_col_names(void **state)
     fin_result_destroy(r);
 }
 
+/* The top-row-per-group rewrite must give row_number()'s answer, NULL keys included. */
+static void test_top_row_per_group(void **state)
+{
+    (void)state;
+    const char *data = "(VALUES ('FB', '09', 3.0, 't1'), ('FB', '09', 5.0, 't2'), ('FB', '10', 1.0, 't3'), "
+                       "('SQ', '09', NULL, 't4'), ('SQ', '09', NULL, 't5'), ('SQ', '10', NULL, 't6'), "
+                       "('SQ', '10', 2.0, 't7')) bars(name, hour, high, ts)";
+    char sql[2048];
+    struct fin_result *r;
+    snprintf(sql, sizeof sql,
+             "SELECT name, hour, high, ts FROM (SELECT name, hour, high, ts, row_number() OVER "
+             "(PARTITION BY name, hour ORDER BY high DESC) AS rn FROM %s) WHERE rn = 1 "
+             "ORDER BY name, hour", data);
+    assert_int_equal(fin_query_exec(q, sql, &r), 0);
+    assert_non_null(strstr(fin_query_last_sql(q), "arg_max"));
+    assert_int_equal(fin_result_rows(r), 4);
+    assert_string_equal(fin_result_text(r, 0, 3), "t2");
+    assert_string_equal(fin_result_text(r, 1, 3), "t3");
+    assert_string_equal(fin_result_column_name(r, 2), "high");
+    assert_true(fin_result_is_null(r, 2, 2));   /* every key NULL: a row still comes back */
+    assert_string_equal(fin_result_text(r, 2, 1), "09");
+    assert_string_equal(fin_result_text(r, 3, 3), "t7");   /* NULLS LAST, as in Trino */
+    fin_result_destroy(r);
+    /* ascending order: arg_min */
+    snprintf(sql, sizeof sql,
+             "SELECT ts FROM (SELECT ts, row_number() OVER (PARTITION BY name ORDER BY high) "
+             "AS rn FROM %s) WHERE rn = 1 ORDER BY ts", data);
+    assert_int_equal(fin_query_exec(q, sql, &r), 0);
+    assert_non_null(strstr(fin_query_last_sql(q), "arg_min"));
+    assert_int_equal(fin_result_rows(r), 2);
+    assert_string_equal(fin_result_text(r, 0, 0), "t3");
+    assert_string_equal(fin_result_text(r, 1, 0), "t7");
+    fin_result_destroy(r);
+    /* rn used for more than rn = 1: left as written */
+    snprintf(sql, sizeof sql,
+             "SELECT ts, rn FROM (SELECT ts, row_number() OVER (PARTITION BY name ORDER BY high) "
+             "AS rn FROM %s) WHERE rn <= 2 ORDER BY ts", data);
+    assert_int_equal(fin_query_exec(q, sql, &r), 0);
+    assert_null(strstr(fin_query_last_sql(q), "arg_"));
+    assert_int_equal(fin_result_rows(r), 4);
+    fin_result_destroy(r);
+}
+
 static void test_number_forms(void **state)
 {
     (void)state;
@@ -289,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_date_add_and_diff),
         cmocka_unit_test(test_timestamps_convert_to_utc),
         cmocka_unit_test(test_row_number_and_col_names),
+        cmocka_unit_test(test_top_row_per_group),
         cmocka_unit_test(test_number_forms),
         cmocka_unit_test(test_csv_and_accessors),
         cmocka_unit_test(test_sql_error_has_position),
