@@ -217,12 +217,15 @@ static int sample_json(struct crawl *c, struct fin_json_reader *r, const char *p
     int line, rc;
     while ((c->sample == 0 || s->records + s->bad < c->sample) &&
            (rc = fin_json_reader_next(r, &rec, &len, &line)) == 0) {
-        size_t clen;
-        char *copy = nan_to_null(rec, len, &clen);
-        if (!copy)
-            return FIN_ENOMEM;
+        /* Copy only a record that may hold a NaN or Infinity token; most do not. */
+        size_t clen = len;
+        char *copy = NULL;
+        if (memmem(rec, len, "NaN", 3) || memmem(rec, len, "Infinity", 8)) {
+            if (!(copy = nan_to_null(rec, len, &clen)))
+                return FIN_ENOMEM;
+        }
         json_error_t jerr;
-        json_t *o = json_loadb(copy, clen, JSON_DECODE_ANY, &jerr);
+        json_t *o = json_loadb(copy ? copy : rec, clen, JSON_DECODE_ANY, &jerr);
         free(copy);
         if (!o || !json_is_object(o)) {
             s->bad++;
