@@ -42,6 +42,33 @@ assert_contains "$(cat "$T/out")" "1 partitions and 1 columns added"
 assert_contains "$(fs catalog show stocks)" "low                  double"
 assert_contains "$(fs catalog show stocks)" "volume               bigint"
 
+# Parquet and CSV tables beside each other in a bucket-like folder, gzip without a suffix
+B="$T/bucket"
+mkdir -p "$B/bars/dt=2020-05-14" "$B/bars/dt=2020-05-15" "$B/quotes" "$B/zipped/2020/05/14/13"
+fs query "COPY (SELECT 'FB' AS Name, CAST(202.83 AS DOUBLE) AS High, 7::BIGINT AS Volume)
+          TO '$B/bars/dt=2020-05-14/part-0' (FORMAT parquet)" >/dev/null
+fs query "COPY (SELECT 'SQ' AS Name, CAST(80.5 AS DOUBLE) AS High, 9::BIGINT AS Volume)
+          TO '$B/bars/dt=2020-05-15/part-0' (FORMAT parquet)" >/dev/null
+printf 'Sym,Px,Note\nFB,1.5,"a, b"\n"S""Q",2,\n' >"$B/quotes/q.csv"
+printf '{"name":"FB","high":1.25}\n{"name":"SQ","high":2.5}\n' | gzip >"$B/zipped/2020/05/14/13/obj"
+fs crawl --database market "$B" >"$T/out" 2>"$T/err" || fail "bucket crawl failed: $(cat "$T/err")"
+assert_contains "$(cat "$T/out")" "table market.bars  3 columns  2 partitions  2 objects  parquet"
+assert_contains "$(cat "$T/out")" "table market.quotes  3 columns  0 partitions  1 objects  csv"
+assert_contains "$(cat "$T/out")" "table market.zipped  2 columns  1 partition  1 objects  json/lines"
+assert_contains "$(fs catalog show market.bars)" "high                 double   (key \"High\")"
+assert_contains "$(fs catalog show market.bars)" "volume               bigint"
+assert_contains "$(fs catalog show market.zipped)" "compression     gzip"
+assert_eq "$(fs query --format csv "SELECT name, high, volume, dt FROM market.bars ORDER BY dt")" '"name","high","volume","dt"
+"FB","202.83","7","2020-05-14"
+"SQ","80.5","9","2020-05-15"' "Parquet table with key=value partitions"
+assert_eq "$(fs query --format csv "SELECT * FROM market.quotes ORDER BY sym")" '"sym","px","note"
+"FB","1.5","a, b"
+"S""Q","2.0",' "CSV table"
+assert_eq "$(fs query --format csv "SELECT name, high FROM market.zipped ORDER BY 1")" '"name","high"
+"FB","1.25"
+"SQ","2.5"' "gzip objects without a .gz name"
+assert_contains "$(fs catalog ddl market.bars)" "STORED AS PARQUET"
+
 # usage errors and missing things
 set +e
 fs crawl "$T/nowhere" 2>"$T/err"; rc=$?
