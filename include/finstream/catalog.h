@@ -121,6 +121,10 @@ struct fin_crawl_opts {
     void (*report)(void *ctx, const char *msg);
     void *report_ctx;
     const struct fin_clock *clock;  /* for created/updated times; NULL: the real clock */
+    /* Called now and then while a table's objects are examined (done of total), e.g. to
+     * show progress on a terminal; NULL: not called. */
+    void (*progress)(void *ctx, const char *table, size_t done, size_t total);
+    void *progress_ctx;
 };
 
 struct fin_crawl_stats {

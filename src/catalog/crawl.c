@@ -623,6 +623,8 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
         free(k);
         if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime)))
             goto fail;
+        if (o->progress && (i % 64 == 0 || i + 1 == w.n))
+            o->progress(o->progress_ctx, qualified, i + 1, w.n);
         struct fin_object probe = {f->key, 0, 0};
         struct fin_object *prev = nold ? bsearch(&probe, old, nold, sizeof *old, cmp_objects) : NULL;
         if (prev && prev->size == f->size && prev->mtime == f->mtime)

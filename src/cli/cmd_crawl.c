@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void usage(void)
 {
@@ -52,8 +53,22 @@ static int parquet_schema(const char *path, struct fin_columns *cols, void *ctx)
 
 static void report(void *ctx, const char *msg)
 {
-    (void)ctx;
+    bool *progress_shown = ctx;
+    if (*progress_shown) {
+        fputs("\r\033[K", stderr);   /* a warning replaces the progress line */
+        *progress_shown = false;
+    }
     fin_warn("%s", msg);
+}
+
+/* On a terminal: one line that counts objects, rewritten in place. */
+static void progress(void *ctx, const char *table, size_t done, size_t total)
+{
+    bool *progress_shown = ctx;
+    fprintf(stderr, "\r\033[Kcrawl     %s  %zu/%zu objects", table, done, total);
+    *progress_shown = done < total;
+    if (done == total)
+        fputs("\r\033[K", stderr);
 }
 
 int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
@@ -63,7 +78,8 @@ int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
         {"sample", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct fin_crawl_opts opts = {.sample = -1, .report = report};
+    bool progress_shown = false;
+    struct fin_crawl_opts opts = {.sample = -1, .report = report, .report_ctx = &progress_shown};
     struct parquet_ctx pctx = {.data_dir = cli->data_dir};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -92,6 +108,10 @@ int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
     if (!location) {
         lake = fin_path_join(cli->data_dir, "lake");
         location = lake;
+    }
+    if (!cli->quiet && isatty(STDERR_FILENO)) {
+        opts.progress = progress;
+        opts.progress_ctx = &progress_shown;
     }
     opts.parquet_schema = parquet_schema;
     opts.parquet_ctx = &pctx;
