@@ -26,7 +26,9 @@
 #include "finstream/catalog.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/log.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -114,36 +116,43 @@ static int ident(struct fin_buf *b, const char *s)
     return rc || fin_buf_puts(b, "\"");
 }
 
-/* The globs a table's view reads: one per registered partition folder that exists. */
+/* True when dir holds at least one object a view reads (a file not starting with '.' or
+ * '_'): DuckDB fails a whole scan on a glob that matches nothing. */
+static bool has_objects(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)))
+        found = e->d_name[0] != '.' && e->d_name[0] != '_' && e->d_type != DT_DIR;
+    closedir(d);
+    return found;
+}
+
+/* The globs a table's view reads: one per registered partition folder that holds objects.
+ * "[!._]*" leaves out names starting with '.' or '_', which Athena ignores and DuckDB's
+ * '*' would match (temporary and marker files). */
 static int add_globs(struct fin_buf *b, const struct fin_table *t, size_t *n)
 {
-    char *path = NULL;
     int rc = fin_buf_puts(b, "[");
     *n = 0;
-    if (t->partition_keys.n == 0) {
-        struct fin_buf g;
-        fin_buf_init(&g);
-        rc = rc || fin_buf_printf(&g, "%s/*", t->location) || lit(b, fin_buf_cstr(&g));
-        fin_buf_fini(&g);
-        *n = 1;
-    }
-    for (size_t i = 0; !rc && i < t->npartitions; i++) {
-        path = fin_path_join(t->location, t->partitions[i].path);
-        if (!path)
+    size_t count = t->partition_keys.n ? t->npartitions : 1;
+    for (size_t i = 0; !rc && i < count; i++) {
+        char *dir = t->partition_keys.n ? fin_path_join(t->location, t->partitions[i].path)
+                                         : strdup(t->location);
+        if (!dir)
             return FIN_ENOMEM;
-        if (fin_is_dir(path)) {
-            size_t len = strlen(path);
-            char *g = realloc(path, len + 3);
-            if (!g) {
-                free(path);
-                return FIN_ENOMEM;
-            }
-            path = g;
-            memcpy(path + len, "/*", 3);
-            rc = (*n ? fin_buf_puts(b, ",") : 0) || lit(b, path);
+        if (has_objects(dir)) {
+            struct fin_buf g;
+            fin_buf_init(&g);
+            rc = fin_buf_printf(&g, "%s/[!._]*", dir) || !fin_buf_cstr(&g) ||
+                 (*n ? fin_buf_puts(b, ",") : 0) || lit(b, fin_buf_cstr(&g));
+            fin_buf_fini(&g);
             (*n)++;
         }
-        free(path);
+        free(dir);
     }
     return rc || fin_buf_puts(b, "]");
 }
@@ -256,10 +265,10 @@ static int define_views(struct fin_query *q)
         const struct fin_table *t = fin_catalog_table_at(cat, i);
         fin_buf_reset(&b);
         rc = view_sql(t, &b);
-        if (!rc && (rc = run(q->conn, fin_buf_cstr(&b)))) {
-            char *msg = strdup(fin_err_msg());
-            rc = fin_err_set(rc, "table %s.%s: %s", t->database, t->name, msg ? msg : "");
-            free(msg);
+        if (!rc && run(q->conn, fin_buf_cstr(&b))) {
+            /* One unreadable table must not take the others down: it is reported and
+             * left out, so a query on it says it does not exist. */
+            fin_warn("table %s.%s is not queryable: %s", t->database, t->name, fin_err_msg());
         }
     }
     fin_buf_fini(&b);

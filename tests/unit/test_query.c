@@ -316,12 +316,22 @@ static void test_views_over_lake(void **state)
     assert_int_equal(fin_result_bytes_scanned(r), strlen(h14));
     fin_result_destroy(r);
 
+    /* files Athena ignores ('.' or '_' first: temporaries, markers) are not read */
+    put_s(lake, "2020/05/14/13/.a.tmp", "{\"Name\":\"XX\",\"High\":1}\n");
+    put_s(lake, "2020/05/14/13/_SUCCESS", "{\"Name\":\"XX\",\"High\":1}\n");
+    expect("SELECT count(*) AS n FROM finance.stocks WHERE name = 'XX'", "n", "0");
+
     /* a partition folder deleted after the crawl does not break the table */
     char gone[600];
     snprintf(gone, sizeof gone, "%s/2020/05/14/14", lake);
     assert_int_equal(fin_remove_tree(gone), 0);
     assert_int_equal(fin_query_refresh(q), 0);
     expect("SELECT count(*) AS n FROM finance.stocks", "n", "2");
+    /* nor does an emptied one */
+    snprintf(gone, sizeof gone, "%s/2020/05/14/13/a", lake);
+    assert_int_equal(unlink(gone), 0);
+    assert_int_equal(fin_query_refresh(q), 0);
+    expect("SELECT count(*) AS n FROM finance.stocks", "n", "0");
 }
 
 int main(void)
