@@ -451,7 +451,7 @@ static json_t *columns_json(const struct fin_columns *c)
 
 static json_t *table_json(const struct fin_table *t)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o*, s:o*, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I}",
                           "database", t->database, "name", t->name, "location", t->location,
                           "classification", t->classification, "framing", t->framing,
                           "compression", t->compression, "created", t->created, "updated",
@@ -466,7 +466,7 @@ static json_t *table_json(const struct fin_table *t)
         json_t *vals = json_array();
         for (size_t k = 0; vals && k < t->partition_keys.n; k++)
             json_array_append_new(vals, json_string(t->partitions[i].values[k]));
-        if (json_array_append_new(parts, json_pack("{s:o*, s:s}", "values", vals, "path",
+        if (json_array_append_new(parts, json_pack("{s:o, s:s}", "values", vals, "path",
                                                    t->partitions[i].path)))
             goto fail;
     }
@@ -497,8 +497,11 @@ int fin_catalog_save(struct fin_catalog *cat)
             goto fail;
     for (size_t i = 0; i < cat->ntables; i++) {
         json_t *t = table_json(cat->tables[i]);
-        if (!t || json_array_append_new(tables, t))
+        if (!t || json_array_append_new(tables, t)) {
+            rc = fin_err_set(FIN_EINVAL, "%s: cannot encode table %s.%s (text that is not UTF-8?)",
+                             cat->path, cat->tables[i]->database, cat->tables[i]->name);
             goto fail;
+        }
     }
     json_object_set_new(root, "version", json_integer(1));
     json_object_set(root, "databases", dbs);

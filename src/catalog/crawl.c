@@ -62,6 +62,26 @@ static void report(struct crawl *c, const char *fmt, ...)
 
 static bool hidden(const char *name) { return name[0] == '.' || name[0] == '_'; }
 
+/* Catalog text is JSON, which is UTF-8: names that are not cannot be kept. */
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p >> 5) == 0x6 ? 1 : (*p >> 4) == 0xe ? 2 : (*p >> 3) == 0x1e ? 3 : -1;
+        if (n < 0 || (n == 1 && *p < 0xc2) || *p > 0xf4)
+            return false;
+        /* no overlong forms, no surrogates, nothing above U+10FFFF */
+        if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0) ||
+            (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
 /* A folder name that reads as a partition: key=value, or all digits (YYYY, MM, DD, HH). */
 static bool partition_like(const char *name)
 {
@@ -101,6 +121,10 @@ static int walk_dir(struct walk *w, const char *root, const char *rel, int depth
     while (!rc && (e = readdir(d))) {
         if (hidden(e->d_name))
             continue;
+        if (!utf8_valid(e->d_name)) {
+            fin_warn("%s: skipped an entry whose name is not UTF-8", path);
+            continue;
+        }
         bool skipped = false;
         for (size_t i = 0; depth == 0 && i < nskip; i++)
             skipped |= strcmp(skip[i], e->d_name) == 0;
@@ -343,6 +367,12 @@ static int sample_csv(struct crawl *c, struct fin_json_reader *r, const char *pa
                 nnames = 0;
                 goto fail;
             }
+            for (int i = 0; i < nnames; i++)
+                if (!utf8_valid(fields[i])) {
+                    rc = fin_err_set(FIN_EPARSE, "%s:%d: CSV header is not UTF-8", path, lineno);
+                    nnames = i;
+                    goto fail;
+                }
             for (int i = 0; i < nnames; i++)
                 if (!(names[i] = strdup(*fields[i] ? fields[i] : "col")))
                     rc = FIN_ENOMEM;
