@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -651,14 +652,25 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
             }
         }
         free(k);
-        if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime)))
-            goto fail;
         if (o->progress && (i % 64 == 0 || i + 1 == w.n))
             o->progress(o->progress_ctx, qualified, i + 1, w.n);
-        struct fin_object probe = {f->key, 0, 0};
+        struct fin_object probe = {f->key, 0, 0, false};
         struct fin_object *prev = nold ? bsearch(&probe, old, nold, sizeof *old, cmp_objects) : NULL;
-        if (prev && prev->size == f->size && prev->mtime == f->mtime)
+        if (prev && prev->size == f->size && prev->mtime == f->mtime) {
+            if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime, prev->gzip)))
+                goto fail;
             continue;
+        }
+        /* gzip by content, recorded so that the query can read a mixed table per object */
+        bool gz = false;
+        FILE *fp = fopen(full, "rb");
+        if (fp) {
+            unsigned char magic[2];
+            gz = fread(magic, 1, 2, fp) == 2 && fin_is_gzip(magic, 2);
+            fclose(fp);
+        }
+        if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime, gz)))
+            goto fail;
         /* sample it */
         fin_columns_fini(&s.cols);
         memset(&s, 0, sizeof s);
