@@ -159,7 +159,9 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                 goto done;
         }
     } else {
-        while (!(opts->stop && *opts->stop)) {
+        /* At least one pass: a stop that comes while starting still delivers what the
+         * sources held then. */
+        for (;;) {
             size_t any = 0;
             for (size_t i = 0; i < n; i++) {
                 size_t got;
@@ -167,6 +169,8 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                     goto done;
                 any += got;
             }
+            if (opts->stop && *opts->stop)
+                break;
             if (!any)
                 clock->sleep_ns(clock->ctx, poll_ns);
         }
