@@ -562,6 +562,9 @@ static void test_parquet(void **state)
     mem_put(&m, 0, "{\"name\":\"FB\",", T0 + 2002);
     mem_put(&m, 1, "[1,2]", T0 + 2003);
     mem_put(&m, 0, "{\"name\":\"FB\",\"ts\":null,\"high\":7,\"volume\":-12}", T0 + 2004);
+    /* fields outside the record schema get inferred types; escapes are decoded */
+    mem_put(&m, 0, "{\"name\":\"F\\\"B\\u00e9\",\"extra\":5,\"flag\":true,\"ratio\":1,\"note\":3}", T0 + 2005);
+    mem_put(&m, 0, "{\"name\":\"FB\",\"ratio\":0.5,\"note\":\"n\",\"big\":123456789012345678901}", T0 + 2006);
     struct fin_delivery_settings set;
     settings(&set);
     set.format = FIN_FORMAT_PARQUET;
@@ -569,7 +572,7 @@ static void test_parquet(void **state)
     assert_int_equal(fin_delivery_engine_create(&e, dir, "pq", &set, &m.src, NULL), 0);
     assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
     assert_int_equal(fin_delivery_engine_flush(e), 0);
-    assert_int_equal(fin_delivery_engine_stats(e)->records, 1001);
+    assert_int_equal(fin_delivery_engine_stats(e)->records, 1003);
     assert_int_equal(fin_delivery_engine_stats(e)->error_records, 4);
     fin_delivery_engine_destroy(e);
 
@@ -587,14 +590,20 @@ static void test_parquet(void **state)
     snprintf(path, sizeof path, "%s/lake/%s", dir, f.paths[0]);
     assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
     assert_string_equal(schema, "name VARCHAR, ts VARCHAR, open DOUBLE, high DOUBLE, low DOUBLE, "
-                                "close DOUBLE, volume BIGINT");
-    assert_int_equal(rows, 1001);
+                                "close DOUBLE, volume BIGINT, extra BIGINT, flag BOOLEAN, "
+                                "ratio DOUBLE, note VARCHAR, big DOUBLE");
+    assert_int_equal(rows, 1003);
     /* shard 0 first: SQ records, then the one good odd record, then shard 1's FB ones */
-    bar(rec, sizeof rec, "SQ", 0);
     assert_int_equal(strncmp(json, "{\"name\":\"SQ\",\"ts\":\"2020-05-14 09:00:00-04:00\",\"open\":100.5,"
-                                   "\"high\":101.75,\"low\":99.25,\"close\":100.5,\"volume\":1000}", 100), 0);
+                                   "\"high\":101.75,\"low\":99.25,\"close\":100.5,\"volume\":1000,", 110), 0);
     assert_non_null(strstr(json, "{\"name\":\"FB\",\"ts\":null,\"open\":null,\"high\":7.0,\"low\":null,"
-                                 "\"close\":null,\"volume\":-12}"));
+                                 "\"close\":null,\"volume\":-12,\"extra\":null,\"flag\":null,"
+                                 "\"ratio\":null,\"note\":null,\"big\":null}"));
+    assert_non_null(strstr(json, "{\"name\":\"F\\\"B\u00e9\",\"ts\":null,\"open\":null,\"high\":null,"
+                                 "\"low\":null,\"close\":null,\"volume\":null,\"extra\":5,\"flag\":true,"
+                                 "\"ratio\":1.0,\"note\":\"3\",\"big\":null}"));
+    if (!strstr(json, "\"ratio\":0.5,\"note\":\"n\",\"big\":123456789012345680000.0}"))
+        fail_msg("%s", strstr(json, "\"ratio\":0.5"));
     free(schema);
     free(json);
     fin_parquet_writer_destroy(w);
