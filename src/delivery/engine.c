@@ -105,6 +105,7 @@ struct fin_delivery_engine {
     struct shard_pos *pos;
     int64_t first_mono;       /* when the buffer got its first record */
     bool replaying;
+    bool retry;               /* a flush failed: it must succeed before anything is read */
 
     struct column *cols;
     size_t n_cols;
@@ -774,9 +775,13 @@ static int flush(struct fin_delivery_engine *e)
     if ((rc = fin_delivery_state_save(&e->st, e->state_path, e->shard_ids)))
         goto fail;
     reset_buffer(e);
+    e->retry = false;
     free(ranges);
     return 0;
 fail:
+    /* The buffer stays as it is, so the next attempt covers the same ranges and writes
+     * the same keys over whatever this one left. */
+    e->retry = true;
     /* The counters of objects already written stay in memory only; the next attempt
      * rewrites those objects and counts them again, so reload the saved ones. */
     free(ranges);
@@ -1041,6 +1046,10 @@ int fin_delivery_engine_pump(struct fin_delivery_engine *e, size_t max_records, 
     size_t n = 0;
     int rc = 0;
     bool more = true;
+    if (got)
+        *got = 0;
+    if (e->retry && (rc = flush(e)))
+        return rc;
     while (more && (!max_records || n < max_records)) {
         more = false;
         for (int s = 0; s < e->src->n_shards && (!max_records || n < max_records); s++) {

@@ -160,23 +160,42 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
         }
     } else {
         /* At least one pass: a stop that comes while starting still delivers what the
-         * sources held then. */
+         * sources held then. A failing destination (full disk, permissions) is retried
+         * with a doubling delay up to 30 s; the engine keeps the failed flush's records
+         * and writes the same objects when it succeeds. */
+        int64_t backoff_ms = 0;
         for (;;) {
             size_t any = 0;
+            int failed = 0;
             for (size_t i = 0; i < n; i++) {
-                size_t got;
-                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got)))
-                    goto done;
+                size_t got = 0;
+                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
+                    fin_log_err(rc, rs[i].name);
+                    failed = rc;
+                }
                 any += got;
             }
             if (opts->stop && *opts->stop)
                 break;
-            if (!any)
+            backoff_ms = failed ? (backoff_ms ? backoff_ms * 2 : 500) : 0;
+            if (backoff_ms > 30000)
+                backoff_ms = 30000;
+            if (failed)
+                fin_warn("delivery: retrying in %.1f s", (double)backoff_ms / 1000);
+            int64_t wait_ns = failed ? backoff_ms * FIN_NS_PER_MS : any ? 0 : poll_ns;
+            for (int64_t slept = 0; slept < wait_ns && !(opts->stop && *opts->stop); slept += poll_ns)
                 clock->sleep_ns(clock->ctx, poll_ns);
         }
-        for (size_t i = 0; i < n; i++)
-            if ((rc = fin_delivery_engine_flush(rs[i].e)))
-                goto done;
+        rc = 0;
+        for (size_t i = 0; i < n; i++) {
+            int r = fin_delivery_engine_flush(rs[i].e);
+            if (r) {
+                fin_log_err(r, rs[i].name);
+                rc = r;
+            }
+        }
+        if (rc)
+            goto done;
     }
 done:
     for (size_t i = 0; rs && i < n; i++) {

@@ -697,6 +697,64 @@ static void test_replay_unfinished_flush(void **state)
     fin_test_rmdir(dir);
 }
 
+/* A failed flush in a running engine: nothing new is read until the same flush succeeds. */
+static void test_retry_after_failure(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-retry");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 40; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix", "!{partitionKeyFromQuery:name}/", "t"), 0);
+    char lake[600], block[700];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    snprintf(block, sizeof block, "%s/ZZZ", lake);
+    assert_int_equal(fin_mkdir_p(lake, 0755), 0);
+    assert_int_equal(fin_write_file_atomic(block, "x", 1), 0);
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "rt", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);
+    struct found f;
+    lake_list(dir, &f);
+    char first[512];
+    snprintf(first, sizeof first, "%s", f.paths[0]);
+    for (int i = 40; i < 50; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    size_t got = 99;
+    assert_int_not_equal(fin_delivery_engine_pump(e, 0, &got), 0);
+    assert_int_equal(got, 0);
+    unlink(block);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, &got), 0);
+    assert_int_equal(got, 10);
+    assert_int_equal(fin_delivery_engine_stats(e)->objects, 2);
+    assert_int_equal(fin_delivery_engine_stats(e)->records, 40);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    fin_delivery_engine_destroy(e);
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 4);
+    assert_true(strcmp(f.paths[0], first) == 0 || strcmp(f.paths[1], first) == 0);
+    size_t total = 0;
+    for (int i = 0; i < f.n; i++) {
+        size_t len;
+        char *d = lake_read(dir, f.paths[i], &len);
+        total += count_lines(d, len);
+        free(d);
+    }
+    assert_int_equal(total, 50);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_replay_unfinished_flush),
+        cmocka_unit_test(test_retry_after_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
