@@ -755,6 +755,114 @@ static void test_retry_after_failure(void **state)
     fin_test_rmdir(dir);
 }
 
+/* Records of real Firehose objects (../shared/data) through delivery: each comes out on its
+ * own line (the concatenated fixture had none), in Parquet with the types Glue gave them,
+ * and Firehose's own object names have the shape ours have. */
+static void feed_fixture(struct mem_src *m, const char *dir, long *count)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (fin_is_dir(path)) {
+            feed_fixture(m, path, count);
+            continue;
+        }
+        /* Firehose's name: <stream>-1-YYYY-MM-DD-HH-MM-SS-<8-4-4-4-12> */
+        const char *n = de->d_name;
+        size_t len = strlen(n);
+        assert_true(len > 59);
+        const char *tail = n + len - 59;
+        static const int dashes[] = {0, 2, 7, 10, 13, 16, 19, 22, 31, 36, 41, 46};
+        for (size_t i = 0; i < sizeof dashes / sizeof dashes[0]; i++)
+            assert_int_equal(tail[dashes[i]], '-');
+        assert_int_equal(tail[1], '1');
+        struct fin_json_reader r;
+        assert_int_equal(fin_json_reader_open_file(&r, path), 0);
+        const char *rec;
+        size_t rl;
+        int line;
+        char buf[1024];
+        while (fin_json_reader_next(&r, &rec, &rl, &line) == 0) {
+            assert_true(rl < sizeof buf);
+            memcpy(buf, rec, rl);
+            buf[rl] = '\0';
+            mem_put(m, 0, buf, T0);
+            (*count)++;
+        }
+        fin_json_reader_fini(&r);
+    }
+    closedir(d);
+}
+
+static void test_shared_firehose_objects(void **state)
+{
+    (void)state;
+    const char *shared = fin_test_shared_data();
+    if (!shared)
+        skip();
+    static const struct { const char *dir; long records; const char *schema; } fx[] = {
+        {"2020-05-14-ndjson-offset", 3844, "high DOUBLE, low DOUBLE, ts VARCHAR, name VARCHAR"},
+        {"2020-05-14-ndjson-mixedcase", 3844, "High DOUBLE, Low DOUBLE, Timestamp VARCHAR, Name VARCHAR"},
+        {"2021-05-11-concatenated", 780, "high DOUBLE, low DOUBLE, ts VARCHAR, name VARCHAR"},
+    };
+    for (size_t k = 0; k < 3; k++) {
+        char *dir = fin_test_mkdtemp("dlv-shared");
+        char objs[1024];
+        snprintf(objs, sizeof objs, "%s/firehose/%s/objects", shared, fx[k].dir);
+        struct mem_src m;
+        mem_init(&m, 1);
+        long n = 0;
+        feed_fixture(&m, objs, &n);
+        assert_int_equal(n, fx[k].records);
+        for (int format = 0; format < 2; format++) {
+            struct fin_delivery_settings set;
+            settings(&set);
+            set.format = format ? FIN_FORMAT_PARQUET : FIN_FORMAT_JSON;
+            struct fin_delivery_engine *e;
+            char name[16];
+            snprintf(name, sizeof name, "fx%d", format);
+            assert_int_equal(fin_delivery_engine_create(&e, dir, name, &set, &m.src, NULL), 0);
+            assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+            assert_int_equal(fin_delivery_engine_flush(e), 0);
+            assert_int_equal(fin_delivery_engine_stats(e)->records, n);
+            assert_int_equal(fin_delivery_engine_stats(e)->error_records, 0);
+            fin_delivery_engine_destroy(e);
+            fin_delivery_settings_fini(&set);
+        }
+        struct found f;
+        lake_list(dir, &f);
+        assert_int_equal(f.n, 2);
+        size_t len;
+        char *d = lake_read(dir, strstr(f.paths[0], "/fx0-") ? f.paths[0] : f.paths[1], &len);
+        assert_int_equal(count_lines(d, len), n);
+        char *line = d;
+        for (long i = 0; i < n; i++) {
+            char *nl = strchr(line, '\n');
+            assert_int_equal((size_t)(nl - line), m.shards[0].recs[i].len);
+            assert_memory_equal(line, m.shards[0].recs[i].data, m.shards[0].recs[i].len);
+            line = nl + 1;
+        }
+        free(d);
+        struct fin_parquet_writer *w;
+        assert_int_equal(fin_parquet_writer_create(&w, 1), 0);
+        char path[2048], *schema;
+        uint64_t rows;
+        snprintf(path, sizeof path, "%s/lake/%s", dir, strstr(f.paths[0], "/fx1-") ? f.paths[0] : f.paths[1]);
+        assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, NULL), 0);
+        assert_string_equal(schema, fx[k].schema);
+        assert_int_equal(rows, (uint64_t)n);
+        free(schema);
+        fin_parquet_writer_destroy(w);
+        mem_fini(&m);
+        fin_test_rmdir(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_replay_unfinished_flush),
         cmocka_unit_test(test_retry_after_failure),
+        cmocka_unit_test(test_shared_firehose_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
