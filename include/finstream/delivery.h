@@ -203,4 +203,10 @@ int fin_delivery_close(struct fin_delivery *d);
 /* Counters of the open delivery (borrowed until the next call on d). */
 const struct fin_delivery_stats *fin_delivery_get_stats(const struct fin_delivery *d);
 
+/* A collector sink (collector.h) over d: put is fin_delivery_put, flush is
+ * fin_delivery_flush (so each collection run ends with its records in objects). d is
+ * borrowed and must outlive the sink; fin_delivery_close() it afterwards. */
+struct fin_record_sink;
+void fin_delivery_sink_init(struct fin_record_sink *sink, struct fin_delivery *d);
+
 #endif

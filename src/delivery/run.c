@@ -10,6 +10,7 @@
  * repaired by the next `finstream deliver NAME` or fin_delivery_open(), which resumes
  * from the checkpoint. */
 #include "internal.h"
+#include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
@@ -418,4 +419,18 @@ int fin_delivery_close(struct fin_delivery *d)
 const struct fin_delivery_stats *fin_delivery_get_stats(const struct fin_delivery *d)
 {
     return fin_delivery_engine_stats(d->r.e);
+}
+
+static int sink_put(void *ctx, const char *key, size_t key_len, const char *rec, size_t len)
+{
+    return fin_delivery_put(ctx, key, key_len, rec, len);
+}
+
+static int sink_flush(void *ctx) { return fin_delivery_flush(ctx); }
+
+void fin_delivery_sink_init(struct fin_record_sink *sink, struct fin_delivery *d)
+{
+    sink->put = sink_put;
+    sink->flush = sink_flush;
+    sink->ctx = d;
 }
