@@ -128,15 +128,16 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                      size_t n, const struct fin_delivery_run_opts *opts,
                      struct fin_delivery_stats *stats)
 {
-    char **all = NULL;
+    char **listed = NULL;
     size_t n_all = 0;
     int rc = 0;
-    if (n == 0) {
-        if ((rc = fin_delivery_list(config_path, &all, &n_all)))
+    bool all = n == 0;
+    if (all) {
+        if ((rc = fin_delivery_list(config_path, &listed, &n_all)))
             return rc;
         if (n_all == 0)
             return fin_err_set(FIN_ENOENT, "%s declares no [delivery \"NAME\"] section", config_path);
-        names = (const char *const *)all;
+        names = (const char *const *)listed;
         n = n_all;
     }
     const struct fin_clock *clock = opts->clock ? opts->clock : fin_clock_real();
@@ -146,12 +147,22 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
         rc = FIN_ENOMEM;
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        if ((rc = running_open(&rs[i], data_dir, config_path, names[i], FIN_STREAM_READ, clock)))
+    for (size_t i = 0; i < n; i++) {
+        rc = running_open(&rs[i], data_dir, config_path, names[i], FIN_STREAM_READ, clock);
+        /* Running all of them: one that another process runs (a collector putting
+         * directly, a second `finstream deliver NAME`) is its business; go on. */
+        if (rc == FIN_EBUSY && all) {
+            fin_warn("%s: skipped", fin_err_msg());
+            rc = 0;
+        }
+        if (rc)
             goto done;
+    }
     if (opts->once) {
         for (size_t i = 0; i < n; i++) {
             size_t got;
+            if (!rs[i].e)
+                continue;
             do {
                 if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 20, &got)))
                     goto done;
@@ -170,7 +181,7 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
             int failed = 0;
             for (size_t i = 0; i < n; i++) {
                 size_t got = 0;
-                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
+                if (rs[i].e && (rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
                     fin_log_err(rc, rs[i].name);
                     failed = rc;
                 }
@@ -189,7 +200,7 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
         }
         rc = 0;
         for (size_t i = 0; i < n; i++) {
-            int r = fin_delivery_engine_flush(rs[i].e);
+            int r = rs[i].e ? fin_delivery_engine_flush(rs[i].e) : 0;
             if (r) {
                 fin_log_err(r, rs[i].name);
                 rc = r;
@@ -206,8 +217,8 @@ done:
     }
     free(rs);
     for (size_t i = 0; i < n_all; i++)
-        free(all[i]);
-    free(all);
+        free(listed[i]);
+    free(listed);
     return rc;
 }
 
