@@ -7,6 +7,7 @@
  * Nested objects and arrays are validated and skipped. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <string.h>
 
 struct scan {
@@ -26,6 +27,21 @@ static int str(struct scan *s, bool *escaped)
     const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
     *escaped = false;
     while (p < end) {
+        /* Eight plain ASCII bytes at a time: no quote, backslash, control or high byte.
+         * The zero-byte tests can only misfire next to a real match, so a clean word is
+         * certainly clean. */
+        while (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+            if (hit & highs)
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         unsigned char c = *p;
         if (c == '"') {
             s->p = (const char *)p + 1;

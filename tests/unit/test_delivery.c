@@ -178,6 +178,58 @@ static void settings(struct fin_delivery_settings *set)
     assert_int_equal(fin_opts_set(fin_delivery_opts, set, "source", "stream:stocks", "test"), 0);
 }
 
+/* ---- the record scanner ---- */
+
+static void test_scanner(void **state)
+{
+    (void)state;
+    struct jfield f[8];
+    size_t n;
+    const char *why;
+    char rec[128];
+    /* a special byte at every offset of the 8-byte words the scanner skips through */
+    for (int at = 0; at < 24; at++) {
+        char val[64];
+        memset(val, 'a', sizeof val);
+        memcpy(val + at, "\\\"", 2);                 /* an escaped quote */
+        snprintf(rec, sizeof rec, "{\"k\":\"%.40s\",\"z\":1}", val);
+        assert_int_equal(jscan_object(rec, strlen(rec), f, 8, &n, &why), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(f[0].val_len, 40);
+        assert_true(f[0].val_escaped);
+        memset(val, 'a', sizeof val);
+        memcpy(val + at, "\xc3\xa9", 2);              /* e-acute, valid UTF-8 */
+        snprintf(rec, sizeof rec, "{\"k\":\"%.40s\"}", val);
+        assert_int_equal(jscan_object(rec, strlen(rec), f, 8, &n, &why), 0);
+        assert_false(f[0].val_escaped);
+        val[at] = '\x01';                             /* a control character */
+        snprintf(rec, sizeof rec, "{\"k\":\"%.40s\"}", val);
+        assert_int_equal(jscan_object(rec, strlen(rec), f, 8, &n, &why), -1);
+        assert_string_equal(why, "not JSON: control character in a string");
+        memset(val, 'a', sizeof val);
+        val[at] = '\xff';
+        snprintf(rec, sizeof rec, "{\"k\":\"%.40s\"}", val);
+        assert_int_equal(jscan_object(rec, strlen(rec), f, 8, &n, &why), -1);
+        memset(val, 'a', sizeof val);
+        snprintf(rec, sizeof rec, "{\"k\":\"%.*s", at, val);   /* never closed */
+        assert_int_equal(jscan_object(rec, strlen(rec), f, 8, &n, &why), -1);
+    }
+    const char *good = "{ \"a\" : [1, {\"b\": null}], \"n\": -0.5e+3, \"t\": true }";
+    assert_int_equal(jscan_object(good, strlen(good), f, 8, &n, &why), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(f[0].type, J_ARRAY);
+    assert_int_equal(f[1].type, J_REAL);
+    assert_int_equal(f[2].type, J_TRUE);
+    static const char *bad[] = {"{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\" 1}", "{\"a\":1,}",
+                                "{\"a\":tru}", "{} x", "", "{\"a\":\"\\q\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(jscan_object(bad[i], strlen(bad[i]), f, 8, &n, &why), -1);
+    char out[32];
+    size_t ol;
+    assert_int_equal(jscan_unescape("a\\\"\\u00e9\\ud83d\\ude00", 22, out, sizeof out, &ol), 0);
+    assert_string_equal(out, "a\"\xc3\xa9\xf0\x9f\x98\x80");
+}
+
 /* ---- prefixes and names ---- */
 
 static void test_prefix(void **state)
@@ -866,6 +918,7 @@ static void test_shared_firehose_objects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scanner),
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_settings),
