@@ -8,8 +8,11 @@
 #include <string.h>
 #include <zlib.h>
 
-int fin_gzip_fast(const void *in, size_t len, struct fin_buf *out)
+int fin_gzip_fast(const struct iovec *iov, int n_iov, struct fin_buf *out)
 {
+    size_t len = 0;
+    for (int i = 0; i < n_iov; i++)
+        len += iov[i].iov_len;
     /* Objects are at most a buffer (128 MiB), far below zlib's uInt counters. */
     if (len > (1u << 31))
         return fin_err_set(FIN_ELIMIT, "gzip: %zu bytes is more than one object may hold", len);
@@ -19,15 +22,23 @@ int fin_gzip_fast(const void *in, size_t len, struct fin_buf *out)
      * repetitive enough that the ratio stays close. 31 = 15-bit window + gzip wrapper. */
     if (deflateInit2(&z, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return fin_err_set(FIN_ENOMEM, "gzip: cannot initialise zlib");
-    size_t bound = deflateBound(&z, (uLong)len);
+    size_t bound = deflateBound(&z, (uLong)len) + 64 * (size_t)n_iov;
     int rc = fin_buf_reserve(out, bound);
     if (rc)
         goto done;
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)len;
     z.next_out = (Bytef *)out->data + out->len;
     z.avail_out = (uInt)bound;
-    /* With deflateBound's room one call finishes the stream. */
+    /* With deflateBound's room every piece goes in at once and the last call finishes. */
+    for (int i = 0; i < n_iov; i++) {
+        if (!iov[i].iov_len)
+            continue;   /* deflate reports no progress on empty input */
+        z.next_in = (Bytef *)(uintptr_t)iov[i].iov_base;
+        z.avail_in = (uInt)iov[i].iov_len;
+        if (deflate(&z, Z_NO_FLUSH) != Z_OK || z.avail_in) {
+            rc = fin_err_set(FIN_EIO, "gzip: deflate failed");
+            goto done;
+        }
+    }
     if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
         rc = fin_err_set(FIN_EIO, "gzip: deflate did not finish");
         goto done;

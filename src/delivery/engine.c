@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define MAX_PARTITIONS 500        /* Firehose's default limit of active partitions */
@@ -46,7 +47,7 @@ static const char *const err_type_names[ERR_KINDS] = {
     "processing-failed", "format-conversion-failed", "partitioning-failed"};
 
 struct rec {
-    uint32_t off, len;        /* bytes in e->data (newline included) */
+    uint32_t off, len;        /* bytes in its shard's data buffer (newline included) */
     int64_t arrival_ms;
     uint32_t part;
     uint16_t shard;
@@ -72,9 +73,12 @@ struct column {
     enum fin_parquet_type type;
 };
 
+/* Per shard: the range buffered, and the records' bytes. One buffer per shard lets an
+ * object that holds the whole flush be written straight from them, in shard order. */
 struct shard_pos {
     char first[FIN_SEQ_LEN + 1], last[FIN_SEQ_LEN + 1];
     uint64_t count;
+    struct fin_buf data;
 };
 
 struct fin_delivery_engine {
@@ -96,7 +100,7 @@ struct fin_delivery_engine {
     struct fin_delivery_state st;
 
     /* the buffer */
-    struct fin_buf data;
+    size_t buffered;          /* bytes in all shards' data */
     struct rec *recs;
     size_t n_recs, cap_recs;
     struct part *parts;
@@ -349,16 +353,18 @@ static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, 
         e->cap_recs = nc;
     }
     bool nl = len && bytes[len - 1] == '\n';
-    int rc = fin_buf_reserve(&e->data, len + 1);
+    struct fin_buf *d = &e->pos[shard].data;
+    int rc = fin_buf_reserve(d, len + 1);
     if (rc)
         return rc;
     struct rec *r = &e->recs[e->n_recs];
-    r->off = (uint32_t)e->data.len;
-    memcpy(e->data.data + e->data.len, bytes, len);
-    e->data.len += len;
+    r->off = (uint32_t)d->len;
+    memcpy(d->data + d->len, bytes, len);
+    d->len += len;
     if (!nl)
-        e->data.data[e->data.len++] = '\n';
-    r->len = (uint32_t)(e->data.len - r->off);
+        d->data[d->len++] = '\n';
+    r->len = (uint32_t)(d->len - r->off);
+    e->buffered += r->len;
     r->arrival_ms = arrival_ms;
     r->shard = (uint16_t)shard;
     r->part = (uint32_t)part;
@@ -448,7 +454,7 @@ static int intake(struct fin_delivery_engine *e, int shard, const struct fin_rec
         memcpy(sp->first, rec->seq, sizeof sp->first);
     memcpy(sp->last, rec->seq, sizeof sp->last);
     sp->count++;
-    if (!e->replaying && (int64_t)e->data.len >= e->set.buffer_size)
+    if (!e->replaying && (int64_t)e->buffered >= e->set.buffer_size)
         return flush(e);
     return 0;
 }
@@ -612,7 +618,7 @@ static int write_parquet(struct fin_delivery_engine *e, struct part *p, const ch
         goto fail;
     for (size_t i = 0; i < p->n; i++) {
         const struct rec *r = &e->recs[p->idx[i]];
-        if ((rc = put_row(e, e->data.data + r->off, r->len - 1)))
+        if ((rc = put_row(e, e->pos[r->shard].data.data + r->off, r->len - 1)))
             goto fail;
     }
     uint64_t rows = 0;
@@ -665,23 +671,37 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
 
     if ((rc = order_by_shard(e, p)))
         return rc;
-    fin_buf_reset(&e->obj);
-    for (size_t i = 0; !pq && i < p->n; i++) {
-        const struct rec *r = &e->recs[p->idx[i]];
-        if ((rc = fin_buf_append(&e->obj, e->data.data + r->off, r->len)))
-            return rc;
+    /* The object's bytes: the shard buffers themselves when this object holds the whole
+     * flush (the usual case without partitions), otherwise gathered in order. */
+    struct iovec iov[64];
+    int n_iov = 0;
+    if (!pq && p->n == e->n_recs && e->src->n_shards <= 64) {
+        for (int sh = 0; sh < e->src->n_shards; sh++)
+            if (e->pos[sh].data.len)
+                iov[n_iov++] = (struct iovec){e->pos[sh].data.data, e->pos[sh].data.len};
+    } else if (!pq) {
+        fin_buf_reset(&e->obj);
+        for (size_t i = 0; i < p->n; i++) {
+            const struct rec *r = &e->recs[p->idx[i]];
+            if ((rc = fin_buf_append(&e->obj, e->pos[r->shard].data.data + r->off, r->len)))
+                return rc;
+        }
+        iov[n_iov++] = (struct iovec){e->obj.data, e->obj.len};
     }
     uint64_t bytes = 0;
     if (pq) {
         rc = write_parquet(e, p, key, &bytes);
     } else if (gz) {
         fin_buf_reset(&e->scratch);
-        if (!(rc = fin_gzip_fast(e->obj.data, e->obj.len, &e->scratch)))
-            rc = e->sink->ops->put(e->sink, key, e->scratch.data, e->scratch.len);
+        if (!(rc = fin_gzip_fast(iov, n_iov, &e->scratch))) {
+            struct iovec z = {e->scratch.data, e->scratch.len};
+            rc = e->sink->ops->put(e->sink, key, &z, 1);
+        }
         bytes = e->scratch.len;
     } else {
-        rc = e->sink->ops->put(e->sink, key, e->obj.data, e->obj.len);
-        bytes = e->obj.len;
+        rc = e->sink->ops->put(e->sink, key, iov, n_iov);
+        for (int i = 0; i < n_iov; i++)
+            bytes += iov[i].iov_len;
     }
     if (rc)
         return rc;
@@ -708,17 +728,19 @@ static void reset_buffer(struct fin_delivery_engine *e)
     e->n_parts = 0;
     memset(e->table, 0xff, sizeof e->table);
     e->n_recs = 0;
-    fin_buf_reset(&e->data);
-    for (int i = 0; i < e->src->n_shards; i++)
+    e->buffered = 0;
+    for (int i = 0; e->pos && i < e->src->n_shards; i++) {
         e->pos[i].count = 0;
+        fin_buf_reset(&e->pos[i].data);
+        /* A large buffer's memory goes back once written, so an idle delivery stays small. */
+        if (e->pos[i].data.cap > (size_t)e->set.buffer_size * 2) {
+            fin_buf_fini(&e->pos[i].data);
+            fin_buf_init(&e->pos[i].data);
+        }
+    }
     for (size_t i = 0; i < e->n_cols; i++)
         free(e->cols[i].name);
     e->n_cols = 0;
-    /* A large buffer's memory goes back once it is written, so an idle delivery stays small. */
-    if (e->data.cap > (size_t)e->set.buffer_size * 2) {
-        fin_buf_fini(&e->data);
-        fin_buf_init(&e->data);
-    }
 }
 
 static int flush(struct fin_delivery_engine *e)
@@ -925,7 +947,6 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
     e->lock_fd = -1;
     e->src = src;
     e->clock = clock ? clock : fin_clock_real();
-    fin_buf_init(&e->data);
     fin_buf_init(&e->obj);
     fin_buf_init(&e->scratch);
     memset(e->table, 0xff, sizeof e->table);
@@ -999,11 +1020,12 @@ void fin_delivery_engine_destroy(struct fin_delivery_engine *e)
     if (!e)
         return;
     reset_buffer(e);
+    for (int i = 0; e->pos && i < e->src->n_shards; i++)
+        fin_buf_fini(&e->pos[i].data);
     free(e->parts);
     free(e->recs);
     free(e->cols);
     free(e->pos);
-    fin_buf_fini(&e->data);
     fin_buf_fini(&e->obj);
     fin_buf_fini(&e->scratch);
     fin_parquet_writer_destroy(e->pq);
@@ -1090,5 +1112,5 @@ void fin_delivery_engine_buffered(const struct fin_delivery_engine *e, size_t *r
     if (records)
         *records = e->n_recs;
     if (bytes)
-        *bytes = e->data.len;
+        *bytes = e->buffered;
 }

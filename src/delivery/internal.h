@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /* ---- json_scan.c: a validating scanner for one JSON object's top-level fields ---- */
 
@@ -42,7 +43,7 @@ struct fin_sink;
 struct fin_sink_ops {
     /* Writes data as the object key (a relative path): through a temporary file, fsynced,
      * renamed into place. The containing folder is fsynced by sync(). */
-    int (*put)(struct fin_sink *s, const char *key, const void *data, size_t len);
+    int (*put)(struct fin_sink *s, const char *key, const struct iovec *iov, int n_iov);
     /* Moves a finished file (already fsynced, in the sink's temporary folder) to key. */
     int (*put_file)(struct fin_sink *s, const char *key, const char *tmp_path);
     /* Makes every rename since the last sync durable (fsyncs the folders touched). */
@@ -65,8 +66,8 @@ int fin_fsync_path(const char *path);
 
 /* ---- encode.c ---- */
 
-/* gzip (one member, level 1) of in into out (appended). */
-int fin_gzip_fast(const void *in, size_t len, struct fin_buf *out);
+/* gzip (one member, level 1) of the bytes of iov, in order, appended to out. */
+int fin_gzip_fast(const struct iovec *iov, int n_iov, struct fin_buf *out);
 /* base64 of in appended to out. */
 int fin_base64_append(struct fin_buf *out, const void *in, size_t len);
 /* Appends s as a JSON string (with quotes). */

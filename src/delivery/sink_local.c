@@ -136,7 +136,7 @@ char *fin_sink_local_tmp_path(struct fin_sink *base, const char *ext)
     return fin_path_join(s->tmp_dir, name);
 }
 
-static int local_put(struct fin_sink *base, const char *key, const void *data, size_t len)
+static int local_put(struct fin_sink *base, const char *key, const struct iovec *iov, int n_iov)
 {
     struct sink_local *s = (struct sink_local *)base;
     char *tmp = fin_sink_local_tmp_path(base, NULL);
@@ -148,17 +148,20 @@ static int local_put(struct fin_sink *base, const char *key, const void *data, s
         rc = fin_err_errno(errno, "cannot create", tmp);
         goto fail;
     }
-    const char *p = data;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = fin_err_errno(errno, "cannot write", tmp);
-            break;
+    for (int i = 0; i < n_iov && !rc; i++) {
+        const char *p = iov[i].iov_base;
+        size_t len = iov[i].iov_len;
+        while (len) {
+            ssize_t w = write(fd, p, len);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                rc = fin_err_errno(errno, "cannot write", tmp);
+                break;
+            }
+            p += w;
+            len -= (size_t)w;
         }
-        p += w;
-        len -= (size_t)w;
     }
     if (!rc && fdatasync(fd) != 0)
         rc = fin_err_errno(errno, "cannot fsync", tmp);
