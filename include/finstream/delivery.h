@@ -168,6 +168,10 @@ struct fin_delivery_run_opts {
     volatile sig_atomic_t *stop;       /* set (by a signal handler) to stop following */
     int64_t poll_ms;                   /* idle wait when following, default 50 */
     const struct fin_clock *clock;     /* NULL: the real clock */
+    /* When following, called after each flush with that delivery stream's counters
+     * (borrowed for the call). May be NULL. */
+    void (*on_flush)(void *ctx, const char *name, const struct fin_delivery_stats *stats);
+    void *ctx;
 };
 
 /* Runs the named delivery streams (all declared ones when n == 0) of data_dir with the

@@ -181,11 +181,16 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
             int failed = 0;
             for (size_t i = 0; i < n; i++) {
                 size_t got = 0;
-                if (rs[i].e && (rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
+                if (!rs[i].e)
+                    continue;
+                uint64_t before = fin_delivery_engine_stats(rs[i].e)->flushes;
+                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
                     fin_log_err(rc, rs[i].name);
                     failed = rc;
                 }
                 any += got;
+                if (opts->on_flush && fin_delivery_engine_stats(rs[i].e)->flushes != before)
+                    opts->on_flush(opts->ctx, rs[i].name, fin_delivery_engine_stats(rs[i].e));
             }
             if (opts->stop && *opts->stop)
                 break;
