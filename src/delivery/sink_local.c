@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define WRITE_PIECE (4 << 20)
+
 struct sink_local {
     struct fin_sink base;
     char *root;
@@ -148,11 +150,14 @@ static int local_put(struct fin_sink *base, const char *key, const struct iovec 
         rc = fin_err_errno(errno, "cannot create", tmp);
         goto fail;
     }
+    /* Written in pieces, each handed to the disk at once, so the device works while the
+     * rest is still being copied and the final fdatasync has little left to wait for. */
+    off_t done = 0, started = 0;
     for (int i = 0; i < n_iov && !rc; i++) {
         const char *p = iov[i].iov_base;
         size_t len = iov[i].iov_len;
         while (len) {
-            ssize_t w = write(fd, p, len);
+            ssize_t w = write(fd, p, len < WRITE_PIECE ? len : WRITE_PIECE);
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
@@ -161,6 +166,11 @@ static int local_put(struct fin_sink *base, const char *key, const struct iovec 
             }
             p += w;
             len -= (size_t)w;
+            done += w;
+            if (done - started >= WRITE_PIECE) {
+                sync_file_range(fd, started, done - started, SYNC_FILE_RANGE_WRITE);
+                started = done;
+            }
         }
     }
     if (!rc && fdatasync(fd) != 0)
