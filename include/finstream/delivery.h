@@ -134,6 +134,8 @@ struct fin_delivery_stats {
     uint64_t flushes;
     uint64_t replays;         /* flushes rewritten after a restart */
     int64_t last_flush_ms;    /* wall clock of the last flush, 0 = never */
+    char last_prefix[256];    /* rendered prefix of the last data object ("" = none yet;
+                                 kept in memory only) */
 };
 
 struct fin_delivery_engine;

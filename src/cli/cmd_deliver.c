@@ -21,6 +21,20 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+/* 3900 -> "3,900" */
+static void group(char *out, size_t cap, unsigned long long v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%llu", v);
+    size_t k = 0;
+    for (int i = 0; i < n && k + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+}
+
 /* Following: one line per flush, so a terminal shows the delivery moving. */
 static void on_flush(void *ctx, const char *name, const struct fin_delivery_stats *s)
 {
@@ -122,14 +136,18 @@ int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "deliver");
     } else if (!cli->quiet) {
         for (size_t i = 0; i < n; i++) {
-            double kib = (double)stats[i].bytes / 1024;
-            printf("deliver   %s: %llu records  %llu object%s  %.0f KiB", names[i],
-                   (unsigned long long)stats[i].records, (unsigned long long)stats[i].objects,
-                   stats[i].objects == 1 ? "" : "s", kib);
+            char recs[32], objs[32], errs[32];
+            group(recs, sizeof recs, stats[i].records);
+            group(objs, sizeof objs, stats[i].objects);
+            group(errs, sizeof errs, stats[i].error_records);
+            printf("deliver   %s: %s records  %s object%s  %.0f KiB", names[i], recs, objs,
+                   stats[i].objects == 1 ? "" : "s", (double)stats[i].bytes / 1024);
             if (stats[i].error_records)
-                printf("  %llu errors", (unsigned long long)stats[i].error_records);
+                printf("  %s errors", errs);
             if (stats[i].replays)
                 printf("  %llu unfinished flush rewritten", (unsigned long long)stats[i].replays);
+            if (stats[i].last_prefix[0])
+                printf("  %s%s", stats[i].objects > 1 ? "last in " : "", stats[i].last_prefix);
             printf("  %.2f s\n", secs);
         }
     }

@@ -715,6 +715,9 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
     } else {
         s->objects++;
         s->records += p->n;
+        size_t pl = strlen(prefix) < sizeof s->last_prefix - 1 ? strlen(prefix) : sizeof s->last_prefix - 1;
+        memcpy(s->last_prefix, prefix, pl);
+        s->last_prefix[pl] = '\0';
     }
     return 0;
 }

@@ -122,6 +122,7 @@ static void run_stats(const struct running *r, struct fin_delivery_stats *out)
     out->flushes = s->flushes - r->start.flushes;
     out->replays = s->replays - r->start.replays;
     out->last_flush_ms = s->last_flush_ms;
+    memcpy(out->last_prefix, s->last_prefix, sizeof out->last_prefix);
 }
 
 int fin_delivery_run(const char *data_dir, const char *config_path, const char *const *names,
