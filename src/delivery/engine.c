@@ -174,49 +174,64 @@ static bool int64_fits(const char *s, size_t n)
 static const char *check_types(struct fin_delivery_engine *e, const struct jfield *f, size_t nf)
 {
     char keybuf[256];
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < nf; i++) {
+    long idx[JSCAN_MAX_FIELDS];   /* column of each field, -1 when new (indexes survive add_col) */
+    for (size_t i = 0; i < nf; i++) {
+        const char *k = f[i].key;
+        size_t kl = f[i].key_len;
+        if (f[i].key_escaped) {
+            if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
+                return "a field name is longer than 255 bytes";
+            k = keybuf;
+        }
+        struct column *c = find_col(e, k, kl, i);
+        idx[i] = c ? c - e->cols : -1;
+        enum jtype t = f[i].type;
+        if (!c || !c->known || t == J_NULL)
+            continue;
+        bool ok = c->type == FIN_PQ_VARCHAR ? t == J_STRING
+                : c->type == FIN_PQ_DOUBLE  ? (t == J_INT || t == J_REAL)
+                : c->type == FIN_PQ_BIGINT  ? (t == J_INT && int64_fits(f[i].val, f[i].val_len))
+                : (t == J_TRUE || t == J_FALSE);
+        if (!ok) {
+            fin_buf_reset(&e->scratch);
+            fin_buf_printf(&e->scratch, "field '%s' is %s, expected %s", c->name,
+                           t == J_INT && c->type == FIN_PQ_BIGINT ? "an integer out of range"
+                                                                  : jtype_name(t),
+                           c->type == FIN_PQ_VARCHAR  ? "a string"
+                           : c->type == FIN_PQ_DOUBLE ? "a number"
+                           : c->type == FIN_PQ_BIGINT ? "an integer" : "true or false");
+            return fin_buf_cstr(&e->scratch) ? e->scratch.data : "wrong type";
+        }
+    }
+    /* The record is good: new fields become columns, and their inferred types widen. */
+    for (size_t i = 0; i < nf; i++) {
+        enum jtype t = f[i].type;
+        if (idx[i] >= 0 && (e->cols[idx[i]].known || t == J_NULL))
+            continue;
+        struct column *c;
+        if (idx[i] >= 0) {
+            c = &e->cols[idx[i]];
+        } else {
             const char *k = f[i].key;
             size_t kl = f[i].key_len;
             if (f[i].key_escaped) {
-                if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
-                    return "a field name is longer than 255 bytes";
+                jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl);
                 k = keybuf;
             }
-            struct column *c = find_col(e, k, kl, i);
-            enum jtype t = f[i].type;
-            if (pass == 0) {
-                if (!c || !c->known || t == J_NULL)
-                    continue;
-                bool ok = c->type == FIN_PQ_VARCHAR ? t == J_STRING
-                        : c->type == FIN_PQ_DOUBLE  ? (t == J_INT || t == J_REAL)
-                        : c->type == FIN_PQ_BIGINT  ? (t == J_INT && int64_fits(f[i].val, f[i].val_len))
-                        : (t == J_TRUE || t == J_FALSE);
-                if (!ok) {
-                    fin_buf_reset(&e->scratch);
-                    fin_buf_printf(&e->scratch, "field '%s' is %s, expected %s", c->name,
-                                   t == J_INT && c->type == FIN_PQ_BIGINT ? "an integer out of range"
-                                                                          : jtype_name(t),
-                                   c->type == FIN_PQ_VARCHAR  ? "a string"
-                                   : c->type == FIN_PQ_DOUBLE ? "a number"
-                                   : c->type == FIN_PQ_BIGINT ? "an integer" : "true or false");
-                    return fin_buf_cstr(&e->scratch) ? e->scratch.data : "wrong type";
-                }
-                continue;
-            }
-            if (!c && !(c = add_col(e, k, kl)))
+            /* the same new name may come twice in one record */
+            if (!(c = find_col(e, k, kl, i)) && !(c = add_col(e, k, kl)))
                 return "out of memory";
             if (c->known || t == J_NULL)
                 continue;
-            enum col_kind k2 = t == J_TRUE || t == J_FALSE ? C_BOOL
-                             : t == J_INT ? (int64_fits(f[i].val, f[i].val_len) ? C_INT : C_REAL)
-                             : t == J_REAL ? C_REAL : C_STRING;
-            if (c->kind == C_UNSEEN)
-                c->kind = k2;
-            else if (c->kind != k2) {
-                bool nums = (c->kind == C_INT || c->kind == C_REAL) && (k2 == C_INT || k2 == C_REAL);
-                c->kind = nums ? C_REAL : C_STRING;
-            }
+        }
+        enum col_kind k2 = t == J_TRUE || t == J_FALSE ? C_BOOL
+                         : t == J_INT ? (int64_fits(f[i].val, f[i].val_len) ? C_INT : C_REAL)
+                         : t == J_REAL ? C_REAL : C_STRING;
+        if (c->kind == C_UNSEEN)
+            c->kind = k2;
+        else if (c->kind != k2) {
+            bool nums = (c->kind == C_INT || c->kind == C_REAL) && (k2 == C_INT || k2 == C_REAL);
+            c->kind = nums ? C_REAL : C_STRING;
         }
     }
     return NULL;

@@ -617,6 +617,7 @@ static void test_parquet(void **state)
     /* fields outside the record schema get inferred types; escapes are decoded */
     mem_put(&m, 0, "{\"name\":\"F\\\"B\\u00e9\",\"extra\":5,\"flag\":true,\"ratio\":1,\"note\":3}", T0 + 2005);
     mem_put(&m, 0, "{\"name\":\"FB\",\"ratio\":0.5,\"note\":\"n\",\"big\":123456789012345678901}", T0 + 2006);
+    mem_put(&m, 1, "{\"name\":\"FB\",\"dup\":1,\"dup\":2}", T0 + 2007);
     struct fin_delivery_settings set;
     settings(&set);
     set.format = FIN_FORMAT_PARQUET;
@@ -624,7 +625,7 @@ static void test_parquet(void **state)
     assert_int_equal(fin_delivery_engine_create(&e, dir, "pq", &set, &m.src, NULL), 0);
     assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
     assert_int_equal(fin_delivery_engine_flush(e), 0);
-    assert_int_equal(fin_delivery_engine_stats(e)->records, 1003);
+    assert_int_equal(fin_delivery_engine_stats(e)->records, 1004);
     assert_int_equal(fin_delivery_engine_stats(e)->error_records, 4);
     fin_delivery_engine_destroy(e);
 
@@ -643,18 +644,19 @@ static void test_parquet(void **state)
     assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
     assert_string_equal(schema, "name VARCHAR, ts VARCHAR, open DOUBLE, high DOUBLE, low DOUBLE, "
                                 "close DOUBLE, volume BIGINT, extra BIGINT, flag BOOLEAN, "
-                                "ratio DOUBLE, note VARCHAR, big DOUBLE");
-    assert_int_equal(rows, 1003);
+                                "ratio DOUBLE, note VARCHAR, big DOUBLE, dup BIGINT");
+    assert_int_equal(rows, 1004);
     /* shard 0 first: SQ records, then the one good odd record, then shard 1's FB ones */
     assert_int_equal(strncmp(json, "{\"name\":\"SQ\",\"ts\":\"2020-05-14 09:00:00-04:00\",\"open\":100.5,"
                                    "\"high\":101.75,\"low\":99.25,\"close\":100.5,\"volume\":1000,", 110), 0);
     assert_non_null(strstr(json, "{\"name\":\"FB\",\"ts\":null,\"open\":null,\"high\":7.0,\"low\":null,"
                                  "\"close\":null,\"volume\":-12,\"extra\":null,\"flag\":null,"
-                                 "\"ratio\":null,\"note\":null,\"big\":null}"));
+                                 "\"ratio\":null,\"note\":null,\"big\":null,\"dup\":null}"));
     assert_non_null(strstr(json, "{\"name\":\"F\\\"B\u00e9\",\"ts\":null,\"open\":null,\"high\":null,"
                                  "\"low\":null,\"close\":null,\"volume\":null,\"extra\":5,\"flag\":true,"
-                                 "\"ratio\":1.0,\"note\":\"3\",\"big\":null}"));
-    if (!strstr(json, "\"ratio\":0.5,\"note\":\"n\",\"big\":123456789012345680000.0}"))
+                                 "\"ratio\":1.0,\"note\":\"3\",\"big\":null,\"dup\":null}"));
+    assert_non_null(strstr(json, "\"dup\":2}"));
+    if (!strstr(json, "\"ratio\":0.5,\"note\":\"n\",\"big\":123456789012345680000.0,\"dup\":null}"))
         fail_msg("%s", strstr(json, "\"ratio\":0.5"));
     free(schema);
     free(json);
