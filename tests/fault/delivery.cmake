@@ -7,3 +7,6 @@ target_link_libraries(delivery_tool PRIVATE fin_delivery fin_stream fin_query fi
 # FIN_FAULT_ITERATIONS (default 6) sets how many kills; run hundreds with
 #   FIN_FAULT_ITERATIONS=300 ctest -L fault -R delivery_kill
 fin_script_test(NAME delivery_kill SCRIPT ${CMAKE_CURRENT_LIST_DIR}/delivery_kill.sh LABELS fault TIMEOUT 900)
+
+# A destination that fails, then recovers: retries with backoff, then exactly once.
+fin_script_test(NAME delivery_destination SCRIPT ${CMAKE_CURRENT_LIST_DIR}/delivery_destination.sh LABELS fault TIMEOUT 300)

@@ -90,6 +90,7 @@ deadline=$((SECONDS + 30))
 until grep -q '^SigCgt:.*' /proc/$pid/status 2>/dev/null &&
       (( 0x$(awk '/^SigCgt/ {print $2}' /proc/$pid/status) & 0x4000 )); do
   (( SECONDS < deadline )) || fail "deliver did not start"
+  sleep 0.02
 done
 kill -TERM $pid
 wait $pid || fail "deliver exited with $? on SIGTERM: $(cat "$T/slow.out")"
