@@ -609,7 +609,26 @@ static int put_row(struct fin_delivery_engine *e, const char *rec, size_t len)
             break;
         }
     }
-    return fin_parquet_end_row(e->pq);
+    fin_parquet_end_row(e->pq);
+    return 0;
+}
+
+struct row_cursor {
+    struct fin_delivery_engine *e;
+    const struct part *p;
+    size_t next;
+};
+
+/* The Parquet writer pulls the partition's records one by one, in object order. */
+static int next_row(void *ctx, struct fin_parquet_writer *w)
+{
+    (void)w;
+    struct row_cursor *c = ctx;
+    if (c->next >= c->p->n)
+        return 0;
+    const struct rec *r = &c->e->recs[c->p->idx[c->next++]];
+    int rc = put_row(c->e, c->e->pos[r->shard].data.data + r->off, r->len - 1);
+    return rc ? rc : 1;
 }
 
 static int write_parquet(struct fin_delivery_engine *e, struct part *p, const char *key,
@@ -629,19 +648,12 @@ static int write_parquet(struct fin_delivery_engine *e, struct part *p, const ch
         cols[i].type = col_type(&e->cols[i]);
     }
     int64_t t0 = fin_mono_ns(fin_clock_real());
-    if ((rc = fin_parquet_begin(e->pq, cols, e->n_cols)))
-        goto fail;
-    for (size_t i = 0; i < p->n; i++) {
-        const struct rec *r = &e->recs[p->idx[i]];
-        if ((rc = put_row(e, e->pos[r->shard].data.data + r->off, r->len - 1)))
-            goto fail;
-    }
+    struct row_cursor cur = {e, p, 0};
     uint64_t rows = 0;
-    int64_t t1 = fin_mono_ns(fin_clock_real());
-    if ((rc = fin_parquet_finish(e->pq, pq_tmp, &rows)))
+    if ((rc = fin_parquet_write_rows(e->pq, cols, e->n_cols, pq_tmp, next_row, &cur, &rows)))
         goto fail;
-    fin_debug("delivery %s: %zu rows built in %.3f s, written by DuckDB in %.3f s", e->name, p->n,
-              (double)(t1 - t0) / 1e9, (double)(fin_mono_ns(fin_clock_real()) - t1) / 1e9);
+    fin_debug("delivery %s: %zu rows converted and written in %.3f s", e->name, p->n,
+              (double)(fin_mono_ns(fin_clock_real()) - t0) / 1e9);
     if (rows != p->n) {
         rc = fin_err_set(FIN_EIO, "parquet: %s: wrote %llu rows of %zu", key,
                          (unsigned long long)rows, p->n);
