@@ -5,12 +5,12 @@
  * to stdout, a file, a stream or a delivery stream. */
 #include "cli.h"
 #include "cli_util.h"
+#include "sinks.h"
 #include "finstream/clock.h"
 #include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
-#include "finstream/stream.h"
 #include "finstream/timeutil.h"
 
 #include <errno.h>
@@ -19,48 +19,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- file sink: records as lines through one large buffer ---- */
-
-struct file_sink {
-    FILE *f;
-    const char *label;
-    char *buf;
-    size_t len, cap;
-    int failed;
-};
-
-static int file_sink_flush(void *ctx)
-{
-    struct file_sink *s = ctx;
-    if (s->len && fwrite(s->buf, 1, s->len, s->f) != s->len)
-        return fin_err_errno(errno, "cannot write", s->label);
-    s->len = 0;
-    if (fflush(s->f) != 0)
-        return fin_err_errno(errno, "cannot write", s->label);
-    return 0;
-}
-
-static int file_sink_put(void *ctx, const char *key, size_t key_len, const char *rec, size_t len)
-{
-    (void)key;
-    (void)key_len;
-    struct file_sink *s = ctx;
-    if (s->len + len + 1 > s->cap) {
-        if (s->len && fwrite(s->buf, 1, s->len, s->f) != s->len)
-            return fin_err_errno(errno, "cannot write", s->label);
-        s->len = 0;
-        if (len + 1 > s->cap) {
-            if (fwrite(rec, 1, len, s->f) != len || fputc('\n', s->f) == EOF)
-                return fin_err_errno(errno, "cannot write", s->label);
-            return 0;
-        }
-    }
-    memcpy(s->buf + s->len, rec, len);
-    s->buf[s->len + len] = '\n';
-    s->len += len + 1;
-    return 0;
-}
 
 /* ---- the command ---- */
 
@@ -97,64 +55,25 @@ static void help(void)
            "  finstream collect --source replay:lake/ --to stream:stocks\n");
 }
 
-struct sink_handle {
-    struct fin_record_sink sink;
-    struct file_sink file;
-    struct fin_stream *stream;
-    char label[256];
-};
-
-static int open_sink(struct fin_cli *cli, const char *to, struct sink_handle *h)
+/* Where the collector remembers what it emitted to a durable sink:
+ * <data_dir>/collectors/<collector>@<sink>.seen, so each collector and destination pair
+ * has its own memory. */
+static int seen_path(const char *data_dir, const char *collector, const char *to, char *out, size_t size)
 {
-    (void)cli;
-    memset(h, 0, sizeof *h);
-    snprintf(h->label, sizeof h->label, "%s", to);
-    if (strcmp(to, "stdout") == 0 || strcmp(to, "-") == 0) {
-        h->file.f = stdout;
-        h->file.label = "stdout";
-    } else if (strncmp(to, "file:", 5) == 0) {
-        h->file.f = fopen(to + 5, "w");
-        h->file.label = to + 5;
-        if (!h->file.f)
-            return fin_err_errno(errno, "cannot create", to + 5);
-    } else if (strncmp(to, "stream:", 7) == 0) {
-        /* A local stream: created from [stream "NAME"] in finstream.ini if it is new. */
-        int rc = fin_stream_open_or_create(&h->stream, cli->data_dir, to + 7, cli->config, NULL);
-        if (!rc)
-            rc = fin_stream_sink_create(&h->sink, h->stream);
+    char sink[256];
+    snprintf(sink, sizeof sink, "%s", to);
+    for (char *p = sink; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.'))
+            *p = '_';
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/collectors", data_dir);
+    int rc = fin_mkdir_p(dir, 0755);
+    if (rc)
         return rc;
-    } else {
-        return fin_err_set(FIN_EINVAL, "--to '%s': expected stdout, file:PATH, stream:NAME or delivery:NAME", to);
-    }
-    h->file.cap = 1 << 20;
-    h->file.buf = malloc(h->file.cap);
-    if (!h->file.buf)
-        return FIN_ENOMEM;
-    h->sink.put = file_sink_put;
-    h->sink.flush = file_sink_flush;
-    h->sink.ctx = &h->file;
+    if ((size_t)snprintf(out, size, "%s/%s@%s.seen", dir, collector, sink) >= size)
+        return fin_err_set(FIN_EINVAL, "path too long under %s", dir);
     return 0;
-}
-
-static int close_sink(struct sink_handle *h)
-{
-    int rc = 0;
-    if (h->stream) {
-        if (h->sink.ctx)
-            rc = h->sink.flush(h->sink.ctx);
-        fin_stream_sink_destroy(&h->sink);
-        fin_stream_close(h->stream);
-        h->stream = NULL;
-    }
-    if (h->file.f) {
-        rc = file_sink_flush(&h->file);
-        if (h->file.f != stdout && fclose(h->file.f) != 0 && !rc)
-            rc = fin_err_errno(errno, "cannot close", h->file.label);
-    }
-    free(h->file.buf);
-    h->file.buf = NULL;
-    h->file.f = NULL;
-    return rc;
 }
 
 /* "2020-05-14", or "2020-05-14..2020-05-20" for several days, in New York time. */
@@ -202,7 +121,8 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
     struct fin_collect_settings set;
     struct fin_ini ini = {0};
     struct fin_record_format fmt;
-    struct sink_handle sink = {0};
+    struct fin_sink *sink = NULL;
+    char seen[4096] = "";
     struct fin_emitter em = {0};
     char **tickers = NULL, *tickers_storage = NULL;
     size_t n_tickers = 0;
@@ -273,12 +193,21 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         exit_code = 2;
         goto out;
     }
-    if ((rc = open_sink(cli, set.to, &sink))) {
+    if ((rc = fin_sink_open(&sink, cli->data_dir, cli->config, set.to))) {
         fin_log_err(rc, "collect");
         goto out;
     }
-    if ((rc = fin_emitter_init(&em, &fmt, &sink.sink, live)))
+    /* A durable sink remembers what this collector sent it, so a repeated window or a
+     * restarted schedule adds no duplicate; stdout and files always get every bar. */
+    bool durable = fin_sink_is_durable(sink);
+    if ((rc = fin_emitter_init(&em, &fmt, fin_sink_records(sink), live || durable)))
         goto out;
+    if (durable && ((rc = seen_path(cli->data_dir, collector ? collector : sec ? sec->name : "default",
+                                    set.to, seen, sizeof seen)) ||
+                    (rc = fin_emitter_load_seen(&em, seen)))) {
+        fin_log_err(rc, "collect");
+        goto out;
+    }
 
     if (live) {
         signal(SIGINT, on_signal);
@@ -299,6 +228,10 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         run.tickers_ok -= before.tickers_ok;
         if (rc) {
             fin_log_err(rc, "collect");
+            failed = true;
+        } else if (seen[0] && (rc = fin_emitter_save_seen(&em, seen))) {
+            /* The records are durable; only the memory of them was not saved. */
+            fin_log_err(rc, "collect: remembering what was sent");
             failed = true;
         }
         failed |= run.tickers_failed > 0;
@@ -322,7 +255,7 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
     }
     exit_code = failed ? 1 : 0;
 out:
-    if ((rc = close_sink(&sink))) {
+    if ((rc = fin_sink_close(sink))) {
         fin_log_err(rc, "collect");
         exit_code = 1;
     }
