@@ -1,0 +1,114 @@
+/* report.h - charts and an HTML page from a day of market data.
+ *
+ * Two layers. The renderer (fin_report_render) takes the day's data in memory and writes
+ * PNG and SVG charts plus one static HTML page into an output folder:
+ *
+ *     range.png/.svg          each ticker's trading range for the day (floating bars)
+ *     series-<TICKER>.png/.svg high and low per bar for each chosen ticker, exchange time
+ *     hourly.png/.svg         the hourly highs per ticker
+ *     index.html              the charts, the hourly-high table and the data's provenance
+ *
+ * The loader (fin_report_load) fills the renderer's input from a catalog table through
+ * the query engine. src/report/ is the only code that includes plplot.h; PLplot keeps
+ * global state, so charts are drawn one at a time under a process-wide lock and
+ * fin_report_render may be called from any thread. */
+#ifndef FINSTREAM_REPORT_H
+#define FINSTREAM_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Tickers the time-series charts show when none are chosen: the two the classic analysis
+ * looked at. */
+#define FIN_REPORT_DEFAULT_TICKERS "FB,NFLX"
+/* The table the loader reads when none is given. */
+#define FIN_REPORT_DEFAULT_TABLE "finance.stocks"
+/* Most tickers a report draws (the range and hourly charts grow with the count). */
+#define FIN_REPORT_MAX_TICKERS 200
+/* Most time-series charts in one report. */
+#define FIN_REPORT_MAX_SERIES 20
+
+/* One ticker's bars for the day, in time order. All arrays have n entries and are borrowed
+ * for the duration of the call that receives them. */
+struct fin_report_series {
+    const char *ticker;
+    size_t n;
+    const int64_t *t;        /* bar start, UTC seconds */
+    const double *high;
+    const double *low;
+    int32_t utc_offset;      /* the exchange's offset east of UTC that day, seconds
+                              * (-14400 for New York in May); the time axis shows
+                              * t + utc_offset, i.e. exchange-local time */
+    const char *interval;    /* bar length for titles ("1m"), may be NULL */
+};
+
+/* One ticker's trading day. first/last are the prices the day opened and closed at: the
+ * first bar's open and the last bar's close, or, for records without open/close, the
+ * midpoint (high + low) / 2 of the first and last bar (has_close says which). */
+struct fin_report_range {
+    const char *ticker;      /* borrowed */
+    double low, high;
+    double first, last;
+    bool has_close;
+    size_t bars;
+};
+
+/* One row of the hourly-high answer: the highest high of a ticker within one
+ * exchange-local hour and a minute at which it occurred (ties give several rows). */
+struct fin_report_hourly {
+    const char *ticker;      /* borrowed */
+    int hour;                /* 0..23, exchange-local */
+    double high;
+    const char *datetime;    /* "YYYY-MM-DD hh:mm:ss", exchange-local; borrowed */
+};
+
+/* Where the data came from, printed on the page. Strings borrowed; any may be NULL. */
+struct fin_report_provenance {
+    const char *source;      /* "finance.stocks (lake/)" */
+    const char *window;      /* "2020-05-14 09:30:00-04:00 .. 2020-05-14 15:59:00-04:00" */
+    uint64_t records;        /* records in the window */
+    const char *query;       /* SQL behind the hourly-high table */
+    const char *result_file; /* where that answer was saved as CSV */
+};
+
+struct fin_report_input {
+    const char *date;        /* "YYYY-MM-DD", the trading day shown */
+    const struct fin_report_range *ranges;
+    size_t n_ranges;
+    const struct fin_report_series *series;
+    size_t n_series;
+    const struct fin_report_hourly *hourly;   /* ordered by ticker, hour, datetime */
+    size_t n_hourly;
+    struct fin_report_provenance prov;
+    int64_t generated_at;    /* UTC seconds, printed in the footer; 0 leaves it out */
+};
+
+/* What fin_report_render wrote. */
+struct fin_report_output {
+    char *index_path;        /* out_dir/index.html; owned, freed by fin_report_output_fini */
+    size_t n_charts;         /* charts drawn (each as PNG and SVG) */
+    size_t n_files;          /* files written, index.html included */
+};
+
+/* Chart sizes in pixels (PNG) and points (SVG). */
+#define FIN_REPORT_WIDTH 1100
+#define FIN_REPORT_SERIES_HEIGHT 560
+
+/* Draws every chart and writes index.html into out_dir (created when missing). Each file
+ * is written under a temporary name and renamed, so a reader never sees half a chart.
+ * A ticker appears in the file names with characters outside [A-Za-z0-9._-] replaced by
+ * '_'. Returns 0, or FIN_EINVAL for input the charts cannot show (no ranges, a series
+ * with mismatched or non-finite values), FIN_EIO when a file cannot be written or a
+ * chart fails to draw, each with a message naming the chart or ticker. out may be NULL. */
+int fin_report_render(const struct fin_report_input *in, const char *out_dir,
+                      struct fin_report_output *out);
+
+void fin_report_output_fini(struct fin_report_output *out);
+
+/* The day's summary of one series: low, high, and first/last from the bar midpoints
+ * (has_close false). Useful when only bars are at hand. */
+void fin_report_range_from_series(const struct fin_report_series *s,
+                                  struct fin_report_range *r);
+
+#endif

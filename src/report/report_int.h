@@ -1,0 +1,56 @@
+/* report_int.h - what the report's files share: the chart drawer (charts.c, the only
+ * code that includes plplot.h) and the page writer (html.c). */
+#ifndef FINSTREAM_REPORT_INT_H
+#define FINSTREAM_REPORT_INT_H
+
+#include "finstream/buf.h"
+#include "finstream/report.h"
+
+#include <stddef.h>
+
+/* The hourly highs pivoted: one row per ticker, one column per hour that occurs anywhere,
+ * each cell the highest high and the minutes ("10:04, 10:17") it was reached. Built from
+ * the answer rows, which may list a ticker-hour several times (ties). */
+struct fin__hourly_cell {
+    bool set;
+    double high;
+    char minutes[64];        /* "hh:mm" joined by ", "; "+N" when they do not fit */
+};
+
+struct fin__hourly_grid {
+    size_t n_tickers;
+    const char **tickers;    /* borrowed from the input rows, in first-seen order */
+    int hours[24];           /* the hours present, ascending */
+    size_t n_hours;
+    struct fin__hourly_cell *cells;  /* n_tickers * n_hours, row major */
+};
+
+int fin__hourly_grid_build(const struct fin_report_hourly *rows, size_t n,
+                           struct fin__hourly_grid *g);
+void fin__hourly_grid_fini(struct fin__hourly_grid *g);
+static inline struct fin__hourly_cell *fin__hourly_at(const struct fin__hourly_grid *g,
+                                                      size_t ticker, size_t hour)
+{
+    return &g->cells[ticker * g->n_hours + hour];
+}
+
+/* Each draws one chart as dir/<base>.png and dir/<base>.svg. */
+int fin__chart_range(const char *dir, const char *base, const struct fin_report_input *in);
+int fin__chart_series(const char *dir, const char *base, const struct fin_report_input *in,
+                      const struct fin_report_series *s);
+int fin__chart_hourly(const char *dir, const char *base, const struct fin_report_input *in,
+                      const struct fin__hourly_grid *g);
+
+/* The chart's file name stem for a ticker ("series-FB"); out holds at least 96 bytes. */
+void fin__series_base(const char *ticker, char *out, size_t cap);
+
+/* Appends the page; charts lists the stems that were drawn, in page order. */
+struct fin__page_chart {
+    const char *base;        /* file stem: <base>.png and <base>.svg */
+    const char *caption;
+};
+int fin__html_page(struct fin_buf *b, const struct fin_report_input *in,
+                   const struct fin__hourly_grid *g, const struct fin__page_chart *charts,
+                   size_t n_charts);
+
+#endif
