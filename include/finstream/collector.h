@@ -86,6 +86,12 @@ struct fin_emitter {
  * same ticker are dropped and counted. Freed by fin_emitter_fini. */
 int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt,
                      const struct fin_record_sink *sink, bool dedupe);
+/* The de-duplication memory, kept in a file so that a schedule, or a run repeated on the
+ * same window, emits only new bars even across restarts. Lines of "TICKER<TAB>unix-seconds".
+ * Loading a missing file is not an error. Saving replaces the file atomically: call it
+ * after the sink has made the records durable. */
+int fin_emitter_load_seen(struct fin_emitter *em, const char *path);
+int fin_emitter_save_seen(const struct fin_emitter *em, const char *path);
 void fin_emitter_fini(struct fin_emitter *em);
 int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar);
 /* A record the source already has as JSON (replay): put as it is, keyed by key. */
@@ -150,5 +156,28 @@ const struct fin_source_ops *fin_source_lookup(const char *spec, const char **ar
 
 /* The classic ten tickers. */
 #define FIN_CLASSIC_TICKERS "FB,SHOP,BYND,NFLX,PINS,SQ,TTD,OKTA,SNAP,DDOG"
+
+/* ---- the driver ---- */
+
+struct fin_clock;
+
+/* The default date of a collection with no window: the classic day for the simulator
+ * (so a first run reproduces the classic exercise), the current day otherwise. */
+#define FIN_SIM_DEFAULT_DATE "2020-05-14"
+
+/* Works out the window from settings: date, or start/end, or (live, for schedules) from
+ * the start of the current New York day to now, holding only complete bars. clock may be
+ * NULL (the real clock). */
+int fin_collect_window(const struct fin_collect_settings *set, const struct fin_clock *clock,
+                       bool live, struct fin_window *w);
+
+/* Splits set->tickers into a NULL-terminated array; *tickers and *storage are owned by the
+ * caller (free() both). */
+int fin_collect_tickers(const struct fin_collect_settings *set, char ***tickers, char **storage,
+                        size_t *n);
+
+/* One collection: creates the source, emits the window's bars for the tickers, destroys it. */
+int fin_collect_once(const struct fin_collect_settings *set, const struct fin_window *w,
+                     struct fin_emitter *em);
 
 #endif

@@ -1,0 +1,22 @@
+/* cli_util.h - helpers shared by the subcommands. */
+#ifndef FINSTREAM_CLI_UTIL_H
+#define FINSTREAM_CLI_UTIL_H
+
+#include "cli.h"
+#include "finstream/config.h"
+
+#include <stdint.h>
+#include <time.h>
+
+/* If argv[*i] is --KEY[=VALUE] (dashes for underscores) for a key of table, sets it
+ * (consuming the value) and sets *matched. Returns 0, or 2 after printing a usage error. */
+int fin_cli_table_option(const char *cmd, const struct fin_opt *table, void *settings, int argc,
+                         char **argv, int *i, bool *matched);
+
+/* "3,900": v with thousands separators in buf; returns buf. */
+const char *fin_cli_count(char *buf, size_t size, uint64_t v);
+
+/* Seconds since start (CLOCK_MONOTONIC). */
+double fin_cli_seconds_since(const struct timespec *start);
+
+#endif
