@@ -111,4 +111,61 @@ void fin_report_output_fini(struct fin_report_output *out);
 void fin_report_range_from_series(const struct fin_report_series *s,
                                   struct fin_report_range *r);
 
+/* ---- gathering a day's data ---------------------------------------------------- */
+
+/* A day's data for the renderer, with everything the input points into. Built from bars
+ * one at a time (fin_report_data_add) by a loader, then summarised for one day
+ * (fin_report_data_finish). Opaque; freed with fin_report_data_destroy. */
+struct fin_report_data;
+
+struct fin_report_select {
+    const char *date;        /* "YYYY-MM-DD" exchange-local; NULL: the latest day present */
+    const char *tickers;     /* comma list for the time-series charts, matched without
+                              * regard to case; NULL: FIN_REPORT_DEFAULT_TICKERS */
+};
+
+int fin_report_data_create(struct fin_report_data **out);
+void fin_report_data_destroy(struct fin_report_data *d);
+
+/* Adds one bar. ts is the bar start as the source wrote it; the forms the lake holds are
+ * understood: "2020-05-14 09:30:00-04:00", "05/14/2020 09:30:00" and
+ * "05-11-2021 09:30:00-0400" (a time without an offset is New York time). open and close
+ * may be NAN when the records do not carry them. where names the record in messages
+ * ("lake/2020/05/14/x.json:17"). FIN_EPARSE for a ts or prices that cannot be a bar. */
+int fin_report_data_add(struct fin_report_data *d, const char *ticker, const char *ts,
+                        double open, double high, double low, double close, const char *where);
+
+/* Counts a record that could not be used (the loader has already said why). */
+void fin_report_data_count_bad(struct fin_report_data *d);
+
+/* Sets the provenance's source text (copied). */
+int fin_report_data_set_source(struct fin_report_data *d, const char *source);
+
+/* Summarises the chosen day: ranges per ticker, series for the chosen tickers, and the
+ * hourly-high answer (the highest high per ticker and exchange hour, one row per minute
+ * it occurred), and fills the renderer's input. A bar seen twice (same ticker and time)
+ * counts once. FIN_ENOENT when the day has no bars, naming the days there are. *in is
+ * borrowed from d, valid until d is destroyed. */
+int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_select *sel,
+                           const struct fin_report_input **in);
+
+/* What finish found, for the command's summary. */
+struct fin_report_data_stats {
+    uint64_t bars_read;      /* bars added */
+    uint64_t bad;            /* records refused */
+    uint64_t duplicates;     /* bars of the day seen more than once */
+    uint64_t day_bars;       /* bars of the chosen day, duplicates removed */
+    size_t missing;          /* chosen tickers without bars that day */
+    const char *missing_list;/* "X, Y" (borrowed from d) */
+};
+void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_data_stats *st);
+
+/* Reads every object under dir (recursively; hidden files, temporary names and an
+ * errors/ folder at the top are skipped) with the lake's framing reader, whatever its
+ * framing or compression, and adds each JSON record's bar. Keys are matched without
+ * regard to case (Name, High, Low, Timestamp as well as name, high, low, ts). A record
+ * that cannot be used is reported (the first few by file and line), counted, and skipped.
+ * FIN_ENOENT when dir does not exist. */
+int fin_report_load_dir(struct fin_report_data *d, const char *dir);
+
 #endif

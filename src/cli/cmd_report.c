@@ -1,14 +1,150 @@
-/* cmd_report.c - finstream report. */
+/* cmd_report.c - finstream report: charts and an HTML page for one trading day.
+ *
+ * Gathers the day's bars, summarises them (ranges, the hourly-high answer, series for the
+ * chosen tickers) and hands them to the renderer, which writes PNG and SVG charts and
+ * index.html into <data_dir>/reports/<date>/ or --out. */
 #include "cli.h"
+#include "cli_util.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void help(void)
+{
+    printf("usage: finstream report [--tickers FB,NFLX] [--date YYYY-MM-DD] [--out DIR]\n"
+           "                        [--from DIR]\n"
+           "\n"
+           "Draws a trading day as charts and one HTML page: each ticker's range for the day,\n"
+           "high and low per bar for the chosen tickers on an exchange-time axis, the hourly\n"
+           "highs per ticker and their table, and where the data came from. Charts are written\n"
+           "as PNG and SVG beside index.html; the page needs no script and no network.\n"
+           "\n"
+           "  --tickers LIST   tickers for the time-series charts (default %s;\n"
+           "                   matched without regard to case)\n"
+           "  --date DAY       the exchange-local trading day (default: the latest in the data)\n"
+           "  --out DIR        output folder (default <data-dir>/reports/<date>)\n"
+           "  --from DIR       read the bars from the objects under DIR, whatever their framing\n"
+           "                   or compression (default <data-dir>/lake)\n"
+           "\n"
+           "examples:\n"
+           "  finstream report\n"
+           "  finstream report --tickers FB,NFLX,SHOP --date 2020-05-14\n"
+           "  finstream report --from ../shared/data/firehose/2020-05-14-ndjson-offset/objects --out /tmp/r\n",
+           FIN_REPORT_DEFAULT_TICKERS);
+}
+
+static int take_value(int argc, char **argv, int *i, const char *opt, const char **out)
+{
+    size_t n = strlen(opt);
+    if (strncmp(argv[*i], opt, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *out = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *out = argv[++*i];
+    return 1;
+}
 
 int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
 {
-    (void)cli;
+    const char *tickers = NULL, *date = NULL, *out_dir = NULL, *from = NULL;
     if (fin_cli_wants_help(argc, argv)) {
-        printf("usage: finstream report\n\nNot available in this build yet.\n");
+        help();
         return 0;
     }
-    fin_error("'report' is not available in this build");
-    return 1;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        const char *opts[] = {"--tickers", "--date", "--out", "--from"};
+        const char **dst[] = {&tickers, &date, &out_dir, &from};
+        for (int k = 0; k < 4 && r == 0; k++)
+            r = take_value(argc, argv, &i, opts[k], dst[k]);
+        if (r < 0)
+            return fin_cli_usage_error("report", "option %s needs a value", argv[i]);
+        if (r == 0)
+            return fin_cli_usage_error("report", "unknown argument '%s'", argv[i]);
+    }
+
+    int rc = 0, exit_code = 1;
+    struct fin_report_data *data = NULL;
+    struct fin_report_output out = {0};
+    char *lake = NULL, *dir = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (!from) {
+        lake = fin_path_join(cli->data_dir, "lake");
+        if (!lake) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        from = lake;
+    }
+    rc = fin_report_data_create(&data);
+    if (rc)
+        goto fail;
+    char source[4200];
+    snprintf(source, sizeof source, "lake objects under %s", from);
+    rc = fin_report_data_set_source(data, source);
+    if (rc)
+        goto fail;
+    rc = fin_report_load_dir(data, from);
+    if (rc)
+        goto fail;
+
+    const struct fin_report_input *in = NULL;
+    struct fin_report_select sel = {date, tickers};
+    rc = fin_report_data_finish(data, &sel, &in);
+    if (rc)
+        goto fail;
+    struct fin_report_input input = *in;
+    input.generated_at = (int64_t)time(NULL);
+
+    if (!out_dir) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "reports/%s", in->date);
+        dir = fin_path_join(cli->data_dir, rel);
+        if (!dir) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        out_dir = dir;
+    }
+    rc = fin_report_render(&input, out_dir, &out);
+    if (rc)
+        goto fail;
+
+    struct fin_report_data_stats st;
+    fin_report_data_stats(data, &st);
+    if (st.missing)
+        fin_warn("no bars on %s for %s: no time-series chart for %s", in->date, st.missing_list,
+                 st.missing > 1 ? "them" : "it");
+    if (st.bad)
+        fin_warn("%llu records could not be used (see the messages above)",
+                 (unsigned long long)st.bad);
+    if (!cli->quiet) {
+        char n[32];
+        printf("report    %zu charts  %zu tickers  %s bars on %s -> %s  %.2f s\n", out.n_charts,
+               in->n_ranges, fin_cli_count(n, sizeof n, st.day_bars), in->date, out.index_path,
+               fin_cli_seconds_since(&t0));
+    }
+    exit_code = 0;
+fail:
+    if (rc)
+        fin_log_err(rc, "report");
+    fin_report_output_fini(&out);
+    fin_report_data_destroy(data);
+    free(lake);
+    free(dir);
+    return exit_code;
 }
