@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -64,6 +65,17 @@ static void fmt_count(char *out, size_t cap, uint64_t v)
         out[o++] = digits[i];
     }
     out[o] = '\0';
+}
+
+/* The shortest text that reads back as v (what the source wrote: 137.97, not
+ * 137.97000000000001). */
+static void fmt_exact(char *out, size_t cap, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, cap, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
 }
 
 static int put_provenance(struct fin_buf *b, const struct fin_report_input *in)
@@ -166,8 +178,10 @@ static int put_hourly_table(struct fin_buf *b, const struct fin__hourly_grid *g)
                 rc |= fin_buf_puts(b, "<td>&ndash;</td>");
                 continue;
             }
-            rc |= fin_buf_printf(b, "<td%s title=\"%.17g\">%.2f<small>", c->high == day ? " class=\"max\"" : "",
-                                 c->high, c->high);
+            char exact[32];
+            fmt_exact(exact, sizeof exact, c->high);
+            rc |= fin_buf_printf(b, "<td%s title=\"%s USD\">%.2f<small>",
+                                 c->high == day ? " class=\"max\"" : "", exact, c->high);
             rc |= put_esc(b, c->minutes);
             rc |= fin_buf_puts(b, "</small></td>");
         }

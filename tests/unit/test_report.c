@@ -146,8 +146,13 @@ static void test_three_tickers(void **state)
                     m = k->high[b];
                     at = b;
                 }
-            char cell[96];
-            snprintf(cell, sizeof cell, "title=\"%.17g\">%.2f<small>%.5s", m, m, k->ts[at] + 11);
+            char cell[96], exact[32];
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(exact, sizeof exact, "%.*g", prec, m);
+                if (strtod(exact, NULL) == m)
+                    break;
+            }
+            snprintf(cell, sizeof cell, "title=\"%s USD\">%.2f<small>%.5s", exact, m, k->ts[at] + 11);
             if (!strstr(html, cell))
                 fail_msg("%s hour %02d: '%s' not on the page", k->name, h, cell);
         }
