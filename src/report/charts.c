@@ -90,6 +90,17 @@ static void vpor_px(double left, double right, double top, double bottom)
     plvpor(left / page_w, 1.0 - right / page_w, bottom / page_h, 1.0 - top / page_h);
 }
 
+#ifdef FIN_SANITIZE
+/* Under LeakSanitizer: fontconfig, which cairo's text rendering uses, keeps font patterns
+ * in caches it never frees (a few hundred bytes per chart, bounded by the fonts in use);
+ * they are not ours to free, so they are not reported. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+#endif
+
 static void on_plot_abort(PLCHAR_VECTOR msg)
 {
     if (!plot_abort_msg[0])
