@@ -44,7 +44,8 @@ enum {
     COL_DOWN = 5,
     COL_BAND = 6,
     COL_MUTED = 7,
-    COL_SERIES = 8,          /* first of the qualitative palette */
+    COL_HALO = 8,            /* translucent white behind labels drawn over data */
+    COL_SERIES = 9,          /* first of the qualitative palette */
 };
 
 /* Tableau 10: distinct hues of similar weight, readable on white. */
@@ -118,6 +119,7 @@ static void set_palette(void)
     plscol0(COL_DOWN, 0xd6, 0x45, 0x45);
     plscol0(COL_BAND, 0xd6, 0xe4, 0xf0);
     plscol0(COL_MUTED, 0x99, 0x99, 0x99);
+    plscol0a(COL_HALO, 255, 255, 255, 0.85);
     for (int i = 0; i < N_PALETTE; i++)
         plscol0(COL_SERIES + i, palette[i][0], palette[i][1], palette[i][2]);
 }
@@ -520,6 +522,8 @@ static void fmt_offset(char *out, size_t cap, int32_t off)
     snprintf(out, cap, "UTC%s%02d:%02d", off < 0 ? "−" : "+", a / 3600, a / 60 % 60);
 }
 
+/* Marks a point and labels it beside the point, on the side with room, over a
+ * translucent white patch so the label stays readable where it crosses the lines. */
 static void mark_point(double x, double y, const char *what, double xlo, double xhi)
 {
     char hm[8], buf[96];
@@ -528,8 +532,22 @@ static void mark_point(double x, double y, const char *what, double xlo, double 
     fmt_value(AXIS_HOURS, 0, x, hm, sizeof hm);
     snprintf(buf, sizeof buf, "%s %.2f at %s", what, y, hm);
     bool left = x > (xlo + xhi) / 2;
-    double dx = (xhi - xlo) * 0.012;
-    plptex(left ? x - dx : x + dx, y, 1, 0, left ? 1.0 : 0.0, buf);
+
+    PLFLT nx0, nx1, ny0, ny1, wx0, wx1, wy0, wy1, def, ht;
+    plgvpd(&nx0, &nx1, &ny0, &ny1);
+    plgvpw(&wx0, &wx1, &wy0, &wy1);
+    plgchr(&def, &ht);
+    double sx = (wx1 - wx0) / ((nx1 - nx0) * page_w);   /* world units per pixel */
+    double sy = (wy1 - wy0) / ((ny1 - ny0) * page_h);
+    double tx = left ? x - 9 * sx : x + 9 * sx;
+    double w = text_px(buf) + 8, h = ht * PX_PER_MM * 1.5;
+    double bx0 = left ? tx - w * sx + 4 * sx : tx - 4 * sx, bx1 = bx0 + w * sx;
+    PLFLT bx[4] = {bx0, bx1, bx1, bx0};
+    PLFLT by[4] = {y - h / 2 * sy, y - h / 2 * sy, y + h / 2 * sy, y + h / 2 * sy};
+    plcol0(COL_HALO);
+    plfill(4, bx, by);
+    plcol0(COL_TEXT);
+    plptex(tx, y, 1, 0, left ? 1.0 : 0.0, buf);
 }
 
 static void draw_series(const void *vctx)
@@ -555,7 +573,9 @@ static void draw_series(const void *vctx)
     pad_range(&yl, &yh, 0.08);
 
     vpor_px(95, 30, 92, 72);
-    plwind(xlo, xhi, yl, yh);
+    /* A little room past the session's ends, so a mark on the last bar is not cut. */
+    double xpad = (xhi - xlo) * 0.012;
+    plwind(xlo - xpad, xhi + xpad, yl, yh);
     int ydec, xdec;
     double yt = nice_step(yh - yl, 6, &ydec);
     double xt = nice_step(xhi - xlo, 8, &xdec);
