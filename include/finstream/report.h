@@ -84,11 +84,14 @@ struct fin_report_input {
     int64_t generated_at;    /* UTC seconds, printed in the footer; 0 leaves it out */
 };
 
-/* What fin_report_render wrote. */
+/* What fin_report_render (or fin_report_make) wrote. */
 struct fin_report_output {
     char *index_path;        /* out_dir/index.html; owned, freed by fin_report_output_fini */
     size_t n_charts;         /* charts drawn (each as PNG and SVG) */
     size_t n_files;          /* files written, index.html included */
+    char date[11];           /* the day drawn, "YYYY-MM-DD" */
+    size_t n_tickers;        /* tickers on the page */
+    uint64_t records;        /* bars of the day behind it */
 };
 
 /* Chart sizes in pixels (PNG) and points (SVG). */
@@ -156,9 +159,29 @@ struct fin_report_data_stats {
     uint64_t duplicates;     /* bars of the day seen more than once */
     uint64_t day_bars;       /* bars of the chosen day, duplicates removed */
     size_t missing;          /* chosen tickers without bars that day */
-    const char *missing_list;/* "X, Y" (borrowed from d) */
+    char missing_list[256];  /* "X, Y" */
+    uint64_t objects;        /* objects read by fin_report_load_dir */
+    uint64_t bytes;          /* their size on disk */
 };
 void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_data_stats *st);
+
+/* The whole report in one call, for the command line and for `finstream run`. */
+struct fin_report_request {
+    const char *data_dir;    /* the data directory (for the default output folder) */
+    const char *from;        /* folder of objects; NULL: <data_dir>/lake */
+    const char *out_dir;     /* NULL: <data_dir>/reports/<date> */
+    struct fin_report_select sel;
+    const char *query;       /* provenance: the SQL behind the hourly answer, or NULL */
+    const char *result_file; /* provenance: where that answer was saved, or NULL */
+    int64_t generated_at;    /* UTC seconds for the footer; 0 leaves it out */
+};
+
+/* Loads the bars under req->from, summarises the chosen day and renders it. st (may be
+ * NULL) receives what loading found (bad records, duplicates, missing tickers), also when
+ * rendering fails. Errors as fin_report_load_dir, fin_report_data_finish and
+ * fin_report_render. */
+int fin_report_make(const struct fin_report_request *req, struct fin_report_output *out,
+                    struct fin_report_data_stats *st);
 
 /* Reads every object under dir (recursively; hidden files, temporary names and an
  * errors/ folder at the top are skipped) with the lake's framing reader, whatever its

@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "finstream/error.h"
-#include "finstream/fsutil.h"
 #include "finstream/log.h"
 #include "finstream/report.h"
 
@@ -75,67 +74,31 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
             return fin_cli_usage_error("report", "unknown argument '%s'", argv[i]);
     }
 
-    int rc = 0, exit_code = 1;
-    struct fin_report_data *data = NULL;
+    int exit_code = 1;
     struct fin_report_output out = {0};
-    char *lake = NULL, *dir = NULL;
+    struct fin_report_data_stats st;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-
-    if (!from) {
-        lake = fin_path_join(cli->data_dir, "lake");
-        if (!lake) {
-            rc = FIN_ENOMEM;
-            goto fail;
-        }
-        from = lake;
-    }
-    rc = fin_report_data_create(&data);
-    if (rc)
-        goto fail;
-    char source[4200];
-    snprintf(source, sizeof source, "lake objects under %s", from);
-    rc = fin_report_data_set_source(data, source);
-    if (rc)
-        goto fail;
-    rc = fin_report_load_dir(data, from);
-    if (rc)
-        goto fail;
-
-    const struct fin_report_input *in = NULL;
-    struct fin_report_select sel = {date, tickers};
-    rc = fin_report_data_finish(data, &sel, &in);
-    if (rc)
-        goto fail;
-    struct fin_report_input input = *in;
-    input.generated_at = (int64_t)time(NULL);
-
-    if (!out_dir) {
-        char rel[64];
-        snprintf(rel, sizeof rel, "reports/%s", in->date);
-        dir = fin_path_join(cli->data_dir, rel);
-        if (!dir) {
-            rc = FIN_ENOMEM;
-            goto fail;
-        }
-        out_dir = dir;
-    }
-    rc = fin_report_render(&input, out_dir, &out);
-    if (rc)
-        goto fail;
-
-    struct fin_report_data_stats st;
-    fin_report_data_stats(data, &st);
-    if (st.missing)
-        fin_warn("no bars on %s for %s: no time-series chart for %s", in->date, st.missing_list,
-                 st.missing > 1 ? "them" : "it");
+    struct fin_report_request req = {
+        .data_dir = cli->data_dir,
+        .from = from,
+        .out_dir = out_dir,
+        .sel = {date, tickers},
+        .generated_at = (int64_t)time(NULL),
+    };
+    int rc = fin_report_make(&req, &out, &st);
     if (st.bad)
         fin_warn("%llu records could not be used (see the messages above)",
                  (unsigned long long)st.bad);
+    if (rc)
+        goto fail;
+    if (st.missing)
+        fin_warn("no bars on %s for %s: no time-series chart for %s", out.date, st.missing_list,
+                 st.missing > 1 ? "them" : "it");
     if (!cli->quiet) {
         char n[32];
         printf("report    %zu charts  %zu tickers  %s bars on %s -> %s  %.2f s\n", out.n_charts,
-               in->n_ranges, fin_cli_count(n, sizeof n, st.day_bars), in->date, out.index_path,
+               out.n_tickers, fin_cli_count(n, sizeof n, out.records), out.date, out.index_path,
                fin_cli_seconds_since(&t0));
     }
     exit_code = 0;
@@ -143,8 +106,5 @@ fail:
     if (rc)
         fin_log_err(rc, "report");
     fin_report_output_fini(&out);
-    fin_report_data_destroy(data);
-    free(lake);
-    free(dir);
     return exit_code;
 }

@@ -40,6 +40,7 @@ struct fin_report_data {
     struct bar *bars;
     size_t n_bars, cap_bars;
     uint64_t bad, duplicates, day_bars;
+    uint64_t objects, bytes;
     char *source;
 
     /* filled by finish */
@@ -512,5 +513,13 @@ void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_da
     st->duplicates = d->duplicates;
     st->day_bars = d->day_bars;
     st->missing = d->n_missing;
-    st->missing_list = d->missing ? d->missing : "";
+    snprintf(st->missing_list, sizeof st->missing_list, "%s", d->missing ? d->missing : "");
+    st->objects = d->objects;
+    st->bytes = d->bytes;
+}
+
+void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes)
+{
+    d->objects++;
+    d->bytes += bytes;
 }

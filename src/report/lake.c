@@ -152,8 +152,10 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
                 bad(w, "%s: cannot stat", path);
             else if (S_ISDIR(st.st_mode))
                 rc = walk_dir(w, path, false);
-            else if (S_ISREG(st.st_mode))
+            else if (S_ISREG(st.st_mode)) {
+                fin__report_data_count_object(w->d, (uint64_t)st.st_size);
                 rc = read_object(w, path);
+            }
             free(path);
         }
         free(ents[i]);

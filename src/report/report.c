@@ -217,6 +217,9 @@ int fin_report_render(const struct fin_report_input *in, const char *out_dir,
         index = NULL;
         out->n_charts = n_charts;
         out->n_files = 2 * n_charts + 1;
+        snprintf(out->date, sizeof out->date, "%s", in->date ? in->date : "");
+        out->n_tickers = in->n_ranges;
+        out->records = in->prov.records;
     }
 fail:
     free(index);

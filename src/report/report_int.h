@@ -44,6 +44,9 @@ int fin__chart_hourly(const char *dir, const char *base, const struct fin_report
 /* The chart's file name stem for a ticker ("series-FB"); out holds at least 96 bytes. */
 void fin__series_base(const char *ticker, char *out, size_t cap);
 
+/* Counts an object the lake reader opened (for the provenance). */
+void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes);
+
 /* Appends the page; charts lists the stems that were drawn, in page order. */
 struct fin__page_chart {
     const char *base;        /* file stem: <base>.png and <base>.svg */

@@ -224,6 +224,7 @@ static void test_days_duplicates_bad_records(void **state)
     struct fin_report_data_stats st;
     fin_report_data_stats(d, &st);
     assert_int_equal(st.bad, 3);          /* not JSON, bad ts, null low */
+    assert_int_equal(st.objects, 3);      /* a.json, b.json, c.gz; nothing skipped was read */
     assert_int_equal(st.duplicates, 1);
     assert_int_equal(st.day_bars, 6);     /* FB 2, NFLX 2, SQ 2; the 13th is another day */
     assert_int_equal(st.missing, 1);
