@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ struct fin_report_data {
     size_t hint;             /* the ticker found last: bars come grouped by ticker */
     struct bar *bars;
     size_t n_bars, cap_bars;
-    uint64_t bad, duplicates, day_bars;
+    uint64_t bad, duplicates, day_bars, warned;
     uint64_t objects, bytes;
     char *source;
 
@@ -105,6 +106,24 @@ void fin_report_data_destroy(struct fin_report_data *d)
 void fin_report_data_count_bad(struct fin_report_data *d)
 {
     d->bad++;
+}
+
+/* The first few bad records are described; the rest are only counted. */
+#define WARN_LIMIT 5
+
+void fin__report_data_bad(struct fin_report_data *d, const char *fmt, ...)
+{
+    d->bad++;
+    if (d->warned++ < WARN_LIMIT) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fin_warn("%s", msg);
+    } else if (d->warned == WARN_LIMIT + 1) {
+        fin_warn("further records that cannot be used are only counted");
+    }
 }
 
 int fin_report_data_set_source(struct fin_report_data *d, const char *source)
@@ -504,6 +523,34 @@ fail:
         d->bad = bad;
     }
     return rc;
+}
+
+int fin__report_data_hourly_begin(struct fin_report_data *d, size_t n)
+{
+    free(d->hourly);
+    free(d->hourly_dt);
+    d->hourly = calloc(n + 1, sizeof *d->hourly);
+    d->hourly_dt = calloc(n + 1, sizeof *d->hourly_dt);
+    d->in.hourly = d->hourly;
+    d->in.n_hourly = 0;
+    return d->hourly && d->hourly_dt ? 0 : FIN_ENOMEM;
+}
+
+int fin__report_data_hourly_add(struct fin_report_data *d, const char *ticker, int hour,
+                                double high, const char *datetime)
+{
+    uint32_t idx;
+    char norm[64];
+    size_t i = d->in.n_hourly;
+    int rc = intern(d, ticker, &idx);
+    if (rc)
+        return rc;
+    if (normalise_ts(datetime, norm, sizeof norm) != 0)
+        snprintf(norm, sizeof norm, "%s", datetime);
+    snprintf(d->hourly_dt[i], sizeof d->hourly_dt[i], "%.19s", norm);
+    d->hourly[i] = (struct fin_report_hourly){d->tickers[idx], hour, high, d->hourly_dt[i]};
+    d->in.n_hourly++;
+    return 0;
 }
 
 void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_data_stats *st)

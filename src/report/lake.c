@@ -16,19 +16,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-/* The first few bad records are described; the rest are only counted. */
-#define WARN_LIMIT 5
-
 struct walk {
     struct fin_report_data *d;
-    uint64_t warned;
 };
 
 static const char *const ts_keys[] = {"ts", "timestamp", "datetime", "date", NULL};
@@ -63,21 +58,7 @@ static int get_price(json_t *obj, const char *key, double *out)
     return FIN_EPARSE;
 }
 
-static void bad(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad(struct walk *w, const char *fmt, ...)
-{
-    fin_report_data_count_bad(w->d);
-    if (w->warned++ < WARN_LIMIT) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        fin_warn("%s", msg);
-    } else if (w->warned == WARN_LIMIT + 1) {
-        fin_warn("further records that cannot be used are only counted");
-    }
-}
+#define bad(w, ...) fin__report_data_bad((w)->d, __VA_ARGS__)
 
 static int read_object(struct walk *w, const char *path)
 {
@@ -166,7 +147,7 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
 
 int fin_report_load_dir(struct fin_report_data *d, const char *dir)
 {
-    struct walk w = {d, 0};
+    struct walk w = {d};
     if (!fin_is_dir(dir))
         return fin_err_set(FIN_ENOENT, "%s: no such folder", dir);
     return walk_dir(&w, dir, true);

@@ -44,6 +44,17 @@ int fin__chart_hourly(const char *dir, const char *base, const struct fin_report
 /* The chart's file name stem for a ticker ("series-FB"); out holds at least 96 bytes. */
 void fin__series_base(const char *ticker, char *out, size_t cap);
 
+/* Counts a record that cannot be used and describes it (the first few only). */
+void fin__report_data_bad(struct fin_report_data *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Replaces the hourly-high rows of a finished day with an answer from elsewhere (the
+ * query engine): begin with the row count, then add each row in order. The datetime is
+ * normalised like a ts ("05/14/2020 09:39:00" -> "2020-05-14 09:39:00"). */
+int fin__report_data_hourly_begin(struct fin_report_data *d, size_t n);
+int fin__report_data_hourly_add(struct fin_report_data *d, const char *ticker, int hour,
+                                double high, const char *datetime);
+
 /* Counts an object the lake reader opened (for the provenance). */
 void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes);
 

@@ -5,6 +5,7 @@
 
 #include "finstream/error.h"
 #include "finstream/report.h"
+#include "report/report_int.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -259,6 +260,16 @@ static void test_days_duplicates_bad_records(void **state)
     assert_string_equal(in->hourly[3].ticker, "SQ");
     assert_string_equal(in->prov.window, "2020-05-14 09:30:00-04:00 .. 2020-05-14 11:01:00-04:00");
     assert_int_equal(in->prov.records, 6);
+
+    /* An hourly answer from elsewhere (the query engine) replaces the computed one; its
+     * times are normalised like ts. */
+    assert_int_equal(fin__report_data_hourly_begin(d, 2), 0);
+    assert_int_equal(fin__report_data_hourly_add(d, "FB", 9, 12, "05/14/2020 09:31:00"), 0);
+    assert_int_equal(fin__report_data_hourly_add(d, "QQQ", 10, 3, "2020-05-14 10:00:00-04:00"), 0);
+    assert_int_equal(in->n_hourly, 2);
+    assert_string_equal(in->hourly[0].datetime, "2020-05-14 09:31:00");
+    assert_string_equal(in->hourly[1].ticker, "QQQ");
+    assert_string_equal(in->hourly[1].datetime, "2020-05-14 10:00:00");
 
     /* Another day on request; a day without bars names the days there are. */
     sel.date = "2020-05-13";
