@@ -97,9 +97,9 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
                  st.missing > 1 ? "them" : "it");
     if (!cli->quiet) {
         char n[32];
-        printf("report    %zu charts  %zu tickers  %s bars on %s -> %s  %.2f s\n", out.n_charts,
-               out.n_tickers, fin_cli_count(n, sizeof n, out.records), out.date, out.index_path,
-               fin_cli_seconds_since(&t0));
+        printf("report    %zu charts  %zu ticker%s  %s bar%s on %s -> %s  %.2f s\n", out.n_charts,
+               out.n_tickers, out.n_tickers == 1 ? "" : "s", fin_cli_count(n, sizeof n, out.records),
+               out.records == 1 ? "" : "s", out.date, out.index_path, fin_cli_seconds_since(&t0));
     }
     exit_code = 0;
 fail:

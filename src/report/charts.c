@@ -586,7 +586,8 @@ static void draw_series(const void *vctx)
 
     /* The band between low and high, then the two lines on top. */
     plcol0(COL_BAND);
-    plfill((PLINT)(2 * n), c->band_x, c->band_y);
+    if (n >= 2)             /* a polygon needs three points or more */
+        plfill((PLINT)(2 * n), c->band_x, c->band_y);
     plwidth(1.6);
     plcol0(COL_SERIES + 0);
     plline((PLINT)n, c->x, (PLFLT *)s->high);
@@ -615,10 +616,11 @@ static void draw_series(const void *vctx)
     draw_key(key, 3, page_w - 30, 22);
 
     char t[160];
-    snprintf(t, sizeof t, "%s: high and low per %s bar", s->ticker,
-             s->interval && *s->interval ? s->interval : "");
-    snprintf(buf, sizeof buf, "%s, %zu bars, day range %.2f – %.2f USD",
-             c->in->date ? c->in->date : "", n, ylo, yhi);
+    bool iv = s->interval && *s->interval;
+    snprintf(t, sizeof t, "%s: high and low per %s%sbar", s->ticker, iv ? s->interval : "",
+             iv ? " " : "");
+    snprintf(buf, sizeof buf, "%s, %zu bar%s, day range %.2f – %.2f USD",
+             c->in->date ? c->in->date : "", n, n == 1 ? "" : "s", ylo, yhi);
     draw_title(95, t, buf);
 }
 

@@ -246,6 +246,30 @@ static void test_hourly_ties_and_names(void **state)
     fin_test_rmdir(dir);
 }
 
+/* The smallest day: one ticker, one bar (no band to fill, a flat window). */
+static void test_one_bar(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("reportone");
+    int64_t t = SYNTH_T0;
+    double hi = 11, lo = 11;
+    struct fin_report_series s = {"FB", 1, &t, &hi, &lo, SYNTH_OFFSET, NULL};
+    struct fin_report_range r;
+    fin_report_range_from_series(&s, &r);
+    const struct fin_report_hourly h = {"FB", 9, 11, "2020-05-14 09:30:00"};
+    struct fin_report_input in = {.date = "2020-05-14", .ranges = &r, .n_ranges = 1,
+                                  .series = &s, .n_series = 1, .hourly = &h, .n_hourly = 1};
+    struct fin_report_output out;
+    int rc = fin_report_render(&in, dir, &out);
+    if (rc)
+        fail_msg("render: %s", fin_err_msg());
+    assert_int_equal(out.n_charts, 3);   /* range, FB, hourly */
+    assert_svg(dir, "series-FB.svg", "FB: high and low per bar");
+    assert_png(dir, "series-FB.png", FIN_REPORT_WIDTH, FIN_REPORT_SERIES_HEIGHT);
+    fin_report_output_fini(&out);
+    fin_test_rmdir(dir);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -347,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_three_tickers),
         cmocka_unit_test(test_fifty_tickers),
         cmocka_unit_test(test_hourly_ties_and_names),
+        cmocka_unit_test(test_one_bar),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_two_threads),
     };
