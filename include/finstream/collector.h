@@ -72,13 +72,14 @@ struct fin_collect_stats {
     int tickers_failed;
 };
 
-struct fin_seen;           /* the last bar time emitted per ticker */
+struct fin_seen;           /* per ticker: the last bar time emitted, records emitted */
 
 struct fin_emitter {
     struct fin_record_format fmt;
     struct fin_record_sink sink;
     struct fin_collect_stats stats;
-    struct fin_seen *seen;     /* NULL: no de-duplication */
+    struct fin_seen *seen;
+    bool dedupe;
     int64_t min_t, max_t;      /* range of bar times emitted */
 };
 
@@ -94,6 +95,8 @@ int fin_emitter_load_seen(struct fin_emitter *em, const char *path);
 int fin_emitter_save_seen(const struct fin_emitter *em, const char *path);
 void fin_emitter_fini(struct fin_emitter *em);
 int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar);
+/* How many tickers (partition keys) have had records emitted. */
+size_t fin_emitter_tickers(const struct fin_emitter *em);
 /* A record the source already has as JSON (replay): put as it is, keyed by key. */
 int fin_emit_raw(struct fin_emitter *em, const char *key, size_t key_len, const char *rec, size_t len);
 /* Reports bad input (the message names the place: file and line, record) and counts it. */

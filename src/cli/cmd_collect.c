@@ -10,6 +10,7 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/stream.h"
 #include "finstream/timeutil.h"
 
 #include <errno.h>
@@ -99,6 +100,7 @@ static void help(void)
 struct sink_handle {
     struct fin_record_sink sink;
     struct file_sink file;
+    struct fin_stream *stream;
     char label[256];
 };
 
@@ -115,6 +117,12 @@ static int open_sink(struct fin_cli *cli, const char *to, struct sink_handle *h)
         h->file.label = to + 5;
         if (!h->file.f)
             return fin_err_errno(errno, "cannot create", to + 5);
+    } else if (strncmp(to, "stream:", 7) == 0) {
+        /* A local stream: created from [stream "NAME"] in finstream.ini if it is new. */
+        int rc = fin_stream_open_or_create(&h->stream, cli->data_dir, to + 7, cli->config, NULL);
+        if (!rc)
+            rc = fin_stream_sink_create(&h->sink, h->stream);
+        return rc;
     } else {
         return fin_err_set(FIN_EINVAL, "--to '%s': expected stdout, file:PATH, stream:NAME or delivery:NAME", to);
     }
@@ -131,6 +139,13 @@ static int open_sink(struct fin_cli *cli, const char *to, struct sink_handle *h)
 static int close_sink(struct sink_handle *h)
 {
     int rc = 0;
+    if (h->stream) {
+        if (h->sink.ctx)
+            rc = h->sink.flush(h->sink.ctx);
+        fin_stream_sink_destroy(&h->sink);
+        fin_stream_close(h->stream);
+        h->stream = NULL;
+    }
     if (h->file.f) {
         rc = file_sink_flush(&h->file);
         if (h->file.f != stdout && fclose(h->file.f) != 0 && !rc)
@@ -142,12 +157,28 @@ static int close_sink(struct sink_handle *h)
     return rc;
 }
 
-static void summary(const struct fin_collect_settings *set, const struct fin_window *w,
-                    const struct fin_collect_stats *st, size_t n_tickers, double secs)
+/* "2020-05-14", or "2020-05-14..2020-05-20" for several days, in New York time. */
+static void date_range(char *out, size_t size, int64_t min_t, int64_t max_t)
 {
-    char recs[32], date[16], extra[256] = "";
-    int64_t local = w->start + fin_ny_utc_offset(w->start);
-    fin_format_date(date, local / 86400 - (local % 86400 < 0));
+    char a[16], b[16];
+    int64_t la = min_t + fin_ny_utc_offset(min_t), lb = max_t + fin_ny_utc_offset(max_t);
+    fin_format_date(a, la / 86400 - (la % 86400 < 0));
+    fin_format_date(b, lb / 86400 - (lb % 86400 < 0));
+    if (strcmp(a, b) == 0)
+        snprintf(out, size, "%s", a);
+    else
+        snprintf(out, size, "%s..%s", a, b);
+}
+
+static void summary(const struct fin_collect_settings *set, const struct fin_emitter *em,
+                    const struct fin_collect_stats *st, double secs)
+{
+    char recs[32], what[96] = "", extra[256] = "";
+    if (em->min_t <= em->max_t) {
+        date_range(what, sizeof what - 8, em->min_t, em->max_t);
+        strcat(what, " ");
+        strncat(what, set->interval, 7);
+    }
     size_t o = 0;
     if (st->skipped)
         o += (size_t)snprintf(extra + o, sizeof extra - o, "  %llu null bars skipped", (unsigned long long)st->skipped);
@@ -157,9 +188,9 @@ static void summary(const struct fin_collect_settings *set, const struct fin_win
         o += (size_t)snprintf(extra + o, sizeof extra - o, "  %llu seen before", (unsigned long long)st->duplicates);
     if (st->tickers_failed)
         snprintf(extra + o, sizeof extra - o, "  %d tickers failed", st->tickers_failed);
-    fprintf(stderr, "collect   %s records  %zu tickers  %s %s  %s  %.2f s%s\n",
-            fin_cli_count(recs, sizeof recs, st->records), n_tickers, date, set->interval, set->source,
-            secs, extra);
+    fprintf(stderr, "collect   %s records  %zu tickers  %s%s%s  %.2f s%s\n",
+            fin_cli_count(recs, sizeof recs, st->records), fin_emitter_tickers(em), what,
+            what[0] ? "  " : "", set->source, secs, extra);
 }
 
 int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
@@ -272,7 +303,7 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         }
         failed |= run.tickers_failed > 0;
         if (!cli->quiet)
-            summary(&set, &w, &run, n_tickers, fin_cli_seconds_since(&t0));
+            summary(&set, &em, &run, fin_cli_seconds_since(&t0));
         if (!live || stop_requested || (rc && !fin_err_is_retriable(rc) && rc != FIN_EHTTP))
             break;
         /* Sleep to the next multiple of the schedule, waking early on a signal. */

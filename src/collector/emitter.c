@@ -18,13 +18,16 @@
 
 struct seen_slot {
     char name[FIN_TICKER_MAX + 1];
+    size_t name_len;
     int64_t last_t;
+    uint64_t records;
     bool used;
 };
 
 struct fin_seen {
     struct seen_slot *slots;
     size_t cap, n;
+    struct seen_slot *last;    /* bars come in runs of one ticker: the slot used last */
 };
 
 static uint64_t hash_name(const char *s, size_t n)
@@ -39,6 +42,9 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
 {
     if (n > FIN_TICKER_MAX)
         n = FIN_TICKER_MAX;
+    if (st->last && st->last->name_len == n && memcmp(st->last->name, name, n) == 0)
+        return st->last;
+    st->last = NULL;   /* a rehash below moves the slots */
     if (insert && (st->n + 1) * 2 > st->cap) {
         size_t ncap = st->cap ? st->cap * 2 : 64;
         struct seen_slot *ns = calloc(ncap, sizeof *ns);
@@ -47,7 +53,7 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
         for (size_t i = 0; i < st->cap; i++) {
             if (!st->slots[i].used)
                 continue;
-            size_t j = hash_name(st->slots[i].name, strlen(st->slots[i].name)) & (ncap - 1);
+            size_t j = hash_name(st->slots[i].name, st->slots[i].name_len) & (ncap - 1);
             while (ns[j].used)
                 j = (j + 1) & (ncap - 1);
             ns[j] = st->slots[i];
@@ -60,18 +66,20 @@ static struct seen_slot *seen_find(struct fin_seen *st, const char *name, size_t
         return NULL;
     size_t j = hash_name(name, n) & (st->cap - 1);
     while (st->slots[j].used) {
-        if (strlen(st->slots[j].name) == n && memcmp(st->slots[j].name, name, n) == 0)
-            return &st->slots[j];
+        if (st->slots[j].name_len == n && memcmp(st->slots[j].name, name, n) == 0)
+            return st->last = &st->slots[j];
         j = (j + 1) & (st->cap - 1);
     }
     if (!insert)
         return NULL;
     memcpy(st->slots[j].name, name, n);
     st->slots[j].name[n] = '\0';
+    st->slots[j].name_len = n;
     st->slots[j].used = true;
     st->slots[j].last_t = INT64_MIN;
+    st->slots[j].records = 0;
     st->n++;
-    return &st->slots[j];
+    return st->last = &st->slots[j];
 }
 
 int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt,
@@ -82,12 +90,9 @@ int fin_emitter_init(struct fin_emitter *em, const struct fin_record_format *fmt
     em->sink = *sink;
     em->min_t = INT64_MAX;
     em->max_t = INT64_MIN;
-    if (dedupe) {
-        em->seen = calloc(1, sizeof *em->seen);
-        if (!em->seen)
-            return FIN_ENOMEM;
-    }
-    return 0;
+    em->dedupe = dedupe;
+    em->seen = calloc(1, sizeof *em->seen);
+    return em->seen ? 0 : FIN_ENOMEM;
 }
 
 void fin_emitter_fini(struct fin_emitter *em)
@@ -106,15 +111,12 @@ int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar)
         em->stats.skipped++;
         return 0;
     }
-    if (em->seen) {
-        struct seen_slot *s = seen_find(em->seen, bar->name, bar->name_len, true);
-        if (!s)
-            return FIN_ENOMEM;
-        if (bar->t <= s->last_t) {
-            em->stats.duplicates++;
-            return 0;
-        }
-        s->last_t = bar->t;
+    struct seen_slot *s = seen_find(em->seen, bar->name, bar->name_len, true);
+    if (!s)
+        return FIN_ENOMEM;
+    if (em->dedupe && bar->t <= s->last_t) {
+        em->stats.duplicates++;
+        return 0;
     }
     char rec[FIN_RECORD_MAX];
     size_t n = fin_record_write(rec, &em->fmt, bar);
@@ -123,6 +125,9 @@ int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar)
     if (rc)
         return rc;
     em->stats.records++;
+    s->records++;
+    if (bar->t > s->last_t)
+        s->last_t = bar->t;
     if (bar->t < em->min_t)
         em->min_t = bar->t;
     if (bar->t > em->max_t)
@@ -136,7 +141,19 @@ int fin_emit_raw(struct fin_emitter *em, const char *key, size_t key_len, const 
     if (rc)
         return rc;
     em->stats.records++;
+    struct seen_slot *s = seen_find(em->seen, key, key_len, true);
+    if (!s)
+        return FIN_ENOMEM;
+    s->records++;
     return 0;
+}
+
+size_t fin_emitter_tickers(const struct fin_emitter *em)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < em->seen->cap; i++)
+        n += em->seen->slots[i].used && em->seen->slots[i].records > 0;
+    return n;
 }
 
 void fin_emit_bad(struct fin_emitter *em, const char *fmt, ...)
@@ -156,8 +173,6 @@ void fin_emit_bad(struct fin_emitter *em, const char *fmt, ...)
 
 int fin_emitter_load_seen(struct fin_emitter *em, const char *path)
 {
-    if (!em->seen)
-        return fin_err_set(FIN_EINVAL, "de-duplication is off for this emitter");
     char *data;
     size_t len;
     int rc = fin_read_file(path, &data, &len);
@@ -189,8 +204,6 @@ int fin_emitter_load_seen(struct fin_emitter *em, const char *path)
 
 int fin_emitter_save_seen(const struct fin_emitter *em, const char *path)
 {
-    if (!em->seen)
-        return 0;
     struct fin_buf b;
     fin_buf_init(&b);
     int rc = 0;
