@@ -154,6 +154,7 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
 
 /* What finish found, for the command's summary. */
 struct fin_report_data_stats {
+    char source[64];         /* what was read: "table finance.stocks" or "folder" */
     uint64_t bars_read;      /* bars added */
     uint64_t bad;            /* records refused */
     uint64_t duplicates;     /* bars of the day seen more than once */
@@ -161,14 +162,17 @@ struct fin_report_data_stats {
     size_t missing;          /* chosen tickers without bars that day */
     char missing_list[256];  /* "X, Y" */
     uint64_t objects;        /* objects read by fin_report_load_dir */
-    uint64_t bytes;          /* their size on disk */
+    uint64_t bytes;          /* their size on disk, or the bytes a table query scanned */
 };
 void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_data_stats *st);
 
 /* The whole report in one call, for the command line and for `finstream run`. */
 struct fin_report_request {
-    const char *data_dir;    /* the data directory (for the default output folder) */
-    const char *from;        /* folder of objects; NULL: <data_dir>/lake */
+    const char *data_dir;    /* the data directory: its catalog, lake and reports */
+    const char *table;       /* catalog table "db.table" read through the query engine */
+    const char *from;        /* or a folder of objects read directly. Neither: the table
+                              * FIN_REPORT_DEFAULT_TABLE, or the catalog's only table,
+                              * when the catalog has it; else <data_dir>/lake */
     const char *out_dir;     /* NULL: <data_dir>/reports/<date> */
     struct fin_report_select sel;
     const char *query;       /* provenance: the SQL behind the hourly answer, or NULL */
@@ -176,10 +180,12 @@ struct fin_report_request {
     int64_t generated_at;    /* UTC seconds for the footer; 0 leaves it out */
 };
 
-/* Loads the bars under req->from, summarises the chosen day and renders it. st (may be
+/* Loads the bars (from the table through the query engine, or from the folder),
+ * summarises the chosen day and renders it. From a table, the page's hourly-high table is
+ * the engine's answer to the hourly-high query, whose SQL the page shows. st (may be
  * NULL) receives what loading found (bad records, duplicates, missing tickers), also when
  * rendering fails. Errors as fin_report_load_dir, fin_report_data_finish and
- * fin_report_render. */
+ * fin_report_render; FIN_ESQL or FIN_ENOENT naming the table when it cannot be read. */
 int fin_report_make(const struct fin_report_request *req, struct fin_report_output *out,
                     struct fin_report_data_stats *st);
 

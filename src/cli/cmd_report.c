@@ -17,7 +17,7 @@
 static void help(void)
 {
     printf("usage: finstream report [--tickers FB,NFLX] [--date YYYY-MM-DD] [--out DIR]\n"
-           "                        [--from DIR]\n"
+           "                        [--table DB.TABLE | --from DIR]\n"
            "\n"
            "Draws a trading day as charts and one HTML page: each ticker's range for the day,\n"
            "high and low per bar for the chosen tickers on an exchange-time axis, the hourly\n"
@@ -28,14 +28,19 @@ static void help(void)
            "                   matched without regard to case)\n"
            "  --date DAY       the exchange-local trading day (default: the latest in the data)\n"
            "  --out DIR        output folder (default <data-dir>/reports/<date>)\n"
+           "  --table DB.TABLE read the bars from a catalog table through the query engine;\n"
+           "                   the hourly-high table is the engine's answer to the hourly-high\n"
+           "                   query (default %s, or the catalog's only table)\n"
            "  --from DIR       read the bars from the objects under DIR, whatever their framing\n"
-           "                   or compression (default <data-dir>/lake)\n"
+           "                   or compression (default, when the catalog has no such table:\n"
+           "                   <data-dir>/lake)\n"
            "\n"
            "examples:\n"
            "  finstream report\n"
            "  finstream report --tickers FB,NFLX,SHOP --date 2020-05-14\n"
+           "  finstream report --table finance.stocks --date 2020-05-14 --out /tmp/r\n"
            "  finstream report --from ../shared/data/firehose/2020-05-14-ndjson-offset/objects --out /tmp/r\n",
-           FIN_REPORT_DEFAULT_TICKERS);
+           FIN_REPORT_DEFAULT_TICKERS, FIN_REPORT_DEFAULT_TABLE);
 }
 
 static int take_value(int argc, char **argv, int *i, const char *opt, const char **out)
@@ -57,22 +62,24 @@ static int take_value(int argc, char **argv, int *i, const char *opt, const char
 
 int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
 {
-    const char *tickers = NULL, *date = NULL, *out_dir = NULL, *from = NULL;
+    const char *tickers = NULL, *date = NULL, *out_dir = NULL, *from = NULL, *table = NULL;
     if (fin_cli_wants_help(argc, argv)) {
         help();
         return 0;
     }
     for (int i = 1; i < argc; i++) {
         int r = 0;
-        const char *opts[] = {"--tickers", "--date", "--out", "--from"};
-        const char **dst[] = {&tickers, &date, &out_dir, &from};
-        for (int k = 0; k < 4 && r == 0; k++)
+        const char *opts[] = {"--tickers", "--date", "--out", "--from", "--table"};
+        const char **dst[] = {&tickers, &date, &out_dir, &from, &table};
+        for (int k = 0; k < 5 && r == 0; k++)
             r = take_value(argc, argv, &i, opts[k], dst[k]);
         if (r < 0)
             return fin_cli_usage_error("report", "option %s needs a value", argv[i]);
         if (r == 0)
             return fin_cli_usage_error("report", "unknown argument '%s'", argv[i]);
     }
+    if (from && table)
+        return fin_cli_usage_error("report", "--table and --from name two sources; give one");
 
     int exit_code = 1;
     struct fin_report_output out = {0};
@@ -81,6 +88,7 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct fin_report_request req = {
         .data_dir = cli->data_dir,
+        .table = table,
         .from = from,
         .out_dir = out_dir,
         .sel = {date, tickers},
@@ -97,9 +105,10 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
                  st.missing > 1 ? "them" : "it");
     if (!cli->quiet) {
         char n[32];
-        printf("report    %zu charts  %zu ticker%s  %s bar%s on %s -> %s  %.2f s\n", out.n_charts,
-               out.n_tickers, out.n_tickers == 1 ? "" : "s", fin_cli_count(n, sizeof n, out.records),
-               out.records == 1 ? "" : "s", out.date, out.index_path, fin_cli_seconds_since(&t0));
+        printf("report    %zu charts  %zu ticker%s  %s bar%s on %s from %s -> %s  %.2f s\n",
+               out.n_charts, out.n_tickers, out.n_tickers == 1 ? "" : "s",
+               fin_cli_count(n, sizeof n, out.records), out.records == 1 ? "" : "s", out.date,
+               st.source, out.index_path, fin_cli_seconds_since(&t0));
     }
     exit_code = 0;
 fail:

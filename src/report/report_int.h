@@ -55,6 +55,17 @@ int fin__report_data_hourly_begin(struct fin_report_data *d, size_t n);
 int fin__report_data_hourly_add(struct fin_report_data *d, const char *ticker, int hour,
                                 double high, const char *datetime);
 
+/* Reading a catalog table through the query engine (table.c). */
+struct fin_query;
+/* Adds the bars of table ("db.table"), only date's when date is not NULL; writes the
+ * name of the table's time column into ts_col. */
+int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const char *table,
+                           const char *date, char *ts_col, size_t ts_cap);
+/* Asks the hourly-high question of table for date and makes its answer the day's hourly
+ * rows (d finished); the SQL is appended to sql. */
+int fin__report_table_hourly(struct fin_report_data *d, struct fin_query *q, const char *table,
+                             const char *ts, const char *date, struct fin_buf *sql);
+
 /* Counts an object the lake reader opened (for the provenance). */
 void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes);
 

@@ -64,11 +64,26 @@ awk -F'"' '{
   } END { for (k in mx) { split(k, a, " "); printf "%s %s %.2f\n", a[1], a[2], mx[k] } }' \
   "$T/data/lake/2020/05/14/20/classic.json" | sort > "$T/expected.txt"
 assert_eq "$(wc -l < "$T/expected.txt")" 70 "ticker-hours in the classic day"
-while read -r name hour high; do
-  row=$(table_row "$R/index.html" "$name")
-  [ -n "$row" ] || fail "no table row for $name"
-  grep -qF ">$high<small>$hour:" <<<"$row" || fail "$name hour $hour: $high not in the table row"
-done < "$T/expected.txt"
+check_hourly_table() {
+  while read -r name hour high; do
+    row=$(table_row "$1" "$name")
+    [ -n "$row" ] || fail "$1: no table row for $name"
+    grep -qF ">$high<small>$hour:" <<<"$row" || fail "$1: $name hour $hour: $high not in the table row"
+  done < "$T/expected.txt"
+}
+check_hourly_table "$R/index.html"
+
+# Once the lake is crawled, the report reads the catalog table through the query engine
+# by default, and the page's table is the engine's answer to the hourly-high query.
+fs crawl --table stocks >/dev/null 2>&1
+rm -rf "$R"
+out=$(fs report)
+assert_contains "$out" "bars on 2020-05-14 from table finance.stocks" "report from the table"
+assert_eq "$(png_size "$R/range.png")" "1100x460" "range chart size from the table"
+assert_links "$R/index.html" >/dev/null
+check_hourly_table "$R/index.html"
+assert_contains "$(cat "$R/index.html")" "GROUP BY name, substring(ts, 12, 2)" "the query on the page"
+assert_contains "$(fs report --from "$T/data/lake" --out "$T/r1")" "from folder" "--from still reads the folder"
 
 # Chosen tickers, any case; one that is not there is named.
 fs report --tickers shop,FB,ZZZZ --out "$T/r2" >"$T/out2" 2>"$T/err2"
@@ -87,6 +102,11 @@ assert_eq "$rc" 1 "exit code for a missing folder"
 assert_contains "$(cat "$T/err")" "nowhere"
 fs report --frobnicate >/dev/null 2>&1; rc=$?
 assert_eq "$rc" 2 "exit code for a bad option"
+fs report --table finance.nope >/dev/null 2>"$T/err"; rc=$?
+assert_eq "$rc" 1 "exit code for a table that is not there"
+assert_contains "$(cat "$T/err")" "tables: finance.stocks" "the tables there are"
+fs report --table finance.stocks --from "$T" >/dev/null 2>&1; rc=$?
+assert_eq "$rc" 2 "--table and --from together"
 set -e
 
 # ---- the real Firehose objects -----------------------------------------------------------
@@ -106,4 +126,18 @@ while IFS=, read -r stock hour high datetime; do
   n=$((n + 1))
 done < "$F/athena-results.csv"
 assert_eq "$n" 87 "Athena rows checked"
+
+# The same objects crawled in place into this data directory's catalog, through SQL.
+fs crawl --table fixture "$F/objects" >/dev/null 2>&1
+fs report --table finance.fixture --out "$T/r4" >/dev/null
+n=0
+while IFS=, read -r stock hour high datetime; do
+  stock=${stock//\"/}; hour=${hour//\"/}; high=${high//\"/}; datetime=${datetime//\"/}
+  [ "$stock" == "Stock" ] && continue
+  row=$(table_row "$T/r4/index.html" "$stock")
+  grep -qF "$(printf '>%.2f<small>' "$high")" <<<"$row" || fail "via SQL: Athena row $stock $hour $high not in the table"
+  grep -qF "${datetime:11:5}" <<<"$row" || fail "via SQL: $stock $hour: minute ${datetime:11:5} not shown"
+  n=$((n + 1))
+done < "$F/athena-results.csv"
+assert_eq "$n" 87 "Athena rows checked via SQL"
 echo "report: ok"

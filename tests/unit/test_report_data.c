@@ -3,7 +3,10 @@
  * duplicates, missing tickers and bad records are handled as documented. */
 #include "fin_test.h"
 
+#include "finstream/buf.h"
+#include "finstream/catalog.h"
 #include "finstream/error.h"
+#include "finstream/query.h"
 #include "finstream/report.h"
 #include "report/report_int.h"
 
@@ -150,6 +153,77 @@ static void check_fixture(const char *folder, int col_t, int col_h, int col_v, i
     assert_true(strcasecmp(in->series[1].ticker, "NFLX") == 0);
     free(want);
     fin_report_data_destroy(d);
+}
+
+/* The same through a catalog table and the query engine: crawl the folder into a fresh
+ * catalog, read the bars with SQL, and ask the hourly-high question in SQL. */
+static void check_fixture_table(const char *folder, int col_t, int col_h, int col_v, int col_d,
+                                size_t want_rows, uint64_t want_bars, int want_diff)
+{
+    const char *shared = fin_test_shared_data();
+    if (!shared)
+        skip();
+    char objects[1024], answer[1024];
+    snprintf(objects, sizeof objects, "%s/firehose/%s/objects", shared, folder);
+    snprintf(answer, sizeof answer, "%s/firehose/%s/athena-results.csv", shared, folder);
+    char *dir = fin_test_mkdtemp("reporttable");
+    struct fin_catalog *cat;
+    assert_int_equal(fin_catalog_open(&cat, dir), 0);
+    struct fin_crawl_opts opts = {.table = "fx", .sample = -1};
+    struct fin_crawl_stats cs;
+    if (fin_crawl(cat, objects, &opts, &cs) != 0)
+        fail_msg("crawl: %s", fin_err_msg());
+    assert_int_equal(fin_catalog_save(cat), 0);
+    fin_catalog_close(cat);
+
+    struct fin_query *q;
+    assert_int_equal(fin_query_open(&q, dir), 0);
+    struct fin_report_data *d;
+    assert_int_equal(fin_report_data_create(&d), 0);
+    char ts[32];
+    int rc = fin__report_table_load(d, q, "finance.fx", NULL, ts, sizeof ts);
+    if (rc)
+        fail_msg("%s", fin_err_msg());
+    const struct fin_report_input *in;
+    struct fin_report_select sel = {NULL, NULL};
+    assert_int_equal(fin_report_data_finish(d, &sel, &in), 0);
+    assert_int_equal(in->prov.records, want_bars);
+    struct fin_buf sql;
+    fin_buf_init(&sql);
+    rc = fin__report_table_hourly(d, q, "finance.fx", ts, in->date, &sql);
+    if (rc)
+        fail_msg("%s", fin_err_msg());
+    assert_non_null(strstr(fin_buf_cstr(&sql), "substring("));
+    size_t n_want;
+    struct row *want = read_answer(answer, col_t, col_h, col_v, col_d, &n_want);
+    assert_int_equal(n_want, want_rows);
+    int diff = compare(in, want, n_want);
+    if (diff != want_diff)
+        fail_msg("%s via SQL: %d rows differ from Athena's answer, expected %d", folder, diff,
+                 want_diff);
+    free(want);
+    fin_buf_fini(&sql);
+    fin_report_data_destroy(d);
+    fin_query_close(q);
+    fin_test_rmdir(dir);
+}
+
+static void test_table_offset(void **state)
+{
+    (void)state;
+    check_fixture_table("2020-05-14-ndjson-offset", 0, 1, 2, 3, 87, 3844, 0);
+}
+
+static void test_table_mixedcase(void **state)
+{
+    (void)state;
+    check_fixture_table("2020-05-14-ndjson-mixedcase", 0, 1, 3, 2, 82, 3844, 0);
+}
+
+static void test_table_concatenated(void **state)
+{
+    (void)state;
+    check_fixture_table("2021-05-11-concatenated", 0, 3, 2, 1, 75, 780, 2);
 }
 
 static void test_fixture_offset(void **state)
@@ -305,6 +379,9 @@ int main(void)
         cmocka_unit_test(test_fixture_offset),
         cmocka_unit_test(test_fixture_mixedcase),
         cmocka_unit_test(test_fixture_concatenated),
+        cmocka_unit_test(test_table_offset),
+        cmocka_unit_test(test_table_mixedcase),
+        cmocka_unit_test(test_table_concatenated),
         cmocka_unit_test(test_days_duplicates_bad_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
