@@ -154,7 +154,7 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
 
 /* What finish found, for the command's summary. */
 struct fin_report_data_stats {
-    char source[64];         /* what was read: "table finance.stocks" or "folder" */
+    char source[300];        /* what was read: "table finance.stocks" or "folder" */
     uint64_t bars_read;      /* bars added */
     uint64_t bad;            /* records refused */
     uint64_t duplicates;     /* bars of the day seen more than once */

@@ -168,7 +168,7 @@ int fin_report_make(const struct fin_report_request *req, struct fin_report_outp
 fail:
     if (st && d) {
         fin_report_data_stats(d, st);
-        snprintf(st->source, sizeof st->source, "%s%s", table ? "table " : "folder",
+        snprintf(st->source, sizeof st->source, "%s%.280s", table ? "table " : "folder",
                  table ? table : "");
     }
     fin_query_close(q);
