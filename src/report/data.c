@@ -152,6 +152,19 @@ static int normalise_ts(const char *ts, char *out, size_t cap)
     return 0;
 }
 
+int fin__report_day_of(const char *ts, char *out)
+{
+    char norm[64];
+    int64_t days;
+    if (normalise_ts(ts, norm, sizeof norm) != 0 || strlen(norm) < 10)
+        return FIN_EPARSE;
+    norm[10] = '\0';
+    if (fin_parse_date(norm, &days) != 0)
+        return FIN_EPARSE;
+    memcpy(out, norm, 11);
+    return 0;
+}
+
 /* The UTC time and the wall-clock offset of a ts: the offset is what the string says, or
  * New York's on that day when it says nothing. */
 static int parse_ts(const char *ts, int64_t *t, int32_t *off)

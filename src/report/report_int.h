@@ -55,6 +55,10 @@ int fin__report_data_hourly_begin(struct fin_report_data *d, size_t n);
 int fin__report_data_hourly_add(struct fin_report_data *d, const char *ticker, int hour,
                                 double high, const char *datetime);
 
+/* The day "YYYY-MM-DD" of a ts or of its first ten characters, in any form the lake
+ * holds; out holds 11 bytes. FIN_EPARSE when it is no date. */
+int fin__report_day_of(const char *ts, char *out);
+
 /* Reading a catalog table through the query engine (table.c). */
 struct fin_query;
 /* Adds the bars of table ("db.table"), only date's when date is not NULL; writes the

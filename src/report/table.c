@@ -74,6 +74,31 @@ static int day_filter(struct fin_buf *b, const char *ts, const char *date)
                           t, date, date + 5, date + 8, date, date + 5, date + 8, date);
 }
 
+/* The latest day in the table: its distinct days (characters 1-10 of ts) are few, but
+ * may be in a form that does not sort (05/14/2020), so they are compared here. */
+static int latest_day(struct fin_query *q, const char *table, const char *db, const char *name,
+                      const char *ts, char *out)
+{
+    char sql[1024], t[64];
+    struct fin_result *res = NULL;
+    ident(t, sizeof t, ts);
+    snprintf(sql, sizeof sql, "SELECT DISTINCT substring(CAST(%s AS VARCHAR), 1, 10) FROM %s.%s",
+             t, db, name);
+    int rc = fin_query_exec(q, sql, &res);
+    if (rc)
+        return wrap_err(rc, "table ", table);
+    out[0] = '\0';
+    for (size_t r = 0; r < fin_result_rows(res); r++) {
+        char day[11];
+        if (fin__report_day_of(fin_result_text(res, r, 0), day) == 0 && strcmp(day, out) > 0)
+            memcpy(out, day, sizeof day);
+    }
+    fin_result_destroy(res);
+    if (!out[0])
+        return fin_err_set(FIN_ENOENT, "table %s has no rows with a day in %s", table, ts);
+    return 0;
+}
+
 /* The error for a day the table has no rows for, naming a few days it has. */
 static int no_such_day(struct fin_query *q, const char *table, const char *db, const char *name,
                        const char *ts, const char *date)
@@ -137,6 +162,16 @@ int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const
     fin_result_destroy(res);
     res = NULL;
     snprintf(ts_col, ts_cap, "%s", ts);
+
+    /* Without a day asked for, the latest the table has: read only that day's bars rather
+     * than the whole table. */
+    char latest[11];
+    if (!date) {
+        rc = latest_day(q, table, db, name, ts, latest);
+        if (rc)
+            goto fail;
+        date = latest;
+    }
 
     /* The bars. */
     fin_buf_reset(&sql);

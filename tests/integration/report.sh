@@ -85,6 +85,14 @@ check_hourly_table "$R/index.html"
 assert_contains "$(cat "$R/index.html")" "GROUP BY name, substring(ts, 12, 2)" "the query on the page"
 assert_contains "$(fs report --from "$T/data/lake" --out "$T/r1")" "from folder" "--from still reads the folder"
 
+# A second day in the lake: the latest is the default, the other one on request.
+mkdir -p "$T/data/lake/2020/05/13/20"
+fs collect --date 2020-05-13 --out "$T/data/lake/2020/05/13/20/classic.json" 2>/dev/null
+fs crawl --table stocks >/dev/null 2>&1
+assert_contains "$(fs report --out "$T/r5")" "10 tickers  $commas bars on 2020-05-14 from table" "latest day"
+assert_contains "$(fs report --date 2020-05-13 --out "$T/r6")" "bars on 2020-05-13 from table" "chosen day"
+assert_links "$T/r6/index.html" >/dev/null
+
 # Chosen tickers, any case; one that is not there is named.
 fs report --tickers shop,FB,ZZZZ --out "$T/r2" >"$T/out2" 2>"$T/err2"
 [ -f "$T/r2/series-SHOP.png" ] && [ -f "$T/r2/series-FB.png" ] || fail "chosen series missing"
