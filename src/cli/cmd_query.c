@@ -94,6 +94,8 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
     } else if (file && strcmp(file, "-") != 0) {
         size_t len;
         rc = fin_read_file(file, &sql, &len);
+    } else if (!file && isatty(STDIN_FILENO)) {
+        return fin_cli_usage_error("query", "no SQL: give it as an argument, with -f, or on stdin");
     } else {
         rc = read_stream(stdin, &sql);
     }
