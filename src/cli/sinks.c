@@ -5,6 +5,7 @@
  * PutRecords), creating the stream from its [stream "NAME"] section when it is new. A
  * delivery stream gets them through its direct-put API. */
 #include "sinks.h"
+#include "cli_util.h"
 #include "finstream/config.h"
 #include "finstream/delivery.h"
 #include "finstream/error.h"
@@ -152,7 +153,7 @@ bool fin_sink_is_durable(const struct fin_sink *s) { return s->kind != SINK_FILE
 const char *fin_sink_describe(struct fin_sink *s, uint64_t records)
 {
     char n[32];
-    snprintf(n, sizeof n, "%llu", (unsigned long long)records);
+    fin_cli_count(n, sizeof n, records);
     if (s->kind == SINK_STREAM)
         snprintf(s->describe, sizeof s->describe, "%s appended to %s (%d shard%s)", n, s->name,
                  fin_stream_shard_count(s->stream), fin_stream_shard_count(s->stream) == 1 ? "" : "s");
