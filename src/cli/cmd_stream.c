@@ -300,8 +300,8 @@ static int cmd_put(struct fin_cli *cli, int argc, char **argv)
         }
         free(line);
         if (!cli->quiet)
-            fprintf(stderr, "finstream: put %llu record%s to %s%s\n", (unsigned long long)ok,
-                    ok == 1 ? "" : "s", name, bad ? "" : "");
+            fprintf(stderr, "finstream: put %llu record%s to %s\n", (unsigned long long)ok,
+                    ok == 1 ? "" : "s", name);
     }
     if ((rc = fin_stream_sync(s))) {
         fin_log_err(rc, "stream put");
