@@ -305,7 +305,7 @@ struct fin_aws_call {
 
 /* Sends call, retrying retriable and throttled failures (no answer, 5xx, throttling) up
  * to settings->retries times with full-jitter backoff. Returns 0 for a 2xx answer (resp
- * holds it); otherwise the FIN_E* code of the last failure, with err filled (when not
+ * holds it, its body NUL-terminated); otherwise the FIN_E* code of the last failure, with err filled (when not
  * NULL) and a message naming call->what, status and AWS's error code. */
 int fin_aws_client_call(struct fin_aws_client *c, const struct fin_aws_call *call,
                         struct fin_aws_http_response *resp, struct fin_aws_error *err);
