@@ -1,0 +1,86 @@
+/* aws_s3.h - the S3 calls finstream needs: put an object (in one request, or in parts for
+ * large ones), head, get, list, delete, and create a bucket.
+ *
+ * Objects go up under the keys the caller gives, so a delivery to S3 writes exactly the
+ * keys the local lake has; a retried put overwrites the same key, which keeps delivery's
+ * exactly-once naming. A put returns 0 only after S3 has confirmed the whole object
+ * (CompleteMultipartUpload answered without an <Error>), so a caller may move its
+ * checkpoint then and not before. */
+#ifndef FINSTREAM_AWS_S3_H
+#define FINSTREAM_AWS_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "finstream/aws.h"
+
+#define FIN_S3_MIN_PART (5 << 20)         /* every part but the last */
+#define FIN_S3_MAX_PARTS 10000
+#define FIN_S3_MAX_KEY 1024               /* bytes of UTF-8 */
+
+struct fin_s3;
+
+/* An S3 client (settings: region, endpoint_url, addressing, part_size, ...). Owned by the
+ * caller (fin_s3_destroy). deps may be NULL. Not for two threads at once. */
+int fin_s3_create(struct fin_s3 **out, const struct fin_aws_settings *s,
+                  const struct fin_aws_client_deps *deps);
+/* Accepts NULL. */
+void fin_s3_destroy(struct fin_s3 *s3);
+/* The signed client underneath (stats, endpoint); borrowed until fin_s3_destroy. */
+struct fin_aws_client *fin_s3_client(struct fin_s3 *s3);
+
+struct fin_s3_put_stats {
+    uint64_t objects;
+    uint64_t multipart_objects;
+    uint64_t parts;
+    uint64_t aborted_uploads;   /* AbortMultipartUpload requests sent after a failure */
+    uint64_t bytes;
+};
+const struct fin_s3_put_stats *fin_s3_put_stats(const struct fin_s3 *s3);
+
+/* Puts data under key: one PutObject with x-amz-content-sha256 and Content-MD5 when len is
+ * below the multipart threshold, a multipart upload otherwise (aborted on failure, so no
+ * parts are left behind). Returns 0 once S3 has the whole object. */
+int fin_s3_put_object(struct fin_s3 *s3, const char *bucket, const char *key, const void *data,
+                      size_t len);
+/* The two ways, for callers and tests that want one of them. */
+int fin_s3_put_single(struct fin_s3 *s3, const char *bucket, const char *key, const void *data,
+                      size_t len);
+int fin_s3_put_multipart(struct fin_s3 *s3, const char *bucket, const char *key, const void *data,
+                         size_t len, size_t part_size);
+
+struct fin_s3_object {
+    char *key;          /* owned by the list */
+    int64_t size;
+    char etag[80];      /* with its quotes, as S3 gives it */
+};
+
+struct fin_s3_list {
+    struct fin_s3_object *objects;
+    size_t n;
+};
+
+/* ListObjectsV2 of every key under prefix (all pages), in S3's order (bytewise). out is
+ * the caller's storage, freed with fin_s3_list_fini. */
+int fin_s3_list_objects(struct fin_s3 *s3, const char *bucket, const char *prefix,
+                        struct fin_s3_list *out);
+void fin_s3_list_fini(struct fin_s3_list *l);
+
+/* HeadObject: FIN_ENOENT when the key does not exist. */
+int fin_s3_head_object(struct fin_s3 *s3, const char *bucket, const char *key,
+                       struct fin_s3_object *info);
+/* GetObject into out (appended). FIN_ENOENT when the key does not exist. */
+int fin_s3_get_object(struct fin_s3 *s3, const char *bucket, const char *key, struct fin_buf *out);
+int fin_s3_delete_object(struct fin_s3 *s3, const char *bucket, const char *key);
+/* CreateBucket; an existing bucket that we own is not an error. */
+int fin_s3_create_bucket(struct fin_s3 *s3, const char *bucket);
+
+/* Splits "s3://bucket/some/prefix/" into bucket and prefix ("some/prefix/"; "" when none).
+ * FIN_EINVAL naming url when it is not an s3:// URL with a valid bucket name. */
+int fin_s3_parse_url(const char *url, char *bucket, size_t bucket_cap, char *prefix,
+                     size_t prefix_cap);
+
+/* Decodes XML character references (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) in place. */
+void fin_xml_unescape(char *s);
+
+#endif
