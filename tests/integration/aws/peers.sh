@@ -3,8 +3,8 @@
 # stops exactly the processes it started when the shell exits.
 #
 #   aws_peers_install || exit 0      # prints why and skips when npm cannot install them
-#   start_s3rver DIR                 # sets S3_PORT
-#   start_kinesalite                 # sets KINESIS_PORT
+#   start_s3rver DIR                 # sets S3_PORT, S3_PID
+#   start_kinesalite                 # sets KINESIS_PORT, KINESIS_PID
 #   start_proxy UPSTREAM_PORT PATTERN  # sets PROXY_PORT
 : "${FIN_SRC:?FIN_SRC must point at the source tree}"
 PEERS_NPM="$FIN_SRC/third_party/npm/node_modules"
@@ -53,6 +53,7 @@ start_s3rver() {
   S3_PORT=$(free_port)
   node "$PEERS_NPM/s3rver/bin/s3rver.js" -d "$dir" -a 127.0.0.1 -p "$S3_PORT" -s \
     --no-vhost-buckets >"$PEERS_DIR/s3rver.log" 2>&1 &
+  S3_PID=$!
   PEER_PIDS+=($!)
   wait_port "$S3_PORT"
 }
@@ -61,6 +62,7 @@ start_kinesalite() {
   KINESIS_PORT=$(free_port)
   node "$FIN_SRC/tests/integration/aws/kinesalite.js" "$PEERS_NPM/kinesalite" "$KINESIS_PORT" \
     >"$PEERS_DIR/kinesalite.log" 2>&1 &
+  KINESIS_PID=$!
   PEER_PIDS+=($!)
   wait_port "$KINESIS_PORT"
 }
