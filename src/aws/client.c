@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -30,6 +31,7 @@ struct fin_aws_client {
     bool own_transport;
     const struct fin_clock *clock;
     uint64_t rng;
+    int64_t skew_s;                   /* server time - our time, learnt from a skew error */
     struct fin_aws_client_stats stats;
 };
 
@@ -271,6 +273,42 @@ const struct fin_aws_settings *fin_aws_client_settings(const struct fin_aws_clie
 
 static int64_t real_ns(void) { return fin_mono_ns(fin_clock_real()); }
 
+/* An HTTP date ("Wed, 26 Nov 2025 10:30:00 GMT") as UTC seconds, or -1. */
+static int64_t http_date(const char *s)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4];
+    int d, y, hh, mm, ss;
+    if (!s || sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &hh, &mm, &ss) != 6)
+        return -1;
+    const char *m = strstr(months, mon);
+    if (!m || (m - months) % 3)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = (int)((m - months) / 3), .tm_mday = d,
+                    .tm_hour = hh, .tm_min = mm, .tm_sec = ss};
+    return (int64_t)timegm(&tm);
+}
+
+/* True when err says our clock is off, and the answer's Date tells by how much: then the
+ * client signs with the server's time from now on, as AWS's SDKs do. */
+static bool learn_skew(struct fin_aws_client *c, const struct fin_aws_http_response *resp,
+                       const struct fin_aws_error *err)
+{
+    bool skew = strcmp(err->type, "RequestTimeTooSkewed") == 0 ||
+                strcmp(err->type, "RequestExpired") == 0 ||
+                (strcmp(err->type, "InvalidSignatureException") == 0 &&
+                 strstr(err->message, "Signature expired"));
+    int64_t server = http_date(fin_aws_http_response_header(resp, "date"));
+    if (!skew || server < 0)
+        return false;
+    int64_t ours = fin_now_ns(c->clock) / FIN_NS_PER_SEC;
+    int64_t before = c->skew_s;
+    c->skew_s = server - ours;
+    fin_warn("%s: the local clock is %+lld s off the server's; signing with the server's time",
+             c->service, (long long)(ours - server));
+    return c->skew_s != before;
+}
+
 /* Signs and sends one attempt. */
 static int attempt(struct fin_aws_client *c, const struct fin_aws_call *call, const char *host,
                    const char *payload_hash, struct fin_buf *url, struct fin_sigv4_result *sig,
@@ -282,7 +320,7 @@ static int attempt(struct fin_aws_client *c, const struct fin_aws_call *call, co
     if (call->n_headers + 5 > FIN_SIGV4_MAX_HEADERS)
         return fin_err_set(FIN_EINVAL, "%s: too many headers", call->what);
     char date[FIN_SIGV4_DATE_LEN + 1];
-    int64_t now_s = fin_now_ns(c->clock) / FIN_NS_PER_SEC;
+    int64_t now_s = fin_now_ns(c->clock) / FIN_NS_PER_SEC + c->skew_s;
     fin_sigv4_format_date(now_s, date);
     h[n++] = (struct fin_aws_header){"Host", host};
     h[n++] = (struct fin_aws_header){"X-Amz-Date", date};
@@ -376,6 +414,9 @@ int fin_aws_client_call(struct fin_aws_client *c, const struct fin_aws_call *cal
         } else {
             break;   /* our own failure (memory, a request that cannot be signed) */
         }
+        if (err->cls == FIN_AWS_AUTH && rc == FIN_EAUTH && i < c->set.retries &&
+            learn_skew(c, resp, err))
+            continue;   /* signed with a corrected time, at once */
         if ((err->cls != FIN_AWS_RETRIABLE && err->cls != FIN_AWS_THROTTLED) ||
             i >= c->set.retries)
             break;

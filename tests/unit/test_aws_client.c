@@ -254,6 +254,23 @@ static void test_backoff(void **state)
     }
 }
 
+/* Answers RequestTimeTooSkewed until a request is signed within 5 minutes of its clock,
+ * which is 20 minutes ahead of the client's (fake) clock. */
+static void skewed_server(struct fake_transport *ft, const struct fin_aws_http_request *req,
+                          struct fin_aws_http_response *resp)
+{
+    (void)req;
+    const char *d = "Wed, 26 Nov 2025 10:50:00 GMT";   /* client: 10:30:00 */
+    fin_aws_http_response_add_header(resp, "Date", 4, d, strlen(d));
+    if (strstr(ft->last_headers, "X-Amz-Date: 20251126T1050")) {
+        resp->status = 200;
+        fin_buf_puts(&resp->body, "{}");
+    } else {
+        resp->status = 403;
+        fin_buf_puts(&resp->body, "<Error><Code>RequestTimeTooSkewed</Code></Error>");
+    }
+}
+
 static void test_retries(void **state)
 {
     (void)state;
@@ -312,6 +329,16 @@ static void test_retries(void **state)
     assert_int_equal(fin_aws_client_json(c, "T.X", "{}", 2, &r, &e), FIN_EHTTP);
     assert_int_equal(ft.sent, 2);
     assert_string_equal(e.message, "bad");
+
+    /* A clock 20 minutes slow: S3 says RequestTimeTooSkewed with its Date; the client
+     * re-signs with the server's time at once, and keeps doing so. */
+    ft.sent = 0;
+    ft.handler = skewed_server;   /* the queue is empty: the handler answers */
+    assert_int_equal(fin_aws_client_json(c, "T.X", "{}", 2, &r, &e), 0);
+    assert_int_equal(ft.sent, 2);
+    assert_non_null(strstr(ft.last_headers, "X-Amz-Date: 20251126T105000Z"));
+    assert_int_equal(fin_aws_client_json(c, "T.X", "{}", 2, &r, &e), 0);
+    assert_int_equal(ft.sent, 3);
 
     fin_aws_http_response_fini(&r);
     fin_aws_client_destroy(c);
