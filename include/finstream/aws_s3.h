@@ -75,6 +75,18 @@ int fin_s3_delete_object(struct fin_s3 *s3, const char *bucket, const char *key)
 /* CreateBucket; an existing bucket that we own is not an error. */
 int fin_s3_create_bucket(struct fin_s3 *s3, const char *bucket);
 
+struct fin_s3_tree_stats {
+    uint64_t objects;
+    uint64_t bytes;
+    uint64_t skipped;      /* neither files nor directories (links, sockets) */
+};
+
+/* Puts every file under dir as bucket/prefix + its path relative to dir (a local lake's
+ * keys), in sorted order; temporary (".tmp") and dot files are skipped. Stops at the first
+ * failure, which names the file. prefix is "" or ends with '/'. */
+int fin_s3_put_tree(struct fin_s3 *s3, const char *dir, const char *bucket, const char *prefix,
+                    struct fin_s3_tree_stats *st);
+
 /* Splits "s3://bucket/some/prefix/" into bucket and prefix ("some/prefix/"; "" when none).
  * FIN_EINVAL naming url when it is not an s3:// URL with a valid bucket name. */
 int fin_s3_parse_url(const char *url, char *bucket, size_t bucket_cap, char *prefix,

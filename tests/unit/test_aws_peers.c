@@ -261,6 +261,77 @@ static void test_s3_bad_signature(void **state)
     fin_aws_settings_fini(&s);
 }
 
+/* Compares every regular file under dir with bucket/prefix + its relative path. */
+static int compare_tree(struct fin_s3 *s3, const char *dir, const char *prefix, const char *rel)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && find . -type f ! -name '*.tmp*' ! -name '.*' | sort", dir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *path = fin_path_join(dir, line + 2), key[1200], *data;
+        size_t len;
+        snprintf(key, sizeof key, "%s%s%s", prefix, rel, line + 2);
+        CHECK(fin_read_file(path, &data, &len));
+        assert_object(s3, key, data, len);
+        free(data);
+        free(path);
+        n++;
+    }
+    pclose(f);
+    return n;
+}
+
+/* A local lake copied to the bucket: the same keys and bytes, temporary files left out. */
+static void test_s3_put_tree(void **state)
+{
+    (void)state;
+    if (!have("FIN_S3_ENDPOINT"))
+        skip();
+    struct fin_s3 *s3 = s3_open("FIN_S3_ENDPOINT", 2);
+    CHECK(fin_s3_create_bucket(s3, BUCKET));
+    char *lake = fin_test_mkdtemp("lake");
+    const char *files[] = {"2026/11/26/10/lake-1-2026-11-26-10-00-00-a", "2026/11/26/11/lake-1-b.gz",
+                           "name=FB/dt=2020-05-14/part-0.json", "2026/11/26/10/x.json.tmp.123",
+                           ".hidden"};
+    for (size_t i = 0; i < 5; i++) {
+        char *p = fin_path_join(lake, files[i]);
+        char *slash = strrchr(p, '/');
+        *slash = '\0';
+        CHECK(fin_mkdir_p(p, 0755));
+        *slash = '/';
+        char *d = make_data(500 + i * 10, (unsigned)i);
+        CHECK(fin_write_file_atomic(p, d, 500 + i * 10));
+        free(d);
+        free(p);
+    }
+    struct fin_s3_tree_stats st;
+    CHECK(fin_s3_put_tree(s3, lake, BUCKET, "tree/", &st));
+    assert_int_equal(st.objects, 3);
+    struct fin_s3_list l;
+    CHECK(fin_s3_list_objects(s3, BUCKET, "tree/", &l));
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.objects[0].key, "tree/2026/11/26/10/lake-1-2026-11-26-10-00-00-a");
+    assert_string_equal(l.objects[2].key, "tree/name=FB/dt=2020-05-14/part-0.json");
+    fin_s3_list_fini(&l);
+    assert_int_equal(compare_tree(s3, lake, "tree/", ""), 3);
+    fin_test_rmdir(lake);
+
+    /* The real Firehose objects of the shared fixtures, byte for byte. */
+    const char *shared = fin_test_shared_data();
+    if (shared) {
+        char *fh = fin_path_join(shared, "firehose");
+        CHECK(fin_s3_put_tree(s3, fh, BUCKET, "firehose/", &st));
+        assert_true(st.objects >= 5);
+        assert_int_equal(compare_tree(s3, fh, "firehose/", ""), (int)st.objects);
+        free(fh);
+    }
+    fin_s3_destroy(s3);
+}
+
 /* ---- Kinesis ---- */
 
 struct readback {
@@ -384,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_s3_faults),
         cmocka_unit_test(test_s3_abort),
         cmocka_unit_test(test_s3_bad_signature),
+        cmocka_unit_test(test_s3_put_tree),
         cmocka_unit_test(test_kinesis_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
