@@ -87,6 +87,27 @@ struct fin_s3_tree_stats {
 int fin_s3_put_tree(struct fin_s3 *s3, const char *dir, const char *bucket, const char *prefix,
                     struct fin_s3_tree_stats *st);
 
+/* ---- an S3 destination for delivery ---- */
+
+/* The shape of delivery's sink seam: objects under destination "s3://bucket/prefix" with
+ * the keys the local sink gives them in the lake folder. Each put returns after S3 has
+ * confirmed the whole object (so a checkpoint may move then); sync has nothing to do. */
+struct fin_s3_sink;
+struct iovec;
+
+int fin_s3_sink_create(struct fin_s3_sink **out, const struct fin_aws_settings *s,
+                       const struct fin_aws_client_deps *deps, const char *destination);
+/* Puts the concatenation of iov as prefix + key. */
+int fin_s3_sink_put(struct fin_s3_sink *k, const char *key, const struct iovec *iov, int n_iov);
+/* Puts the finished file at path as prefix + key, then removes the file (it stood for the
+ * object, as a temporary file renamed into the lake does). The file is kept on failure. */
+int fin_s3_sink_put_file(struct fin_s3_sink *k, const char *key, const char *path);
+int fin_s3_sink_sync(struct fin_s3_sink *k);
+/* The S3 client underneath (stats); borrowed. */
+struct fin_s3 *fin_s3_sink_s3(struct fin_s3_sink *k);
+/* Accepts NULL. */
+void fin_s3_sink_destroy(struct fin_s3_sink *k);
+
 /* Splits "s3://bucket/some/prefix/" into bucket and prefix ("some/prefix/"; "" when none).
  * FIN_EINVAL naming url when it is not an s3:// URL with a valid bucket name. */
 int fin_s3_parse_url(const char *url, char *bucket, size_t bucket_cap, char *prefix,

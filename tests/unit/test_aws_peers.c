@@ -8,6 +8,8 @@
  * skips. */
 #include "fin_test.h"
 
+#include <sys/uio.h>
+
 #include <jansson.h>
 
 #include "finstream/aws.h"
@@ -332,6 +334,42 @@ static void test_s3_put_tree(void **state)
     fin_s3_destroy(s3);
 }
 
+/* delivery's S3 destination: a finished 7 MiB file goes up in parts, an object from pieces
+ * in one put, both under the destination's prefix with the lake's keys. */
+static void test_s3_sink(void **state)
+{
+    (void)state;
+    if (!have("FIN_S3_FAULT_ENDPOINT") || !have("FIN_S3_ENDPOINT"))
+        skip();
+    struct fin_aws_settings s = settings_for("FIN_S3_FAULT_ENDPOINT");
+    s.retries = 8;
+    s.multipart_threshold = 5 << 20;
+    s.part_size = 5 << 20;
+    struct fin_s3 *direct = s3_open("FIN_S3_ENDPOINT", 2);
+    CHECK(fin_s3_create_bucket(direct, BUCKET));
+    struct fin_s3_sink *k;
+    CHECK(fin_s3_sink_create(&k, &s, NULL, "s3://" BUCKET "/sink"));
+    char *dir = fin_test_mkdtemp("sink");
+    char *path = fin_path_join(dir, "obj.tmp");
+    size_t len = 7 * 1024 * 1024 + 3;
+    char *d = make_data(len, 11);
+    CHECK(fin_write_file_atomic(path, d, len));
+    CHECK(fin_s3_sink_put_file(k, "2026/11/26/10/lake-1-2026-11-26-10-00-00-big", path));
+    assert_false(fin_path_exists(path));
+    assert_object(direct, "sink/2026/11/26/10/lake-1-2026-11-26-10-00-00-big", d, len);
+    assert_int_equal(fin_s3_put_stats(fin_s3_sink_s3(k))->multipart_objects, 1);
+    struct iovec iov[2] = {{d, 1000}, {d + 1000, 2000}};
+    CHECK(fin_s3_sink_put(k, "2026/11/26/10/lake-1-2026-11-26-10-00-01-small", iov, 2));
+    assert_object(direct, "sink/2026/11/26/10/lake-1-2026-11-26-10-00-01-small", d, 3000);
+    CHECK(fin_s3_sink_sync(k));
+    free(d);
+    free(path);
+    fin_test_rmdir(dir);
+    fin_s3_sink_destroy(k);
+    fin_s3_destroy(direct);
+    fin_aws_settings_fini(&s);
+}
+
 /* ---- Kinesis ---- */
 
 struct readback {
@@ -456,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_s3_abort),
         cmocka_unit_test(test_s3_bad_signature),
         cmocka_unit_test(test_s3_put_tree),
+        cmocka_unit_test(test_s3_sink),
         cmocka_unit_test(test_kinesis_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

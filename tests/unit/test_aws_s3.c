@@ -3,6 +3,8 @@
  * the multipart sequence and its abort, an <Error> inside a 200 answer, list pages, URLs. */
 #include "fin_test.h"
 
+#include <sys/uio.h>
+
 #include "finstream/aws_s3.h"
 #include "finstream/error.h"
 #include "test_aws_fake.h"
@@ -202,6 +204,52 @@ static void test_urls(void **state)
     assert_string_equal(x, "a<b>&AB&bogus;&");
 }
 
+static void test_sink(void **state)
+{
+    (void)state;
+    struct fake_transport ft;
+    fake_init(&ft);
+    struct fin_fake_clock fc;
+    fin_fake_clock_init(&fc, 1764153000LL * FIN_NS_PER_SEC);
+    struct fin_aws_settings s;
+    assert_int_equal(fin_aws_settings_load(&s, NULL, NULL), 0);
+    s.endpoint_url = strdup("http://127.0.0.1:9000");
+    s.retries = 1;
+    struct fin_aws_credentials cr = {.access_key_id = "AK", .secret_access_key = "SK"};
+    struct fin_aws_client_deps deps = {.transport = &ft.base, .clock = &fc.clock, .credentials = &cr};
+    struct fin_s3_sink *k;
+    assert_int_equal(fin_s3_sink_create(&k, &s, &deps, "s3://not_a_bucket/x"), FIN_EINVAL);
+    assert_int_equal(fin_s3_sink_create(&k, &s, &deps, "s3://lake/finstream"), 0);
+
+    /* Pieces of one object arrive as one body under prefix/ + key. */
+    struct iovec iov[3] = {{"{\"a\":1}\n", 8}, {"{\"a\":2}\n", 8}, {"{\"a\":3}\n", 8}};
+    fake_push(&ft, 200, "");
+    assert_int_equal(fin_s3_sink_put(k, "2026/11/26/10/lake-1-2026-11-26-10-00-00-0001", iov, 3), 0);
+    assert_string_equal(ft.last_url,
+                        "http://127.0.0.1:9000/lake/finstream/2026/11/26/10/lake-1-2026-11-26-10-00-00-0001");
+    assert_string_equal(ft.last_body.data, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+
+    /* A finished file goes up and is removed; on failure it stays for the retry. */
+    char *dir = fin_test_mkdtemp("sink");
+    char *path = fin_path_join(dir, "obj.parquet.tmp");
+    assert_int_equal(fin_write_file_atomic(path, "PAR1....PAR1", 12), 0);
+    for (int i = 0; i < 2; i++)
+        fake_push(&ft, 500, "<Error><Code>InternalError</Code></Error>");
+    assert_int_equal(fin_s3_sink_put_file(k, "x/part.parquet", path), FIN_EAGAIN);
+    assert_true(fin_path_exists(path));
+    fake_push(&ft, 200, "");
+    assert_int_equal(fin_s3_sink_put_file(k, "x/part.parquet", path), 0);
+    assert_false(fin_path_exists(path));
+    assert_string_equal(ft.last_body.data, "PAR1....PAR1");
+    assert_non_null(strstr(ft.last_url, "/lake/finstream/x/part.parquet"));
+    assert_int_equal(fin_s3_sink_sync(k), 0);
+    free(path);
+    fin_test_rmdir(dir);
+    fin_s3_sink_destroy(k);
+    fin_aws_settings_fini(&s);
+    fake_fini(&ft);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_multipart_error_in_200),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
