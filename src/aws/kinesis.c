@@ -93,6 +93,7 @@ int fin_kinesis_delete_stream(struct fin_aws_client *c, const char *stream)
 
 struct shard {
     char id[128];
+    char parent[2][128];     /* ParentShardId, AdjacentParentShardId; "" when none */
     char *iterator;          /* owned; NULL: ask for one */
     char last_seq[160];      /* "" until a record was read */
     bool closed;
@@ -142,6 +143,10 @@ static int list_shards(struct fin_kinesis_reader *r)
             struct shard *sh = &r->shards[r->n++];
             memset(sh, 0, sizeof *sh);
             snprintf(sh->id, sizeof sh->id, "%s", id);
+            const char *p0 = json_string_value(json_object_get(s, "ParentShardId"));
+            const char *p1 = json_string_value(json_object_get(s, "AdjacentParentShardId"));
+            snprintf(sh->parent[0], sizeof sh->parent[0], "%s", p0 ? p0 : "");
+            snprintf(sh->parent[1], sizeof sh->parent[1], "%s", p1 ? p1 : "");
         }
         const char *next = json_string_value(json_object_get(ans, "NextToken"));
         free(token);
@@ -341,6 +346,21 @@ fail:
     return rc;
 }
 
+/* A child shard (after a split or merge) is read only once its parents are read to their
+ * end, so records of one key stay in order across the resharding. A parent that is no
+ * longer listed (past retention) does not hold its children back. */
+static bool ready(const struct fin_kinesis_reader *r, const struct shard *sh)
+{
+    for (int k = 0; k < 2; k++) {
+        if (!sh->parent[k][0])
+            continue;
+        const struct shard *p = find_shard(r, sh->parent[k]);
+        if (p && !p->closed)
+            return false;
+    }
+    return true;
+}
+
 int fin_kinesis_reader_poll(struct fin_kinesis_reader *r, fin_kinesis_record_fn fn, void *ctx,
                             size_t *n, bool *caught_up)
 {
@@ -349,7 +369,7 @@ int fin_kinesis_reader_poll(struct fin_kinesis_reader *r, fin_kinesis_record_fn 
     int64_t now = fin_mono_ns(clk), earliest = INT64_MAX;
     bool due = false;
     for (size_t i = 0; i < r->n; i++) {
-        if (r->shards[i].closed)
+        if (r->shards[i].closed || !ready(r, &r->shards[i]))
             continue;
         due |= r->shards[i].next_ns <= now;
         if (r->shards[i].next_ns < earliest)
@@ -364,6 +384,10 @@ int fin_kinesis_reader_poll(struct fin_kinesis_reader *r, fin_kinesis_record_fn 
         struct shard *sh = &r->shards[i];
         if (sh->closed)
             continue;
+        if (!ready(r, sh)) {
+            all = false;
+            continue;
+        }
         if (sh->next_ns <= now) {
             int rc = read_shard(r, sh, fn, ctx, n);
             if (rc)

@@ -259,6 +259,9 @@ static void test_firehose_producer(void **state)
 
 struct fake_stream {
     int shards;
+    int split;            /* shard 2 is the child of shards 0 and 1 (a merge); they close */
+    int read_child_at;    /* records of shard 0 read when shard 2 was first read */
+    int read0;
     int per_shard;        /* records in each shard */
     int batch;            /* records per GetRecords answer */
     int64_t last_call_ns[4];
@@ -279,7 +282,12 @@ static void stream_handler(struct fake_transport *ft, const struct fin_aws_http_
         for (int i = 0; i < fs->shards; i++) {
             char id[32];
             snprintf(id, sizeof id, "shardId-%012d", i);
-            json_array_append_new(arr, json_pack("{s:s}", "ShardId", id));
+            json_t *sh = json_pack("{s:s}", "ShardId", id);
+            if (fs->split && i == 2) {
+                json_object_set_new(sh, "ParentShardId", json_string("shardId-000000000000"));
+                json_object_set_new(sh, "AdjacentParentShardId", json_string("shardId-000000000001"));
+            }
+            json_array_append_new(arr, sh);
         }
         ans = json_pack("{s:o}", "Shards", arr);
     } else if (strstr(ft->last_headers, ".GetShardIterator")) {
@@ -306,6 +314,10 @@ static void stream_handler(struct fake_transport *ft, const struct fin_aws_http_
         }
         json_t *recs = json_array();
         int end = pos + fs->batch < fs->per_shard ? pos + fs->batch : fs->per_shard;
+        if (shard == 0)
+            fs->read0 = end;
+        if (shard == 2 && fs->read_child_at < 0)
+            fs->read_child_at = fs->read0;
         for (int i = pos; i < end; i++) {
             char data[64], seq[64], b64[100];
             int n = snprintf(data, sizeof data, "{\"shard\":%d,\"i\":%d}", shard, i);
@@ -317,8 +329,12 @@ static void stream_handler(struct fake_transport *ft, const struct fin_aws_http_
         }
         char next[64];
         snprintf(next, sizeof next, "%d/%d", shard, end);
-        ans = json_pack("{s:o,s:s,s:i}", "Records", recs, "NextShardIterator", next,
-                        "MillisBehindLatest", end < fs->per_shard ? 1000 : 0);
+        if (fs->split && shard < 2 && end == fs->per_shard && pos == end)
+            ans = json_pack("{s:o,s:n,s:i}", "Records", recs, "NextShardIterator",
+                            "MillisBehindLatest", 0);   /* a closed parent's chain ends */
+        else
+            ans = json_pack("{s:o,s:s,s:i}", "Records", recs, "NextShardIterator", next,
+                            "MillisBehindLatest", end < fs->per_shard ? 1000 : 0);
     }
     char *text = json_dumps(ans, JSON_COMPACT);
     fin_buf_puts(&resp->body, text);
@@ -380,6 +396,18 @@ static void test_reader(void **state)
     assert_int_equal(fin_kinesis_reader_drain(r, collect, &c2, &n), 0);
     assert_int_equal(n, 50 + 250 + 250);
     assert_true(c2.in_order);
+    fin_kinesis_reader_destroy(r);
+
+    /* After a merge: the child is read only once both parents are read to their end. */
+    struct fake_stream fs2 = {.shards = 3, .per_shard = 150, .batch = 100, .fc = &g.fc,
+                              .min_gap_ns = INT64_MAX, .split = 1, .read_child_at = -1};
+    g.ft.ctx = &fs2;
+    assert_int_equal(fin_kinesis_reader_create(&r, &g.s, &g.deps, "stocks", FIN_KINESIS_TRIM_HORIZON), 0);
+    struct collected c3 = {.in_order = true};
+    assert_int_equal(fin_kinesis_reader_drain(r, collect, &c3, &n), 0);
+    assert_int_equal(n, 450);
+    assert_true(c3.in_order);
+    assert_int_equal(fs2.read_child_at, 150);
     fin_kinesis_reader_destroy(r);
     rig_fini(&g);
 }
