@@ -244,6 +244,12 @@ static void test_s3_bad_signature(void **state)
     CHECK(fin_s3_create_bucket(s3, BUCKET));
     CHECK(fin_s3_put_object(s3, BUCKET, "verified/a b+c=d&e.json", "{}\n", 3));
     fin_s3_destroy(s3);
+    const char *verifies = getenv("FIN_PROXY_VERIFIES");
+    if (!verifies || !*verifies) {
+        fprintf(stderr, "the proxy does not verify signatures (no botocore): wrong-secret case skipped\n");
+        fin_aws_settings_fini(&s);
+        return;
+    }
     free(s.secret_access_key);
     s.secret_access_key = strdup("not-the-secret");
     CHECK(fin_s3_create(&s3, &s, NULL));

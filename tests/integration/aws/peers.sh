@@ -67,11 +67,24 @@ start_kinesalite() {
   wait_port "$KINESIS_PORT"
 }
 
+# The proxy verifies signatures with botocore when a Python with it is found (Debian's
+# python3-botocore may sit beside another python3 first on PATH); FIN_PROXY_VERIFIES says so.
+PEERS_PY=python3
+if ! python3 -c 'import botocore' 2>/dev/null && [ -x /usr/bin/python3 ] &&
+   /usr/bin/python3 -c 'import botocore' 2>/dev/null; then
+  PEERS_PY=/usr/bin/python3
+fi
+if "$PEERS_PY" -c 'import botocore' 2>/dev/null; then
+  export FIN_PROXY_VERIFIES=1
+else
+  echo "botocore not found: the fault proxy will not verify signatures"
+  export FIN_PROXY_VERIFIES=
+fi
 PROXIES=0
 start_proxy() {
   PROXIES=$((PROXIES + 1))
   local f="$PEERS_DIR/proxy.$PROXIES.port"
-  python3 "$FIN_SRC/tests/integration/aws/fault_proxy.py" "$1" "$f" "$2" \
+  "$PEERS_PY" "$FIN_SRC/tests/integration/aws/fault_proxy.py" "$1" "$f" "$2" \
     2>"$PEERS_DIR/proxy.$PROXIES.log" &
   PEER_PIDS+=($!)
   local deadline=$((SECONDS + 20))
