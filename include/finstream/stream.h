@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #include "finstream/clock.h"
+#include "finstream/config.h"
+
+struct fin_io;
+struct fin_record_sink;
 
 /* Limits, with the Kinesis values. */
 #define FIN_STREAM_MAX_DATA      (1024 * 1024)  /* record data, bytes */
@@ -45,7 +49,30 @@ struct fin_stream_config {
 /* Fills cfg with the defaults above. */
 void fin_stream_config_defaults(struct fin_stream_config *cfg);
 
-/* Creates <data_dir>/streams/<name> with cfg (FIN_EEXIST if it exists). */
+/* The [stream "NAME"] section of finstream.ini, declared once for parsing and --help:
+ *     shards = 2, retention = 24h, fsync = always|interval|never, fsync_interval = 1s,
+ *     segment_size = 64MiB */
+struct fin_stream_settings {
+    int64_t shards;
+    int64_t retention_ms;
+    int fsync;
+    int64_t fsync_interval_ms;
+    int64_t segment_size;
+};
+extern const struct fin_opt fin_stream_opts[];
+void fin_stream_settings_to_config(const struct fin_stream_settings *set,
+                                   struct fin_stream_config *cfg);
+void fin_stream_config_to_settings(const struct fin_stream_config *cfg,
+                                   struct fin_stream_settings *set);
+/* Applies [stream "name"] of ini (when present) over the defaults. */
+int fin_stream_config_from_ini(const struct fin_ini *ini, const char *name,
+                               struct fin_stream_config *cfg);
+/* "always", "interval" or "never"; static. */
+const char *fin_fsync_policy_name(int policy);
+
+/* Creates <data_dir>/streams/<name> with cfg (NULL: the defaults), each shard with an
+ * empty first segment so readers can open it at once. FIN_EEXIST if it exists; a name
+ * outside [a-zA-Z0-9_.-]{1,128} (or "." / "..") is FIN_EINVAL. */
 int fin_stream_create(const char *data_dir, const char *name, const struct fin_stream_config *cfg);
 /* Removes a stream and all its data (FIN_EBUSY while a writer has it open). */
 int fin_stream_delete(const char *data_dir, const char *name);
@@ -62,6 +89,16 @@ struct fin_stream;
  * The stream is freed by fin_stream_close(). */
 int fin_stream_open(struct fin_stream **out, const char *data_dir, const char *name, int mode,
                     const struct fin_clock *clock);
+/* Opens name for writing; when it does not exist, creates it first with the settings of
+ * [stream "name"] in the ini file at config_path (missing file or section: defaults).
+ * *created (may be NULL) says whether it did. Closed with fin_stream_close(). */
+int fin_stream_open_or_create(struct fin_stream **out, const char *data_dir, const char *name,
+                              const char *config_path, bool *created);
+
+/* fin_stream_open with a file-I/O table (NULL: the real one); io is borrowed until
+ * close. Tests use it to fail chosen writes and fsyncs. */
+int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char *name, int mode,
+                       const struct fin_clock *clock, const struct fin_io *io);
 /* Flushes, syncs, writes the clean-shutdown marker (writers) and frees. Accepts NULL. */
 void fin_stream_close(struct fin_stream *s);
 
@@ -71,7 +108,7 @@ const char *fin_stream_shard_id(const struct fin_stream *s, int shard);
 const struct fin_stream_config *fin_stream_get_config(const struct fin_stream *s);
 
 /* The shard that partition key (or, when explicit_hash_key is a decimal 128-bit number,
- * that hash key) maps to. */
+ * that hash key) maps to; -1 when explicit_hash_key is not such a number. */
 int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t key_len,
                              const char *explicit_hash_key);
 
@@ -93,8 +130,11 @@ struct fin_put_entry {
     size_t len;
 };
 
-/* Appends n records with one durability wait; res (n entries, may be NULL). On error
- * nothing after the failing record was appended, and the records before it were. */
+/* Appends n records with one durability wait; res (n entries, may be NULL). A record
+ * beyond a limit fails the call: the records before it are appended, the ones after it
+ * are not. A failed write or fsync fails the call too: the records that went out in that
+ * write are not appended (the segment is cut back), earlier writes stand, and nothing
+ * after them is attempted. */
 int fin_stream_put_batch(struct fin_stream *s, const struct fin_put_entry *entries, size_t n,
                          struct fin_put_result *res);
 
@@ -142,5 +182,43 @@ int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int s
 /* Deletes whole segments older than the retention period (by their last arrival time).
  * Writers call it themselves now and then; exposed for tests with a fake clock. */
 int fin_stream_apply_retention(struct fin_stream *s);
+
+
+/* ---- inspection and repair ---- */
+
+struct fin_shard_info {
+    char id[FIN_SHARD_ID_LEN + 1];
+    char hash_start[40], hash_end[40];   /* decimal hash-key range, inclusive */
+    size_t segments;
+    uint64_t bytes;                      /* of all segment files */
+    bool empty;                          /* no records held */
+    char first_seq[FIN_SEQ_LEN + 1];     /* oldest record held (when !empty) */
+    char last_seq[FIN_SEQ_LEN + 1];      /* newest record written to disk (when !empty) */
+};
+
+/* Describes a shard as it is on disk now. */
+int fin_stream_shard_info(struct fin_stream *s, int shard, struct fin_shard_info *info);
+
+struct fin_check_report {
+    uint64_t segments, records, bytes;
+    uint64_t problems;          /* bad frames and bad or missing indexes found */
+    uint64_t fixed;             /* of those, repaired (with fix) */
+    uint64_t dropped_bytes;     /* cut off by the repair */
+};
+
+/* Verifies every frame of every segment and every index of a stream, printing each
+ * problem (segment and offset) as a warning. With fix: takes the writer lock (FIN_EBUSY
+ * while a writer runs), cuts each damaged segment at its last good frame and rebuilds
+ * indexes. Returns 0 when the stream is sound (or was repaired), FIN_ECORRUPT otherwise. */
+int fin_stream_check(const char *data_dir, const char *name, bool fix,
+                     struct fin_check_report *rep);
+
+/* A collector sink that puts records to s keyed by their partition key, in batches of up
+ * to FIN_STREAM_SINK_BATCH records (as Kinesis' PutRecords): a record is acknowledged
+ * when the sink's flush returns 0. s is borrowed and must outlive the sink; the sink's
+ * state is freed by fin_stream_sink_destroy() (which does not flush). */
+#define FIN_STREAM_SINK_BATCH 500
+int fin_stream_sink_create(struct fin_record_sink *sink, struct fin_stream *s);
+void fin_stream_sink_destroy(struct fin_record_sink *sink);
 
 #endif

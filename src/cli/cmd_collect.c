@@ -10,6 +10,7 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/stream.h"
 #include "finstream/timeutil.h"
 
 #include <errno.h>
@@ -99,6 +100,7 @@ static void help(void)
 struct sink_handle {
     struct fin_record_sink sink;
     struct file_sink file;
+    struct fin_stream *stream;
     char label[256];
 };
 
@@ -115,6 +117,12 @@ static int open_sink(struct fin_cli *cli, const char *to, struct sink_handle *h)
         h->file.label = to + 5;
         if (!h->file.f)
             return fin_err_errno(errno, "cannot create", to + 5);
+    } else if (strncmp(to, "stream:", 7) == 0) {
+        /* A local stream: created from [stream "NAME"] in finstream.ini if it is new. */
+        int rc = fin_stream_open_or_create(&h->stream, cli->data_dir, to + 7, cli->config, NULL);
+        if (!rc)
+            rc = fin_stream_sink_create(&h->sink, h->stream);
+        return rc;
     } else {
         return fin_err_set(FIN_EINVAL, "--to '%s': expected stdout, file:PATH, stream:NAME or delivery:NAME", to);
     }
@@ -131,6 +139,13 @@ static int open_sink(struct fin_cli *cli, const char *to, struct sink_handle *h)
 static int close_sink(struct sink_handle *h)
 {
     int rc = 0;
+    if (h->stream) {
+        if (h->sink.ctx)
+            rc = h->sink.flush(h->sink.ctx);
+        fin_stream_sink_destroy(&h->sink);
+        fin_stream_close(h->stream);
+        h->stream = NULL;
+    }
     if (h->file.f) {
         rc = file_sink_flush(&h->file);
         if (h->file.f != stdout && fclose(h->file.f) != 0 && !rc)

@@ -1,14 +1,509 @@
-/* cmd_stream.c - finstream stream. */
+/* cmd_stream.c - finstream stream create|list|describe|put|get|delete.
+ *
+ * The command-line face of the stream: what the AWS CLI's `kinesis` commands do, on
+ * the local data directory. `put` takes records from arguments or one per stdin line;
+ * `get --follow` keeps printing records as a writer in another process appends them. */
 #include "cli.h"
+#include "finstream/config.h"
+#include "finstream/error.h"
 #include "finstream/log.h"
+#include "finstream/stream.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: finstream stream <command> [options]\n"
+            "\n"
+            "Streams are durable, sharded logs with Kinesis semantics, kept in\n"
+            "<data-dir>/streams/<name>/.\n"
+            "\n"
+            "commands:\n"
+            "  create NAME [--shards N] [--retention DUR] [--fsync always|interval|never]\n"
+            "              [--fsync-interval DUR] [--segment-size SIZE]\n"
+            "        settings not given come from [stream \"NAME\"] in finstream.ini, then:\n");
+    fin_opts_print_help(fin_stream_opts, out);
+    fprintf(out,
+            "  list                         the streams, one per line\n"
+            "  describe NAME                settings, and per shard: hash-key range, segments,\n"
+            "                               bytes, first and last sequence number\n"
+            "  put NAME [--key KEY | --key-field FIELD] [--hash-key N] [RECORD...]\n"
+            "        appends each RECORD, or each line of stdin when none is given; the\n"
+            "        partition key is KEY, or the JSON field FIELD of each record\n"
+            "        (default: --key-field name); prints shard and sequence number per\n"
+            "        argument record, a count for stdin\n"
+            "  get NAME [--shard N] [--iterator TYPE] [--seq SEQ] [--timestamp TIME]\n"
+            "           [--limit N] [--follow] [--show-seq]\n"
+            "        prints records' data, one per line (--show-seq: shard, sequence\n"
+            "        number, arrival time and key before it, tab-separated); TYPE is\n"
+            "        TRIM_HORIZON (default), LATEST, AT_SEQUENCE_NUMBER,\n"
+            "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP; --follow keeps reading as\n"
+            "        records arrive, until interrupted\n"
+            "  delete NAME                  removes the stream and all its records\n");
+}
+
+/* ---- create ---- */
+
+static int cmd_create(struct fin_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"shards", required_argument, NULL, 's'},
+        {"retention", required_argument, NULL, 'r'},
+        {"fsync", required_argument, NULL, 'f'},
+        {"fsync-interval", required_argument, NULL, 'i'},
+        {"segment-size", required_argument, NULL, 'z'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *vals[5] = {0};
+    static const char *keys[5] = {"shards", "retention", "fsync", "fsync_interval",
+                                  "segment_size"};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': vals[0] = optarg; break;
+        case 'r': vals[1] = optarg; break;
+        case 'f': vals[2] = optarg; break;
+        case 'i': vals[3] = optarg; break;
+        case 'z': vals[4] = optarg; break;
+        default: return fin_cli_usage_error("stream", "bad option for create");
+        }
+    }
+    if (optind + 1 != argc)
+        return fin_cli_usage_error("stream", "create takes one stream name");
+    const char *name = argv[optind];
+    struct fin_ini ini;
+    int rc = fin_ini_load(&ini, cli->config, true);
+    if (rc) {
+        fin_log_err(rc, "cannot read configuration");
+        return 1;
+    }
+    struct fin_stream_config cfg;
+    struct fin_stream_settings set;
+    rc = fin_stream_config_from_ini(&ini, name, &cfg);
+    fin_ini_fini(&ini);
+    fin_stream_config_to_settings(&cfg, &set);
+    for (int k = 0; k < 5 && !rc; k++) {
+        char where[64];
+        snprintf(where, sizeof where, "--%s", opts[k].name);
+        if (vals[k])
+            rc = fin_opts_set(fin_stream_opts, &set, keys[k], vals[k], where);
+    }
+    if (rc) {
+        fprintf(stderr, "finstream stream: %s\n", fin_err_msg());
+        return 2;
+    }
+    fin_stream_settings_to_config(&set, &cfg);
+    if ((rc = fin_stream_create(cli->data_dir, name, &cfg))) {
+        fin_log_err(rc, "stream create");
+        return 1;
+    }
+    if (!cli->quiet)
+        printf("created stream %s: %d shard%s, retention %lld s, fsync %s\n", name, cfg.shards,
+               cfg.shards == 1 ? "" : "s", (long long)(cfg.retention_ms / 1000),
+               fin_fsync_policy_name(cfg.fsync));
+    return 0;
+}
+
+/* ---- list, describe, delete ---- */
+
+static int cmd_list(struct fin_cli *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return fin_cli_usage_error("stream", "list takes no arguments");
+    char **names;
+    size_t n;
+    int rc = fin_stream_list(cli->data_dir, &names, &n);
+    if (rc) {
+        fin_log_err(rc, "stream list");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        printf("%s\n", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}
+
+static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
+{
+    if (argc != 2)
+        return fin_cli_usage_error("stream", "describe takes one stream name");
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, cli->data_dir, argv[1], FIN_STREAM_READ, NULL);
+    if (rc) {
+        fin_log_err(rc, "stream describe");
+        return 1;
+    }
+    const struct fin_stream_config *c = fin_stream_get_config(s);
+    printf("stream          %s\n"
+           "shards          %d\n"
+           "retention       %lld s\n"
+           "fsync           %s",
+           argv[1], c->shards, (long long)(c->retention_ms / 1000),
+           fin_fsync_policy_name(c->fsync));
+    if (c->fsync == FIN_FSYNC_INTERVAL)
+        printf(" (every %lld ms)", (long long)c->fsync_interval_ms);
+    printf("\nsegment_size    %lld bytes\n", (long long)c->segment_bytes);
+    for (int i = 0; i < c->shards && !rc; i++) {
+        struct fin_shard_info info;
+        if ((rc = fin_stream_shard_info(s, i, &info)))
+            break;
+        printf("\n%s\n  hash keys     %s .. %s\n  segments      %zu (%llu bytes)\n", info.id,
+               info.hash_start, info.hash_end, info.segments, (unsigned long long)info.bytes);
+        if (info.empty)
+            printf("  records       none\n");
+        else
+            printf("  first seq     %s\n  last seq      %s\n", info.first_seq, info.last_seq);
+    }
+    fin_stream_close(s);
+    if (rc) {
+        fin_log_err(rc, "stream describe");
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_delete(struct fin_cli *cli, int argc, char **argv)
+{
+    if (argc != 2)
+        return fin_cli_usage_error("stream", "delete takes one stream name");
+    int rc = fin_stream_delete(cli->data_dir, argv[1]);
+    if (rc) {
+        fin_log_err(rc, "stream delete");
+        return 1;
+    }
+    if (!cli->quiet)
+        printf("deleted stream %s\n", argv[1]);
+    return 0;
+}
+
+/* ---- put ---- */
+
+/* The partition key of a JSON record: the field's string, or the text of a number. */
+static int key_from_json(const char *line, size_t len, const char *field, char *out, size_t cap,
+                         size_t *out_len)
+{
+    json_error_t err;
+    json_t *j = json_loadb(line, len, JSON_DECODE_ANY, &err);
+    int rc = 0;
+    if (!j || !json_is_object(j)) {
+        rc = fin_err_set(FIN_EPARSE, "not a JSON object%s%s", j ? "" : ": ", j ? "" : err.text);
+        goto done;
+    }
+    json_t *v = json_object_get(j, field);
+    if (json_is_string(v)) {
+        *out_len = (size_t)snprintf(out, cap, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        *out_len = (size_t)snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+    } else {
+        rc = fin_err_set(FIN_EPARSE, "no string field \"%s\" for the partition key", field);
+        goto done;
+    }
+    if (*out_len >= cap)
+        rc = fin_err_set(FIN_ELIMIT, "partition key from \"%s\" is longer than %d characters",
+                         field, FIN_STREAM_MAX_KEY);
+done:
+    json_decref(j);
+    return rc;
+}
+
+static int put_one(struct fin_stream *s, const char *key, const char *field, const char *hash_key,
+                   const char *rec, size_t len, struct fin_put_result *res)
+{
+    char kb[FIN_STREAM_MAX_KEY + 1];
+    size_t klen = 0;
+    if (key) {
+        klen = strlen(key);
+    } else {
+        int rc = key_from_json(rec, len, field, kb, sizeof kb, &klen);
+        if (rc)
+            return rc;
+        key = kb;
+    }
+    return fin_stream_put(s, key, klen, rec, len, hash_key, res);
+}
+
+static int cmd_put(struct fin_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"key-field", required_argument, NULL, 'F'},
+        {"hash-key", required_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *key = NULL, *field = "name", *hash_key = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': key = optarg; break;
+        case 'F': field = optarg; break;
+        case 'H': hash_key = optarg; break;
+        default: return fin_cli_usage_error("stream", "bad option for put");
+        }
+    }
+    if (optind >= argc)
+        return fin_cli_usage_error("stream", "put needs a stream name");
+    const char *name = argv[optind++];
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, cli->data_dir, name, FIN_STREAM_WRITE, NULL);
+    if (rc) {
+        fin_log_err(rc, "stream put");
+        return 1;
+    }
+    int status = 0;
+    uint64_t ok = 0, bad = 0;
+    if (optind < argc) {
+        for (int i = optind; i < argc; i++) {
+            struct fin_put_result res;
+            rc = put_one(s, key, field, hash_key, argv[i], strlen(argv[i]), &res);
+            if (rc) {
+                fin_error("record %d: %s", i - optind + 1, fin_err_msg());
+                bad++;
+                if (rc != FIN_EPARSE && rc != FIN_ELIMIT && rc != FIN_EINVAL)
+                    break;
+                continue;
+            }
+            ok++;
+            printf("%s\t%s\n", fin_stream_shard_id(s, res.shard), res.seq);
+        }
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        uint64_t lineno = 0;
+        while ((n = getline(&line, &cap, stdin)) > 0) {
+            lineno++;
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+            if (n == 0)
+                continue;
+            rc = put_one(s, key, field, hash_key, line, (size_t)n, NULL);
+            if (rc) {
+                fin_error("stdin:%llu: %s", (unsigned long long)lineno, fin_err_msg());
+                bad++;
+                if (rc != FIN_EPARSE && rc != FIN_ELIMIT && rc != FIN_EINVAL)
+                    break;
+                continue;
+            }
+            ok++;
+        }
+        free(line);
+        if (!cli->quiet)
+            fprintf(stderr, "finstream: put %llu record%s to %s%s\n", (unsigned long long)ok,
+                    ok == 1 ? "" : "s", name, bad ? "" : "");
+    }
+    if ((rc = fin_stream_sync(s))) {
+        fin_log_err(rc, "stream put");
+        status = 1;
+    }
+    fin_stream_close(s);
+    if (bad) {
+        fin_error("%llu record%s rejected", (unsigned long long)bad, bad == 1 ? "" : "s");
+        status = 1;
+    }
+    return status;
+}
+
+/* ---- get ---- */
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static int parse_iter_type(const char *s, enum fin_iter_type *t)
+{
+    static const char *names[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER",
+                                  "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP"};
+    for (int i = 0; i < 5; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *t = (enum fin_iter_type)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* "YYYY-MM-DD[ T]hh:mm[:ss][Z]" in UTC, to seconds since the epoch. */
+static int parse_utc(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    char tail[8] = "";
+    int n = sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, tail);
+    if (n < 5 || (tail[0] && strcmp(tail, "Z") != 0))
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (int64_t)timegm(&tm);
+    return 0;
+}
+
+static int cmd_get(struct fin_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"shard", required_argument, NULL, 's'},
+        {"iterator", required_argument, NULL, 'i'},
+        {"seq", required_argument, NULL, 'q'},
+        {"timestamp", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'l'},
+        {"follow", no_argument, NULL, 'f'},
+        {"show-seq", no_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
+    };
+    int shard = -1;
+    enum fin_iter_type type = FIN_ITER_TRIM_HORIZON;
+    const char *seq = NULL;
+    int64_t ts_ms = 0, limit = -1;
+    bool follow = false, show = false, have_ts = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int64_t v;
+        switch (c) {
+        case 's':
+            if (fin_parse_int(optarg, &v) || v < 0 || v >= FIN_STREAM_MAX_SHARDS)
+                return fin_cli_usage_error("stream", "--shard: '%s' is not a shard number", optarg);
+            shard = (int)v;
+            break;
+        case 'i':
+            if (parse_iter_type(optarg, &type))
+                return fin_cli_usage_error("stream", "--iterator: unknown type '%s'", optarg);
+            break;
+        case 'q': seq = optarg; break;
+        case 't': {
+            int64_t t;
+            if (fin_parse_int(optarg, &v) == 0) {
+                ts_ms = v * 1000;   /* seconds since the epoch */
+            } else if (parse_utc(optarg, &t) == 0) {
+                ts_ms = t * 1000;
+            } else {
+                return fin_cli_usage_error("stream", "--timestamp: '%s' is not a time "
+                                           "(YYYY-MM-DD hh:mm:ss in UTC, or epoch seconds)", optarg);
+            }
+            have_ts = true;
+            break;
+        }
+        case 'l':
+            if (fin_parse_int(optarg, &limit) || limit < 0)
+                return fin_cli_usage_error("stream", "--limit: '%s' is not a count", optarg);
+            break;
+        case 'f': follow = true; break;
+        case 'S': show = true; break;
+        default: return fin_cli_usage_error("stream", "bad option for get");
+        }
+    }
+    if (optind + 1 != argc)
+        return fin_cli_usage_error("stream", "get takes one stream name");
+    bool by_seq = type == FIN_ITER_AT_SEQUENCE_NUMBER || type == FIN_ITER_AFTER_SEQUENCE_NUMBER;
+    if (by_seq && !seq)
+        return fin_cli_usage_error("stream", "--iterator %s needs --seq",
+                                   type == FIN_ITER_AT_SEQUENCE_NUMBER ? "AT_SEQUENCE_NUMBER"
+                                                                       : "AFTER_SEQUENCE_NUMBER");
+    if (type == FIN_ITER_AT_TIMESTAMP && !have_ts)
+        return fin_cli_usage_error("stream", "--iterator AT_TIMESTAMP needs --timestamp");
+    if (by_seq && shard < 0) {
+        /* A sequence number names its shard (digits 15-26). */
+        if (strlen(seq) == FIN_SEQ_LEN) {
+            char digits[13];
+            memcpy(digits, seq + 14, 12);
+            digits[12] = '\0';
+            shard = atoi(digits);
+        }
+    }
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, cli->data_dir, argv[optind], FIN_STREAM_READ, NULL);
+    if (rc) {
+        fin_log_err(rc, "stream get");
+        return 1;
+    }
+    int n = fin_stream_shard_count(s);
+    int lo = shard < 0 ? 0 : shard, hi = shard < 0 ? n : shard + 1;
+    if (shard >= n) {
+        fin_stream_close(s);
+        fin_error("stream '%s' has %d shard%s; there is no shard %d", argv[optind], n,
+                  n == 1 ? "" : "s", shard);
+        return 1;
+    }
+    struct fin_iter **its = calloc((size_t)n, sizeof *its);
+    int status = 0;
+    if (!its) {
+        fin_stream_close(s);
+        return 1;
+    }
+    for (int i = lo; i < hi && !rc; i++)
+        if ((rc = fin_iter_open(&its[i], s, i, type, seq, ts_ms)))
+            fin_log_err(rc, "stream get");
+    if (rc) {
+        status = 1;
+        goto done;
+    }
+    if (follow) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGPIPE, SIG_IGN);
+    }
+    int64_t printed = 0;
+    while (!stop && (limit < 0 || printed < limit)) {
+        bool any = false;
+        for (int i = lo; i < hi && (limit < 0 || printed < limit); i++) {
+            struct fin_record r;
+            while ((limit < 0 || printed < limit) && (rc = fin_iter_next(its[i], &r)) == 0) {
+                any = true;
+                if (show)
+                    printf("%s\t%s\t%lld\t%.*s\t", fin_stream_shard_id(s, i), r.seq,
+                           (long long)r.arrival_ms, (int)r.key_len, r.key);
+                fwrite(r.data, 1, r.len, stdout);
+                putchar('\n');
+                printed++;
+            }
+            if (rc && rc != FIN_EEND) {
+                fin_log_err(rc, "stream get");
+                status = 1;
+                goto done;
+            }
+        }
+        if (!follow)
+            break;
+        if (fflush(stdout) != 0 || ferror(stdout))
+            break;   /* the reader went away */
+        if (!any) {
+            struct timespec t = {0, 20 * 1000 * 1000};   /* poll the tail every 20 ms */
+            nanosleep(&t, NULL);
+        }
+    }
+    if (fflush(stdout) != 0 && errno != EPIPE)
+        status = 1;
+done:
+    for (int i = 0; i < n; i++)
+        fin_iter_close(its[i]);
+    free(its);
+    fin_stream_close(s);
+    return status;
+}
 
 int fin_cmd_stream(struct fin_cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    if (fin_cli_wants_help(argc, argv)) {
-        printf("usage: finstream stream\n\nNot available in this build yet.\n");
-        return 0;
+    if (argc < 2 || fin_cli_wants_help(argc, argv)) {
+        usage(argc < 2 && !fin_cli_wants_help(argc, argv) ? stderr : stdout);
+        return argc < 2 && !fin_cli_wants_help(argc, argv) ? 2 : 0;
     }
-    fin_error("'stream' is not available in this build");
-    return 1;
+    static const struct {
+        const char *name;
+        int (*fn)(struct fin_cli *, int, char **);
+    } subs[] = {{"create", cmd_create}, {"list", cmd_list}, {"describe", cmd_describe},
+                {"put", cmd_put},       {"get", cmd_get},   {"delete", cmd_delete}};
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            optind = 1;
+            return subs[i].fn(cli, argc - 1, argv + 1);
+        }
+    return fin_cli_usage_error("stream", "'%s' is not a stream command", argv[1]);
 }

@@ -12,7 +12,8 @@
 const struct fin_opt fin_collect_opts[] = {
     {"source", FIN_OPT_STRING, "sim", OFF(source), 0, 0, NULL,
      "where bars come from: sim | yahoo | csv:PATH | replay:PATH"},
-    {"tickers", FIN_OPT_STRING, FIN_CLASSIC_TICKERS, OFF(tickers), 0, 0, NULL, "comma-separated ticker list"},
+    {"tickers", FIN_OPT_STRING, NULL, OFF(tickers), 0, 0, NULL,
+     "comma-separated ticker list (default: the classic ten; csv and replay: all in the files)"},
     {"interval", FIN_OPT_STRING, "1m", OFF(interval), 0, 0, NULL, "bar length: 1m | 5m | 15m | 1h | 1d"},
     {"date", FIN_OPT_STRING, NULL, OFF(date), 0, 0, NULL,
      "trading day YYYY-MM-DD (sim default " FIN_SIM_DEFAULT_DATE ", others today)"},

@@ -267,21 +267,11 @@ static int parse_row_time(const char *s, size_t n, int64_t *t, int32_t *offset)
 
 /* Emits one file's rows. Returns 0, a file-level failure (reported by the caller), or
  * with *fatal set, the emitter's failure. */
-static int csv_file(struct fin_source *s, const char *path, const struct fin_window *w,
-                    struct fin_ticker_filter *filter, struct fin_name_set *emitted,
-                    struct fin_emitter *em, bool *fatal)
+static int csv_text(struct fin_source *s, const char *path, const char *text, size_t len,
+                    const struct fin_window *w, struct fin_ticker_filter *filter,
+                    struct fin_name_set *emitted, struct fin_emitter *em, bool *fatal)
 {
-    char *data = NULL, *plain = NULL;
-    size_t len;
-    int rc = fin_read_file(path, &data, &len);
-    if (rc)
-        goto fail;
-    const char *text = data;
-    if (fin_is_gzip(data, len)) {
-        if ((rc = fin_gunzip(data, len, &plain, &len, path)))
-            goto fail;
-        text = plain;
-    }
+    int rc;
     /* A row's cells never take more bytes than the row itself plus one, so with this
      * reserve the appends in next_row cannot fail. */
     if ((rc = fin_buf_reserve(&s->cells, len + 2))) {
@@ -435,8 +425,47 @@ static int csv_file(struct fin_source *s, const char *path, const struct fin_win
     }
     rc = 0;
 fail:
+    return rc;
+}
+
+static int csv_file(struct fin_source *s, const char *path, const struct fin_window *w,
+                    struct fin_ticker_filter *filter, struct fin_name_set *emitted,
+                    struct fin_emitter *em, bool *fatal)
+{
+    char *data = NULL, *plain = NULL;
+    size_t len;
+    int rc = fin_read_file(path, &data, &len);
+    if (rc)
+        goto fail;
+    const char *text = data;
+    if (fin_is_gzip(data, len)) {
+        if ((rc = fin_gunzip(data, len, &plain, &len, path)))
+            goto fail;
+        text = plain;
+    }
+    rc = csv_text(s, path, text, len, w, filter, emitted, em, fatal);
+fail:
     free(plain);
     free(data);
+    return rc;
+}
+
+int fin_csv_parse(const char *label, const char *text, size_t len, const struct fin_window *w,
+                  struct fin_emitter *em)
+{
+    struct fin_source s;
+    struct fin_ticker_filter filter;
+    struct fin_name_set emitted;
+    memset(&s, 0, sizeof s);
+    fin_buf_init(&s.cells);
+    s.window_given = w != NULL;
+    fin_name_set_init(&emitted);
+    fin_ticker_filter_init(&filter, false, NULL, 0);
+    bool fatal = false;
+    int rc = csv_text(&s, label, text, len, w, &filter, &emitted, em, &fatal);
+    fin_ticker_filter_fini(&filter);
+    fin_name_set_fini(&emitted);
+    fin_buf_fini(&s.cells);
     return rc;
 }
 

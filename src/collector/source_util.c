@@ -90,7 +90,8 @@ int fin_file_list_build(struct fin_file_list *l, const char *path, bool recursiv
         rc = walk(l, &cap, path, recursive, want, 0);
         if (rc)
             goto fail;
-        qsort(l->paths, l->n, sizeof *l->paths, cmp_path);
+        if (l->n > 1)
+            qsort(l->paths, l->n, sizeof *l->paths, cmp_path);
         return 0;
     }
     char *p = strdup(path);
@@ -157,9 +158,9 @@ int fin_name_set_add(struct fin_name_set *s, const char *name, size_t len)
 
 bool fin_tickers_given(const struct fin_collect_settings *set)
 {
-    /* The settings table's default is the classic list, meant for the simulator; a file
-     * source given that list (or none) emits every ticker its files hold. */
-    return set && set->tickers && set->tickers[0] && strcmp(set->tickers, FIN_CLASSIC_TICKERS) != 0;
+    /* No list means the classic ten for the network sources; a file source without a list
+     * emits every ticker its files hold. */
+    return set && set->tickers && set->tickers[0];
 }
 
 int fin_ticker_filter_init(struct fin_ticker_filter *f, bool given, const char *const *tickers,

@@ -82,6 +82,11 @@ void fin_yahoo_use_seams(struct fin_source *s, struct fin_http_transport *http,
 int fin_yahoo_parse(const char *ticker, const char *url, const char *body, size_t len,
                     const struct fin_window *w, struct fin_emitter *em);
 
+/* Parses CSV text as one file of the csv source would be (label names it in messages;
+ * with w NULL, no window filter) and emits its rows. Returns 0 or the file's failure. */
+int fin_csv_parse(const char *label, const char *text, size_t len, const struct fin_window *w,
+                  struct fin_emitter *em);
+
 /* The UTC offset (seconds east) of time zone zone ("Europe/London") at UTC time t, read
  * from the system's zoneinfo; fallback when the zone or the time is not covered. */
 int32_t fin_zone_utc_offset(const char *zone, int64_t t, int32_t fallback);

@@ -39,6 +39,23 @@
 #define YAHOO_DEFAULT_URL "https://query1.finance.yahoo.com"
 #define ZONE_NAME_MAX 64
 
+/* One end of daylight saving in a POSIX TZ rule: Mm.w.d, Jn or n, at a local time. */
+struct tz_when {
+    char kind;            /* 'M', 'J' or 'n' */
+    int m, w, d, n;
+    int32_t time;         /* seconds after local midnight (may be negative or past 24 h) */
+};
+
+/* The footer of a TZif file, "EST5EDT,M3.2.0,M11.1.0": how the zone keeps changing after
+ * its last listed transition. Slim TZif files (Alpine, macOS, newer distributions) list
+ * few transitions and leave the present to this rule. */
+struct tz_rule {
+    bool ok;              /* parsed */
+    bool has_dst;
+    int32_t std_off, dst_off;   /* seconds east of UTC */
+    struct tz_when start, end;
+};
+
 /* A time zone's transitions, read from the system's TZif file. */
 struct zone {
     char name[ZONE_NAME_MAX];
@@ -48,7 +65,8 @@ struct zone {
     int32_t *offsets;     /* offset in force from times[i] */
     size_t n;
     int32_t before;       /* offset before the first transition */
-    bool rule_after;      /* the zone still changes after times[n-1] (by a footer rule) */
+    struct tz_rule rule;  /* the footer rule, for times after times[n-1] */
+    bool rule_unread;     /* a footer was there but could not be parsed */
 };
 
 struct fin_source {
@@ -87,6 +105,159 @@ static bool zone_name_ok(const char *name)
             return false;
     }
     return true;
+}
+
+/* POSIX "[+-]hh[:mm[:ss]]" into seconds. */
+static bool tz_parse_hms(const char **pp, int32_t *out)
+{
+    const char *p = *pp;
+    int sign = 1;
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    int32_t v[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            if (*p != ':')
+                break;
+            p++;
+        }
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p) && v[i] < 1000)
+            v[i] = v[i] * 10 + (*p++ - '0');
+    }
+    if (v[0] > 167 || v[1] > 59 || v[2] > 59)
+        return false;
+    *out = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
+    *pp = p;
+    return true;
+}
+
+static bool tz_parse_name(const char **pp)
+{
+    const char *p = *pp;
+    if (*p == '<') {
+        const char *e = strchr(p, '>');
+        if (!e)
+            return false;
+        *pp = e + 1;
+        return true;
+    }
+    while (isalpha((unsigned char)*p))
+        p++;
+    if (p - *pp < 3)
+        return false;
+    *pp = p;
+    return true;
+}
+
+static bool tz_parse_int(const char **pp, int lo, int hi, int *out)
+{
+    const char *p = *pp;
+    int v = 0;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p) && v <= hi)
+        v = v * 10 + (*p++ - '0');
+    if (v < lo || v > hi)
+        return false;
+    *out = v;
+    *pp = p;
+    return true;
+}
+
+static bool tz_parse_when(const char **pp, struct tz_when *w)
+{
+    const char *p = *pp;
+    memset(w, 0, sizeof *w);
+    w->time = 7200;   /* 02:00 local unless given */
+    if (*p == 'M') {
+        p++;
+        w->kind = 'M';
+        if (!tz_parse_int(&p, 1, 12, &w->m) || *p++ != '.' || !tz_parse_int(&p, 1, 5, &w->w) ||
+            *p++ != '.' || !tz_parse_int(&p, 0, 6, &w->d))
+            return false;
+    } else if (*p == 'J') {
+        p++;
+        w->kind = 'J';
+        if (!tz_parse_int(&p, 1, 365, &w->n))
+            return false;
+    } else {
+        w->kind = 'n';
+        if (!tz_parse_int(&p, 0, 365, &w->n))
+            return false;
+    }
+    if (*p == '/') {
+        p++;
+        if (!tz_parse_hms(&p, &w->time))
+            return false;
+    }
+    *pp = p;
+    return true;
+}
+
+/* Parses a POSIX TZ string (text up to its end). Offsets in it count west of UTC. */
+static bool tz_rule_parse(struct tz_rule *r, const char *p)
+{
+    memset(r, 0, sizeof *r);
+    int32_t west;
+    if (!tz_parse_name(&p) || !tz_parse_hms(&p, &west))
+        return false;
+    r->std_off = r->dst_off = -west;
+    if (*p) {
+        if (!tz_parse_name(&p))
+            return false;
+        r->has_dst = true;
+        r->dst_off = r->std_off + 3600;
+        if (*p && *p != ',') {
+            if (!tz_parse_hms(&p, &west))
+                return false;
+            r->dst_off = -west;
+        }
+        if (*p++ != ',' || !tz_parse_when(&p, &r->start) || *p++ != ',' || !tz_parse_when(&p, &r->end))
+            return false;
+    }
+    if (*p)
+        return false;
+    r->ok = true;
+    return true;
+}
+
+static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/* The UTC time at which w happens in year y, for a clock at offset off. */
+static int64_t tz_when_utc(const struct tz_when *w, int y, int32_t off)
+{
+    int64_t day;
+    if (w->kind == 'M') {
+        int64_t first = fin_days_from_civil(y, (unsigned)w->m, 1);
+        int64_t next = w->m == 12 ? fin_days_from_civil(y + 1, 1, 1) : fin_days_from_civil(y, (unsigned)w->m + 1, 1);
+        day = first + (w->d - fin_weekday(first) + 7) % 7 + 7 * (w->w - 1);
+        while (day >= next)   /* week 5 means the last such weekday */
+            day -= 7;
+    } else if (w->kind == 'J') {
+        day = fin_days_from_civil(y, 1, 1) + w->n - 1 + (is_leap(y) && w->n >= 60);
+    } else {
+        day = fin_days_from_civil(y, 1, 1) + w->n;
+    }
+    return day * 86400 + w->time - off;
+}
+
+static int32_t tz_rule_offset(const struct tz_rule *r, int64_t t)
+{
+    if (!r->has_dst)
+        return r->std_off;
+    int y;
+    unsigned m, d;
+    int64_t days = (t + r->std_off) / 86400 - ((t + r->std_off) % 86400 < 0);
+    fin_civil_from_days(days, &y, &m, &d);
+    int64_t start = tz_when_utc(&r->start, y, r->std_off);
+    int64_t end = tz_when_utc(&r->end, y, r->dst_off);
+    bool dst = start < end ? (t >= start && t < end)     /* northern hemisphere */
+                           : (t < end || t >= start);    /* southern: across the new year */
+    return dst ? r->dst_off : r->std_off;
 }
 
 /* Reads a TZif (version 2 or later) file: the 64-bit transition table and whether a
@@ -145,11 +316,17 @@ static int zone_load(struct zone *z, const char *name)
             z->before = (int32_t)be32(types + 6 * i);
             break;
         }
-    /* The footer "\nEST5EDT,M3.2.0,M11.1.0\n": a comma means the rule still changes. */
+    /* The footer, "\nEST5EDT,M3.2.0,M11.1.0\n", governs the times after the table. */
     const unsigned char *foot = p + need;
     if (foot < end && *foot == '\n') {
         const unsigned char *fe = memchr(foot + 1, '\n', (size_t)(end - foot - 1));
-        z->rule_after = fe && memchr(foot + 1, ',', (size_t)(fe - foot - 1)) != NULL;
+        char text[128];
+        if (fe && (size_t)(fe - foot - 1) < sizeof text) {
+            memcpy(text, foot + 1, (size_t)(fe - foot - 1));
+            text[fe - foot - 1] = '\0';
+            tz_rule_parse(&z->rule, text);
+        }
+        z->rule_unread = !z->rule.ok && fe && fe > foot + 1;
     }
     z->ok = true;
     free(path);
@@ -171,12 +348,16 @@ static int32_t zone_offset(const struct zone *z, int64_t t, int32_t fallback)
 {
     if (!z->ok)
         return fallback;
-    if (z->n == 0)
-        return z->before;
+    if (z->n == 0 || t >= z->times[z->n - 1]) {
+        /* Beyond the table: the footer rule; without one, what the table last said. */
+        if (z->rule.ok)
+            return tz_rule_offset(&z->rule, t);
+        if (z->rule_unread)
+            return fallback;
+        return z->n == 0 ? z->before : z->offsets[z->n - 1];
+    }
     if (t < z->times[0])
         return z->before;
-    if (t >= z->times[z->n - 1] && z->rule_after)
-        return fallback;   /* beyond the table; the footer rule is not evaluated here */
     size_t lo = 0, hi = z->n;   /* last i with times[i] <= t */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -262,8 +443,10 @@ static const char *skip_value(const char *p, const char *e, int depth)
 static const char *obj_get(const char *p, const char *e, const char *key)
 {
     size_t kl = strlen(key);
+    if (!p)
+        return NULL;   /* the enclosing lookup found nothing */
     p = skip_ws(p, e);
-    if (!p || p >= e || *p != '{')
+    if (p >= e || *p != '{')
         return NULL;
     p = skip_ws(p + 1, e);
     while (p < e && *p == '"') {
@@ -467,11 +650,12 @@ static int parse_answer(struct zone *zc, const char *ticker, const char *url, co
     }
     json_t *meta = json_object_get(r0, "meta");
     const char *symbol = json_string_value(json_object_get(meta, "symbol"));
-    if (!symbol || !symbol[0] || strlen(symbol) > FIN_TICKER_MAX)
+    if (!symbol || !fin_ticker_name_ok(symbol, strlen(symbol)))
         symbol = ticker;
     const char *zone = json_string_value(json_object_get(meta, "exchangeTimezoneName"));
     json_t *gmt = json_object_get(meta, "gmtoffset");
-    int32_t gmtoffset = json_is_integer(gmt) ? (int32_t)json_integer_value(gmt) : 0;
+    json_int_t gmt_s = json_is_integer(gmt) ? json_integer_value(gmt) : 0;
+    int32_t gmtoffset = gmt_s >= -18 * 3600 && gmt_s <= 18 * 3600 ? (int32_t)gmt_s : 0;
     bool ny = zone && strcmp(zone, "America/New_York") == 0;
     if (zone && !ny && (!zc->loaded || strcmp(zc->name, zone) != 0)) {
         if (zone_load(zc, zone) != 0)
@@ -748,6 +932,39 @@ void fin_yahoo_use_seams(struct fin_source *s, struct fin_http_transport *http,
     s->rng = seed;
 }
 
+/* Yahoo serves at most 8 days of one-minute bars per request; longer windows are asked
+ * for in pieces of a week. */
+#define YAHOO_1M_SPAN (7 * 86400)
+
+/* Fetches and emits one ticker's window, piece by piece. A failure ends the ticker (the
+ * message names the piece's URL); *fatal says the sink failed. */
+static int collect_ticker(struct fin_source *s, const char *ticker, const struct fin_window *w,
+                          const char *interval, struct fin_buf *url, struct fin_emitter *em,
+                          bool *fatal)
+{
+    if (!ticker[0] || strlen(ticker) > FIN_TICKER_MAX)
+        return fin_err_set(FIN_EINVAL, "\"%s\": a ticker has 1 to %d characters", ticker,
+                           FIN_TICKER_MAX);
+    int64_t span = w->interval_s == 60 ? YAHOO_1M_SPAN : w->end - w->start;
+    for (int64_t from = w->start; from < w->end; from += span) {
+        int64_t to = w->end - from > span ? from + span : w->end;
+        int rc;
+        fin_buf_reset(url);
+        if ((rc = fin_buf_printf(url, "%s/v8/finance/chart/", s->base_url)) ||
+            (rc = append_escaped(url, ticker)) ||
+            (rc = fin_buf_printf(url, "?period1=%" PRId64 "&period2=%" PRId64
+                                 "&interval=%s&includePrePost=false", from, to, interval)))
+            return rc;
+        const char *u = fin_buf_cstr(url);
+        struct fin_window piece = {from, to, w->interval_s};
+        if ((rc = fetch(s, ticker, u)) ||
+            (rc = parse_answer(&s->zone, ticker, u, s->resp.body.data, s->resp.body.len, &piece, em,
+                               fatal)))
+            return rc;
+    }
+    return 0;
+}
+
 static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_t n_tickers,
                          const struct fin_window *w, struct fin_emitter *em)
 {
@@ -760,24 +977,8 @@ static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_
         goto fail;
     }
     for (size_t i = 0; i < n_tickers; i++) {
-        const char *ticker = tickers[i];
         bool fatal = false;
-        fin_buf_reset(&url);
-        if ((rc = fin_buf_printf(&url, "%s/v8/finance/chart/", s->base_url)) ||
-            (rc = append_escaped(&url, ticker)) ||
-            (rc = fin_buf_printf(&url, "?period1=%" PRId64 "&period2=%" PRId64
-                                 "&interval=%s&includePrePost=false", w->start, w->end, interval)))
-            goto fail;
-        const char *u = fin_buf_cstr(&url);
-        if (!ticker[0] || strlen(ticker) > FIN_TICKER_MAX) {
-            rc = fin_err_set(FIN_EINVAL, "\"%s\": a ticker has 1 to %d characters", ticker,
-                             FIN_TICKER_MAX);
-        } else {
-            rc = fetch(s, ticker, u);
-            if (!rc)
-                rc = parse_answer(&s->zone, ticker, u, s->resp.body.data, s->resp.body.len, w, em,
-                                  &fatal);
-        }
+        rc = collect_ticker(s, tickers[i], w, interval, &url, em, &fatal);
         if (fatal || rc == FIN_ENOMEM)
             goto fail;   /* the sink or the machine failed: the next ticker would fail too */
         if (rc) {

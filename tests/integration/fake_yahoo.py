@@ -10,7 +10,8 @@ uses. The ticker picks the behaviour:
   FLAKY     503 twice (no Retry-After), then a regular day
   DOWN      500 on every request
   SLOW      waits 3 s before answering (longer than the tests' timeout)
-  TRUNC     a regular day's JSON cut off in the middle
+  TRUNC     a regular day's JSON cut off in the middle (Content-Length says so)
+  CUT       the connection drops a third of the way into the promised body
   NOPE      404 with Yahoo's error JSON ("No data found, symbol may be delisted")
   HTML      200 with an HTML page (what a consent or error page looks like)
   EMPTY     200 with an empty body
@@ -146,6 +147,16 @@ class Handler(BaseHTTPRequestHandler):
         elif ticker == "SLOW":
             time.sleep(3)
             self.answer(200, chart(ticker, p1, p2, interval))
+        elif ticker == "CUT":
+            # The connection drops mid-body: fewer bytes than Content-Length promised.
+            data = chart(ticker, p1, p2, interval).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 3])
+            self.wfile.flush()
+            self.close_connection = True
         elif ticker == "TRUNC":
             body = chart(ticker, p1, p2, interval)
             self.answer(200, body[: len(body) // 2])

@@ -159,6 +159,67 @@ static void test_yahoo_parse_other_zone(void **state)
     harness_fini(&h);
 }
 
+/* Writes a slim TZif file: no transitions, one type, and the footer rule. */
+static void write_slim_tzif(const char *dir, const char *name, int32_t std_off, const char *footer)
+{
+    unsigned char head[44] = {'T', 'Z', 'i', 'f', '2'};
+    /* counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt = 1, charcnt = 4 */
+    head[20 + 4 * 4 + 3] = 1;
+    head[20 + 5 * 4 + 3] = 4;
+    unsigned char type[6] = {(unsigned char)((uint32_t)std_off >> 24), (unsigned char)((uint32_t)std_off >> 16),
+                             (unsigned char)((uint32_t)std_off >> 8), (unsigned char)std_off, 0, 0};
+    char *path = fin_path_join(dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (int block = 0; block < 2; block++) {
+        fwrite(head, 1, sizeof head, f);
+        fwrite(type, 1, sizeof type, f);
+        fwrite("XXX", 1, 4, f);
+    }
+    fprintf(f, "\n%s\n", footer);
+    fclose(f);
+    free(path);
+}
+
+static void test_zone_footer_rules(void **state)
+{
+    (void)state;
+    /* Slim zoneinfo files leave the present to the footer rule; it must agree with the full
+     * transition tables of the system (and New York with finstream's own rules) for every
+     * six hours of 2021, and at the changes. */
+    char *dir = fin_test_mkdtemp("tz");
+    write_slim_tzif(dir, "London", 0, "GMT0BST,M3.5.0/1,M10.5.0");
+    write_slim_tzif(dir, "Sydney", 36000, "AEST-10AEDT,M10.1.0,M4.1.0/3");
+    write_slim_tzif(dir, "New_York", -18000, "EST5EDT,M3.2.0,M11.1.0");
+    write_slim_tzif(dir, "Kolkata", 19800, "IST-5:30");
+    write_slim_tzif(dir, "Broken", 3600, "CET-1CEST,M3.5.0,garbage");
+    const char *pairs[][2] = {{"London", "Europe/London"}, {"Sydney", "Australia/Sydney"},
+                              {"New_York", "America/New_York"}, {"Kolkata", "Asia/Kolkata"}};
+    for (size_t i = 0; i < 4; i++) {
+        for (int64_t t = 1609459200; t < 1640995200; t += 6 * 3600) {
+            unsetenv("TZDIR");
+            int32_t want = fin_zone_utc_offset(pairs[i][1], t, -1);
+            setenv("TZDIR", dir, 1);
+            int32_t got = fin_zone_utc_offset(pairs[i][0], t, -2);
+            if (got != want)
+                fail_msg("%s at %lld: footer rule gives %d, zoneinfo %d", pairs[i][0], (long long)t, got, want);
+        }
+    }
+    setenv("TZDIR", dir, 1);
+    /* London: 2021-03-28 01:00 UTC and 2021-10-31 01:00 UTC. */
+    assert_int_equal(fin_zone_utc_offset("London", 1616893199, -1), 0);
+    assert_int_equal(fin_zone_utc_offset("London", 1616893200, -1), 3600);
+    assert_int_equal(fin_zone_utc_offset("London", 1635641999, -1), 3600);
+    assert_int_equal(fin_zone_utc_offset("London", 1635642000, -1), 0);
+    /* Sydney: daylight saving ends 2021-04-04 03:00 AEDT = 2021-04-03 16:00 UTC. */
+    assert_int_equal(fin_zone_utc_offset("Sydney", 1617465599, -1), 39600);
+    assert_int_equal(fin_zone_utc_offset("Sydney", 1617465600, -1), 36000);
+    /* A rule that cannot be read falls back to what the answer said. */
+    assert_int_equal(fin_zone_utc_offset("Broken", 1625097600, 4242), 4242);
+    unsetenv("TZDIR");
+    fin_test_rmdir(dir);
+}
+
 static void expect_parse_error(const char *body, int code, const char *text)
 {
     struct harness h;
@@ -269,8 +330,10 @@ struct yahoo_run {
     struct fin_source *src;
 };
 
-static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
-                      int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms)
+/* Collects tickers over w (NULL: 2020-05-14) with the scripted answers. */
+static void yahoo_run_window(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
+                             int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms,
+                             const struct fin_window *win)
 {
     memset(y, 0, sizeof *y);
     harness_init(&y->h);
@@ -290,9 +353,15 @@ static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, c
     size_t k = 0;
     for (char *save = NULL, *t = strtok_r(copy, ",", &save); t && k < 16; t = strtok_r(NULL, ",", &save))
         list[k++] = t;
-    struct fin_window w = day_window("2020-05-14");
+    struct fin_window w = win ? *win : day_window("2020-05-14");
     assert_int_equal(fin_source_yahoo.collect(y->src, list, k, &w, &y->h.em), 0);
     free(copy);
+}
+
+static void yahoo_run(struct yahoo_run *y, const struct step *steps, size_t n, const char *tickers,
+                      int64_t retries, int64_t backoff_ms, int64_t backoff_max_ms)
+{
+    yahoo_run_window(y, steps, n, tickers, retries, backoff_ms, backoff_max_ms, NULL);
 }
 
 static void yahoo_run_fini(struct yahoo_run *y)
@@ -318,6 +387,24 @@ static void test_yahoo_request_url(void **state)
              "&interval=1m&includePrePost=false", (long long)w.start, (long long)w.end);
     assert_string_equal(y.http.last_url, want);
     assert_int_equal(y.h.em.stats.tickers_ok, 1);
+    yahoo_run_fini(&y);
+}
+
+static void test_yahoo_long_window_in_pieces(void **state)
+{
+    (void)state;
+    /* Ten days of one-minute bars: Yahoo allows 8 per request, so a week, then three days. */
+    const struct step ok[] = {{0, 200, CHART_MAY, NULL}};
+    struct fin_window w = day_window("2020-05-11");
+    w.end = w.start + 10 * 86400;
+    struct yahoo_run y;
+    yahoo_run_window(&y, ok, 1, "FB", 0, 100, 1000, &w);
+    assert_int_equal(y.http.calls, 2);
+    char want[64];
+    snprintf(want, sizeof want, "period1=%lld&period2=%lld", (long long)(w.start + 7 * 86400),
+             (long long)w.end);
+    assert_non_null(strstr(y.http.last_url, want));
+    assert_int_equal(y.h.em.stats.records, 4);   /* each piece keeps only the bars inside it */
     yahoo_run_fini(&y);
 }
 
@@ -510,6 +597,31 @@ static void test_csv_intraday_columns_and_filters(void **state)
     fin_test_rmdir(dir);
 }
 
+static void test_csv_cells_and_times(void **state)
+{
+    (void)state;
+    /* Quoted cells with commas, quotes and a line break; Unix seconds and milliseconds;
+     * an offset kept; partial prices; spellings that are not JSON numbers rewritten. */
+    static const char text[] =
+        "Ticker,Timestamp,Open,High,Low,Close,Note\n"
+        "AAA,1589463000,.5,1.,0.25,+0.5,\"a, \"\"quoted\"\"\nnote\"\n"
+        "AAA,1589463060000,,2,1,,plain\n"
+        "BBB,2020-05-14 18:30:00+05:30,3,4,2,3.5,\n"
+        "CCC,2020-05-14 09:30,null,N/A,NaN,,\n";
+    struct harness h;
+    harness_init(&h);
+    assert_int_equal(fin_csv_parse("t.csv", text, strlen(text), NULL, &h.em), 0);
+    assert_string_equal(out_text(&h),
+        "{\"name\":\"AAA\",\"ts\":\"2020-05-14 09:30:00-04:00\",\"open\":0.5,\"high\":1.0,\"low\":0.25,"
+        "\"close\":0.5}\n"
+        "{\"name\":\"AAA\",\"ts\":\"2020-05-14 09:31:00-04:00\",\"high\":2,\"low\":1}\n"
+        "{\"name\":\"BBB\",\"ts\":\"2020-05-14 18:30:00+05:30\",\"open\":3,\"high\":4,\"low\":2,"
+        "\"close\":3.5}\n");
+    assert_int_equal(h.em.stats.skipped, 1);   /* CCC has no price at all */
+    assert_int_equal(h.em.stats.bad, 0);
+    harness_fini(&h);
+}
+
 static void test_csv_bad_files(void **state)
 {
     (void)state;
@@ -642,10 +754,12 @@ int main(void)
         cmocka_unit_test(test_yahoo_parse_bars),
         cmocka_unit_test(test_yahoo_parse_december_offset),
         cmocka_unit_test(test_yahoo_parse_other_zone),
+        cmocka_unit_test(test_zone_footer_rules),
         cmocka_unit_test(test_yahoo_parse_errors),
         cmocka_unit_test(test_yahoo_parse_empty_day),
         cmocka_unit_test(test_yahoo_bad_value),
         cmocka_unit_test(test_yahoo_request_url),
+        cmocka_unit_test(test_yahoo_long_window_in_pieces),
         cmocka_unit_test(test_yahoo_429_then_success),
         cmocka_unit_test(test_yahoo_retry_after_capped),
         cmocka_unit_test(test_yahoo_endless_500),
@@ -654,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_csv_daily_export),
         cmocka_unit_test(test_csv_intraday_columns_and_filters),
+        cmocka_unit_test(test_csv_cells_and_times),
         cmocka_unit_test(test_csv_bad_files),
         cmocka_unit_test(test_replay_framings),
         cmocka_unit_test(test_replay_filters),

@@ -1,0 +1,255 @@
+/* bench_stream.c - the stream's figures against the goals in DESIGN.md:
+ *
+ *   append   one producer, 100-byte records, fsync = interval     goal >= 5,000,000 records/s
+ *   always   64 producers, fsync = always (group commit)          goal >= 2,000,000 acked/s, p99 < 5 ms
+ *   scan     read everything back with a TRIM_HORIZON iterator    goal >= 10,000,000 records/s
+ *
+ * usage: bench_stream [append|always|scan|all] [--records N] [--threads T] [--batch B]
+ *                     [--seconds S] [--dir DIR]
+ * The data goes to a fresh folder under DIR (default $TMPDIR or /tmp) and is removed. */
+#include "finstream/crc32c.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
+#include "finstream/stream.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "bench_stream: %s: %s (%s)\n", what, fin_err_msg(), fin_strerror(rc));
+    exit(1);
+}
+
+static char record[100];
+static const char *tickers[] = {"FB", "SHOP", "BYND", "NFLX", "PINS", "SQ", "TTD", "OKTA", "SNAP", "DDOG"};
+
+static void make_stream(const char *dir, const char *name, int shards, int fsync)
+{
+    struct fin_stream_config cfg;
+    fin_stream_config_defaults(&cfg);
+    cfg.shards = shards;
+    cfg.fsync = fsync;
+    cfg.fsync_interval_ms = 1000;
+    int rc = fin_stream_create(dir, name, &cfg);
+    if (rc)
+        die("create", rc);
+}
+
+static void bench_append(const char *dir, long n)
+{
+    make_stream(dir, "append", 1, FIN_FSYNC_INTERVAL);
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, dir, "append", FIN_STREAM_WRITE, NULL);
+    if (rc)
+        die("open", rc);
+    double t0 = now_s();
+    for (long i = 0; i < n; i++) {
+        const char *k = tickers[i % 10];
+        if ((rc = fin_stream_put(s, k, strlen(k), record, sizeof record, NULL, NULL)))
+            die("put", rc);
+    }
+    double t1 = now_s();
+    fin_stream_close(s);
+    double t2 = now_s();
+    printf("append   fsync=interval  1 producer  %ld records of %zu bytes: %.2f M records/s "
+           "(%.0f MB/s); %.2f M/s including the final fsync\n",
+           n, sizeof record, n / (t1 - t0) / 1e6, n * (double)sizeof record / (t1 - t0) / 1e6,
+           n / (t2 - t0) / 1e6);
+
+    /* the same with 2 shards: one MD5 (cached) per record picks the shard */
+    make_stream(dir, "append2", 2, FIN_FSYNC_INTERVAL);
+    if ((rc = fin_stream_open(&s, dir, "append2", FIN_STREAM_WRITE, NULL)))
+        die("open", rc);
+    t0 = now_s();
+    for (long i = 0; i < n / 2; i++) {
+        const char *k = tickers[i % 10];
+        if ((rc = fin_stream_put(s, k, strlen(k), record, sizeof record, NULL, NULL)))
+            die("put", rc);
+    }
+    t1 = now_s();
+    fin_stream_close(s);
+    printf("append   fsync=interval  1 producer  2 shards by partition key: %.2f M records/s\n",
+           n / 2 / (t1 - t0) / 1e6);
+}
+
+static void bench_scan(const char *dir, long expect)
+{
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, dir, "append", FIN_STREAM_READ, NULL);
+    if (rc)
+        die("open for scan (run append first)", rc);
+    for (int pass = 0; pass < 2; pass++) {
+        struct fin_iter *it;
+        if ((rc = fin_iter_open(&it, s, 0, FIN_ITER_TRIM_HORIZON, NULL, 0)))
+            die("iter", rc);
+        struct fin_record r;
+        long n = 0;
+        uint64_t bytes = 0;
+        double t0 = now_s();
+        while ((rc = fin_iter_next(it, &r)) == 0) {
+            n++;
+            bytes += r.len;
+        }
+        double t1 = now_s();
+        if (rc != FIN_EEND)
+            die("scan", rc);
+        fin_iter_close(it);
+        if (n != expect)
+            fprintf(stderr, "bench_stream: scan found %ld records, %ld expected\n", n, expect);
+        printf("scan     %s  %ld records (CRC-checked, %s CRC32C): %.2f M records/s (%.0f MB/s of data)\n",
+               pass ? "second pass" : "first pass ", n, fin_crc32c_hw() ? "SSE4.2" : "software",
+               n / (t1 - t0) / 1e6, (double)bytes / (t1 - t0) / 1e6);
+    }
+    fin_stream_close(s);
+}
+
+struct producer {
+    struct fin_stream *s;
+    int id, batch;
+    double until;
+    long records;
+    double *lat;       /* per call, ms */
+    size_t n_lat, cap_lat;
+};
+
+static void *produce(void *arg)
+{
+    struct producer *p = arg;
+    struct fin_put_entry *e = calloc((size_t)p->batch, sizeof *e);
+    for (int i = 0; i < p->batch; i++) {
+        const char *k = tickers[(p->id + i) % 10];
+        e[i] = (struct fin_put_entry){k, strlen(k), record, sizeof record};
+    }
+    while (now_s() < p->until) {
+        double t0 = now_s();
+        int rc = p->batch == 1 ? fin_stream_put(p->s, e[0].key, e[0].key_len, record,
+                                                sizeof record, NULL, NULL)
+                               : fin_stream_put_batch(p->s, e, (size_t)p->batch, NULL);
+        if (rc)
+            die("put", rc);
+        double ms = (now_s() - t0) * 1e3;
+        if (p->n_lat == p->cap_lat) {
+            p->cap_lat = p->cap_lat ? p->cap_lat * 2 : 4096;
+            p->lat = realloc(p->lat, p->cap_lat * sizeof *p->lat);
+        }
+        p->lat[p->n_lat++] = ms;
+        p->records += p->batch;
+    }
+    free(e);
+    return NULL;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void bench_always(const char *dir, int threads, int batch, double seconds, int shards)
+{
+    char name[64];
+    snprintf(name, sizeof name, "always-%d-%d-%d", threads, batch, shards);
+    make_stream(dir, name, shards, FIN_FSYNC_ALWAYS);
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, dir, name, FIN_STREAM_WRITE, NULL);
+    if (rc)
+        die("open", rc);
+    struct producer *p = calloc((size_t)threads, sizeof *p);
+    pthread_t *th = calloc((size_t)threads, sizeof *th);
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++) {
+        p[i] = (struct producer){.s = s, .id = i, .batch = batch, .until = t0 + seconds};
+        pthread_create(&th[i], NULL, produce, &p[i]);
+    }
+    long total = 0;
+    size_t n_lat = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        total += p[i].records;
+        n_lat += p[i].n_lat;
+    }
+    double t1 = now_s();
+    double *lat = malloc(n_lat * sizeof *lat);
+    size_t k = 0;
+    for (int i = 0; i < threads; i++) {
+        memcpy(lat + k, p[i].lat, p[i].n_lat * sizeof *lat);
+        k += p[i].n_lat;
+        free(p[i].lat);
+    }
+    qsort(lat, n_lat, sizeof *lat, cmp_d);
+    printf("always   fsync=always    %d producers x %s%d record%s, %d shard%s: %.2f M acked records/s; "
+           "ack latency p50 %.2f ms, p99 %.2f ms, max %.2f ms (%zu puts)\n",
+           threads, batch > 1 ? "batches of " : "", batch, batch == 1 ? "" : "s", shards,
+           shards == 1 ? "" : "s", total / (t1 - t0) / 1e6, lat[n_lat / 2],
+           lat[(size_t)((double)n_lat * 0.99)], lat[n_lat - 1], n_lat);
+    free(lat);
+    free(p);
+    free(th);
+    fin_stream_close(s);
+}
+
+int main(int argc, char **argv)
+{
+    const char *what = "all";
+    long records = 5000000;
+    int threads = 64, batch = 0;
+    double seconds = 3;
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
+            records = atol(argv[++i]);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            batch = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            base = argv[++i];
+        else if (argv[i][0] != '-')
+            what = argv[i];
+        else {
+            fprintf(stderr, "usage: bench_stream [append|always|scan|all] [--records N] "
+                            "[--threads T] [--batch B] [--seconds S] [--dir DIR]\n");
+            return 2;
+        }
+    }
+    memset(record, 'x', sizeof record);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/finstream-bench-XXXXXX", base);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    bool all = strcmp(what, "all") == 0;
+    if (all || strcmp(what, "append") == 0 || strcmp(what, "scan") == 0)
+        bench_append(dir, records);
+    if (all || strcmp(what, "scan") == 0)
+        bench_scan(dir, records);
+    if (all || strcmp(what, "always") == 0) {
+        if (batch) {
+            bench_always(dir, threads, batch, seconds, 1);
+        } else {
+            bench_always(dir, threads, 1, seconds, 1);
+            bench_always(dir, threads, 64, seconds, 1);
+            bench_always(dir, threads, 256, seconds, 1);
+            bench_always(dir, threads, 256, seconds, 2);
+        }
+    }
+    fin_remove_tree(dir);
+    return 0;
+}
