@@ -155,6 +155,9 @@ extern const struct fin_opt fin_aws_opts[];
 /* Defaults, then the [aws] section (or [aws "name"] when name is not NULL) of ini when
  * present. Freed with fin_aws_settings_fini. */
 int fin_aws_settings_load(struct fin_aws_settings *s, const struct fin_ini *ini, const char *name);
+/* Defaults, then [aws], then [aws "SERVICE"] ("s3", "kinesis", "firehose") over it: one
+ * set of credentials with a different endpoint_url per service, as emulators need. */
+int fin_aws_settings_for(struct fin_aws_settings *s, const struct fin_ini *ini, const char *service);
 void fin_aws_settings_fini(struct fin_aws_settings *s);
 
 /* ---- resolution ---- */

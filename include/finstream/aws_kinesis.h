@@ -88,6 +88,22 @@ struct fin_aws_client *fin_firehose_producer_client(struct fin_firehose_producer
 struct fin_record_sink fin_firehose_producer_sink(struct fin_firehose_producer *p);
 void fin_firehose_producer_destroy(struct fin_firehose_producer *p);
 
+/* ---- the collector's --to kinesis:STREAM and --to firehose:DELIVERY ---- */
+
+struct fin_aws_producer;
+
+/* True when to is "kinesis:NAME" or "firehose:NAME". */
+bool fin_aws_is_producer_spec(const char *to);
+/* Opens the producer a --to value names, with the settings of finstream.ini's [aws] and
+ * [aws "kinesis"] or [aws "firehose"] sections (ini may be NULL: defaults and the
+ * environment). Owned by the caller (fin_aws_producer_close). */
+int fin_aws_producer_open(struct fin_aws_producer **out, const char *to, const struct fin_ini *ini);
+/* The record sink (put/flush); ctx valid until close. */
+struct fin_record_sink fin_aws_producer_sink(struct fin_aws_producer *p);
+const struct fin_producer_stats *fin_aws_producer_stats(const struct fin_aws_producer *p);
+/* Flushes what is queued, then frees p; returns the flush's result. Accepts NULL. */
+int fin_aws_producer_close(struct fin_aws_producer *p);
+
 /* ---- Kinesis control calls (tests, tools) ---- */
 
 /* CreateStream, then waits (polling DescribeStreamSummary through the client's clock, up to

@@ -63,6 +63,17 @@ int fin_aws_settings_load(struct fin_aws_settings *s, const struct fin_ini *ini,
     return 0;
 }
 
+int fin_aws_settings_for(struct fin_aws_settings *s, const struct fin_ini *ini, const char *service)
+{
+    int rc = fin_aws_settings_load(s, ini, NULL);
+    if (rc || !ini || !service)
+        return rc;
+    const struct fin_ini_section *sec = fin_ini_find(ini, "aws", service);
+    if (sec && (rc = fin_opts_apply_section(fin_aws_opts, s, ini, sec)) != 0)
+        fin_aws_settings_fini(s);
+    return rc;
+}
+
 void fin_aws_settings_fini(struct fin_aws_settings *s)
 {
     if (s)

@@ -384,3 +384,66 @@ void fin_firehose_producer_destroy(struct fin_firehose_producer *p)
     producer_fini(&p->p);
     free(p);
 }
+
+/* ---- --to kinesis:STREAM | firehose:DELIVERY ---- */
+
+struct fin_aws_producer {
+    struct fin_kinesis_producer *kinesis;
+    struct fin_firehose_producer *firehose;
+};
+
+bool fin_aws_is_producer_spec(const char *to)
+{
+    return to && (strncmp(to, "kinesis:", 8) == 0 || strncmp(to, "firehose:", 9) == 0);
+}
+
+int fin_aws_producer_open(struct fin_aws_producer **out, const char *to, const struct fin_ini *ini)
+{
+    *out = NULL;
+    if (!fin_aws_is_producer_spec(to))
+        return fin_err_set(FIN_EINVAL, "'%s': not kinesis:STREAM or firehose:DELIVERY", to ? to : "");
+    bool kinesis = to[0] == 'k';
+    const char *name = strchr(to, ':') + 1;
+    struct fin_aws_producer *p = calloc(1, sizeof *p);
+    if (!p)
+        return FIN_ENOMEM;
+    struct fin_aws_settings s;
+    int rc = fin_aws_settings_for(&s, ini, kinesis ? "kinesis" : "firehose");
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    rc = kinesis ? fin_kinesis_producer_create(&p->kinesis, &s, NULL, name)
+                 : fin_firehose_producer_create(&p->firehose, &s, NULL, name);
+    fin_aws_settings_fini(&s);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+struct fin_record_sink fin_aws_producer_sink(struct fin_aws_producer *p)
+{
+    return p->kinesis ? fin_kinesis_producer_sink(p->kinesis)
+                      : fin_firehose_producer_sink(p->firehose);
+}
+
+const struct fin_producer_stats *fin_aws_producer_stats(const struct fin_aws_producer *p)
+{
+    return p->kinesis ? fin_kinesis_producer_stats(p->kinesis)
+                      : fin_firehose_producer_stats(p->firehose);
+}
+
+int fin_aws_producer_close(struct fin_aws_producer *p)
+{
+    if (!p)
+        return 0;
+    int rc = p->kinesis ? fin_kinesis_producer_flush(p->kinesis)
+                        : fin_firehose_producer_flush(p->firehose);
+    fin_kinesis_producer_destroy(p->kinesis);
+    fin_firehose_producer_destroy(p->firehose);
+    free(p);
+    return rc;
+}

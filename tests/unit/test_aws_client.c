@@ -136,6 +136,29 @@ static void test_credentials_chain(void **state)
     fin_aws_settings_fini(&s);
     fin_ini_fini(&ini);
 
+    /* [aws "SERVICE"] over [aws]: one key, an endpoint per service. */
+    assert_int_equal(fin_ini_load_string(&ini,
+                                         "[aws]\nregion = eu-west-1\naccess_key_id = AK\n"
+                                         "secret_access_key = SK\nretries = 2\n"
+                                         "[aws \"kinesis\"]\nendpoint_url = http://127.0.0.1:4567\n"
+                                         "[aws \"s3\"]\nendpoint_url = http://127.0.0.1:4569\nretries = 5\n",
+                                         "finstream.ini"),
+                     0);
+    assert_int_equal(fin_aws_settings_for(&s, &ini, "kinesis"), 0);
+    assert_string_equal(s.endpoint_url, "http://127.0.0.1:4567");
+    assert_string_equal(s.access_key_id, "AK");
+    assert_int_equal(s.retries, 2);
+    fin_aws_settings_fini(&s);
+    assert_int_equal(fin_aws_settings_for(&s, &ini, "s3"), 0);
+    assert_string_equal(s.endpoint_url, "http://127.0.0.1:4569");
+    assert_string_equal(s.region, "eu-west-1");
+    assert_int_equal(s.retries, 5);
+    fin_aws_settings_fini(&s);
+    assert_int_equal(fin_aws_settings_for(&s, &ini, "firehose"), 0);
+    assert_true(s.endpoint_url == NULL || s.endpoint_url[0] == '\0');
+    fin_aws_settings_fini(&s);
+    fin_ini_fini(&ini);
+
     /* An unknown key in [aws] is an error naming it. */
     assert_int_equal(fin_ini_load_string(&ini, "[aws]\nregoin = x\n", "finstream.ini"), 0);
     assert_int_not_equal(fin_aws_settings_load(&s, &ini, NULL), 0);

@@ -432,6 +432,13 @@ static void produce(const char *env, const char *stream, int from, int to)
     fin_aws_settings_fini(&s);
 }
 
+static int count_only(void *ctx, const struct fin_kinesis_record *r)
+{
+    (void)r;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
 /* Produce to kinesalite (directly and through a proxy that throttles, fails and drops
  * connections), read everything back with the reader: exact counts, each record once, in
  * order per partition key. */
@@ -484,6 +491,38 @@ static void test_kinesis_round_trip(void **state)
     assert_true(rb2.in_order);
     free(rb.seen);
     free(rb2.seen);
+
+    /* What `collect --to kinesis:stocks` opens: settings from finstream.ini's [aws] and
+     * [aws "kinesis"] sections. */
+    char text[512];
+    snprintf(text, sizeof text,
+             "[aws]\nregion = us-east-1\naccess_key_id = S3RVER\nsecret_access_key = S3RVER\n"
+             "endpoint_url = http://127.0.0.1:1\n"
+             "[aws \"kinesis\"]\nendpoint_url = %s\n", getenv("FIN_KINESIS_ENDPOINT"));
+    struct fin_ini ini;
+    CHECK(fin_ini_load_string(&ini, text, "finstream.ini"));
+    struct fin_aws_producer *ap;
+    assert_int_equal(fin_aws_producer_open(&ap, "stream:stocks", &ini), FIN_EINVAL);
+    CHECK(fin_aws_producer_open(&ap, "kinesis:stocks", &ini));
+    struct fin_record_sink sink = fin_aws_producer_sink(ap);
+    for (int i = 0; i < 25; i++)
+        CHECK(sink.put(sink.ctx, "FB", 2, "{\"name\":\"FB\",\"i\":-1}", 21));
+    CHECK(fin_aws_producer_close(ap));
+    fin_ini_fini(&ini);
+    size_t extra = 0;
+    struct fin_kinesis_reader *r3;
+    CHECK(fin_kinesis_reader_create(&r3, &s, NULL, "stocks", FIN_KINESIS_TRIM_HORIZON));
+    for (int sh = 0; sh < 2; sh++) {
+        char id[32];
+        snprintf(id, sizeof id, "shardId-%012d", sh);
+        CHECK(fin_kinesis_reader_set_position(r3, id, fin_kinesis_reader_position(r2, id) ?
+                                              fin_kinesis_reader_position(r2, id) :
+                                              fin_kinesis_reader_position(r, id)));
+    }
+    CHECK(fin_kinesis_reader_drain(r3, count_only, &extra, &n));
+    assert_int_equal(n, 25);
+    fin_kinesis_reader_destroy(r3);
+
     fin_kinesis_reader_destroy(r);
     fin_kinesis_reader_destroy(r2);
     CHECK(fin_kinesis_delete_stream(c, "stocks"));
