@@ -396,7 +396,15 @@ int fin_s3_create_bucket(struct fin_s3 *s3, const char *bucket)
     struct fin_aws_http_response resp;
     fin_aws_http_response_init(&resp);
     struct fin_aws_error err;
-    int rc = s3_call(s3, "PUT", bucket, NULL, NULL, NULL, 0, NULL, 0, "CreateBucket", &resp, &err);
+    /* Outside us-east-1 S3 wants the region in the body, or refuses the bucket. */
+    const char *region = fin_aws_client_region(s3->client);
+    char body[256] = "";
+    if (strcmp(region, "us-east-1") != 0)
+        snprintf(body, sizeof body,
+                 "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                 "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>", region);
+    int rc = s3_call(s3, "PUT", bucket, NULL, NULL, NULL, 0, body, strlen(body), "CreateBucket",
+                     &resp, &err);
     if (rc && strcmp(err.type, "BucketAlreadyOwnedByYou") == 0)
         rc = 0;
     /* Some S3-compatible stores answer BucketAlreadyExists to the owner too; a bucket we

@@ -71,6 +71,12 @@ static void test_addressing_and_put(void **state)
     assert_int_equal(fin_s3_put_object(g.s3, "my.lake", "k", "x", 1), 0);
     assert_string_equal(g.ft.last_url, "https://s3.eu-west-1.amazonaws.com/my.lake/k");
 
+    /* Outside us-east-1 the bucket's region goes in the body. */
+    fake_push(&g.ft, 200, "");
+    assert_int_equal(fin_s3_create_bucket(g.s3, "my-lake"), 0);
+    assert_string_equal(g.ft.last_url, "https://my-lake.s3.eu-west-1.amazonaws.com/");
+    assert_non_null(strstr(g.ft.last_body.data, "<LocationConstraint>eu-west-1</LocationConstraint>"));
+
     /* Bad names are refused before anything is sent. */
     int sent = g.ft.sent;
     assert_int_equal(fin_s3_put_object(g.s3, "My_Lake", "k", "x", 1), FIN_EINVAL);
