@@ -59,6 +59,7 @@ struct fin_object {
     char *key;       /* path relative to the table location */
     int64_t size;
     int64_t mtime;   /* seconds */
+    bool gzip;       /* compressed (by content); the query reads such tables per object */
 };
 
 struct fin_table {

@@ -291,7 +291,8 @@ int fin_table__add_partition(struct fin_table *t, char **values, const char *pat
     return 0;
 }
 
-int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, int64_t mtime)
+int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, int64_t mtime,
+                          bool gzip)
 {
     if (t->nobjects == t->objects_cap) {
         size_t cap = t->objects_cap ? t->objects_cap * 2 : 64;
@@ -304,7 +305,7 @@ int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, in
     char *k = strdup(key);
     if (!k)
         return FIN_ENOMEM;
-    t->objects[t->nobjects++] = (struct fin_object){k, size, mtime};
+    t->objects[t->nobjects++] = (struct fin_object){k, size, mtime, gzip};
     return 0;
 }
 
@@ -365,7 +366,8 @@ static int load_table(json_t *o, struct fin_table **out, const char *path, size_
         }
         if ((rc = fin_table__add_object(t, json_string_value(k),
                                         json_integer_value(json_array_get(ob, 1)),
-                                        json_integer_value(json_array_get(ob, 2)))))
+                                        json_integer_value(json_array_get(ob, 2)),
+                                        json_is_true(json_array_get(ob, 3)))))
             goto fail;
     }
     *out = t;
@@ -451,7 +453,7 @@ static json_t *columns_json(const struct fin_columns *c)
 
 static json_t *table_json(const struct fin_table *t)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o*, s:o*, s:I, s:I}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:I}",
                           "database", t->database, "name", t->name, "location", t->location,
                           "classification", t->classification, "framing", t->framing,
                           "compression", t->compression, "created", t->created, "updated",
@@ -466,14 +468,15 @@ static json_t *table_json(const struct fin_table *t)
         json_t *vals = json_array();
         for (size_t k = 0; vals && k < t->partition_keys.n; k++)
             json_array_append_new(vals, json_string(t->partitions[i].values[k]));
-        if (json_array_append_new(parts, json_pack("{s:o*, s:s}", "values", vals, "path",
+        if (json_array_append_new(parts, json_pack("{s:o, s:s}", "values", vals, "path",
                                                    t->partitions[i].path)))
             goto fail;
     }
     for (size_t i = 0; i < t->nobjects; i++)
-        if (json_array_append_new(objs, json_pack("[s, I, I]", t->objects[i].key,
+        if (json_array_append_new(objs, json_pack("[s, I, I, b]", t->objects[i].key,
                                                   (json_int_t)t->objects[i].size,
-                                                  (json_int_t)t->objects[i].mtime)))
+                                                  (json_int_t)t->objects[i].mtime,
+                                                  t->objects[i].gzip)))
             goto fail;
     json_object_set_new(o, "partitions", parts);
     json_object_set_new(o, "objects", objs);
@@ -497,8 +500,11 @@ int fin_catalog_save(struct fin_catalog *cat)
             goto fail;
     for (size_t i = 0; i < cat->ntables; i++) {
         json_t *t = table_json(cat->tables[i]);
-        if (!t || json_array_append_new(tables, t))
+        if (!t || json_array_append_new(tables, t)) {
+            rc = fin_err_set(FIN_EINVAL, "%s: cannot encode table %s.%s (text that is not UTF-8?)",
+                             cat->path, cat->tables[i]->database, cat->tables[i]->name);
             goto fail;
+        }
     }
     json_object_set_new(root, "version", json_integer(1));
     json_object_set(root, "databases", dbs);

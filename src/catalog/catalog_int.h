@@ -10,6 +10,7 @@ int fin_catalog__add_table(struct fin_catalog *cat, struct fin_table *t);
 void fin_catalog__table_free(struct fin_table *t);
 /* Takes over values (an array of partition_keys.n strings) on success. */
 int fin_table__add_partition(struct fin_table *t, char **values, const char *path);
-int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, int64_t mtime);
+int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, int64_t mtime,
+                          bool gzip);
 
 #endif

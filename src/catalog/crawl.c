@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,6 +63,26 @@ static void report(struct crawl *c, const char *fmt, ...)
 
 static bool hidden(const char *name) { return name[0] == '.' || name[0] == '_'; }
 
+/* Catalog text is JSON, which is UTF-8: names that are not cannot be kept. */
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p >> 5) == 0x6 ? 1 : (*p >> 4) == 0xe ? 2 : (*p >> 3) == 0x1e ? 3 : -1;
+        if (n < 0 || (n == 1 && *p < 0xc2) || *p > 0xf4)
+            return false;
+        /* no overlong forms, no surrogates, nothing above U+10FFFF */
+        if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0) ||
+            (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
 /* A folder name that reads as a partition: key=value, or all digits (YYYY, MM, DD, HH). */
 static bool partition_like(const char *name)
 {
@@ -101,6 +122,10 @@ static int walk_dir(struct walk *w, const char *root, const char *rel, int depth
     while (!rc && (e = readdir(d))) {
         if (hidden(e->d_name))
             continue;
+        if (!utf8_valid(e->d_name)) {
+            fin_warn("%s: skipped an entry whose name is not UTF-8", path);
+            continue;
+        }
         bool skipped = false;
         for (size_t i = 0; depth == 0 && i < nskip; i++)
             skipped |= strcmp(skip[i], e->d_name) == 0;
@@ -343,6 +368,12 @@ static int sample_csv(struct crawl *c, struct fin_json_reader *r, const char *pa
                 nnames = 0;
                 goto fail;
             }
+            for (int i = 0; i < nnames; i++)
+                if (!utf8_valid(fields[i])) {
+                    rc = fin_err_set(FIN_EPARSE, "%s:%d: CSV header is not UTF-8", path, lineno);
+                    nnames = i;
+                    goto fail;
+                }
             for (int i = 0; i < nnames; i++)
                 if (!(names[i] = strdup(*fields[i] ? fields[i] : "col")))
                     rc = FIN_ENOMEM;
@@ -621,14 +652,25 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
             }
         }
         free(k);
-        if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime)))
-            goto fail;
         if (o->progress && (i % 64 == 0 || i + 1 == w.n))
             o->progress(o->progress_ctx, qualified, i + 1, w.n);
-        struct fin_object probe = {f->key, 0, 0};
+        struct fin_object probe = {f->key, 0, 0, false};
         struct fin_object *prev = nold ? bsearch(&probe, old, nold, sizeof *old, cmp_objects) : NULL;
-        if (prev && prev->size == f->size && prev->mtime == f->mtime)
+        if (prev && prev->size == f->size && prev->mtime == f->mtime) {
+            if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime, prev->gzip)))
+                goto fail;
             continue;
+        }
+        /* gzip by content, recorded so that the query can read a mixed table per object */
+        bool gz = false;
+        FILE *fp = fopen(full, "rb");
+        if (fp) {
+            unsigned char magic[2];
+            gz = fread(magic, 1, 2, fp) == 2 && fin_is_gzip(magic, 2);
+            fclose(fp);
+        }
+        if ((rc = fin_table__add_object(t, f->key, f->size, f->mtime, gz)))
+            goto fail;
         /* sample it */
         fin_columns_fini(&s.cols);
         memset(&s, 0, sizeof s);

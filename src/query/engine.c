@@ -157,6 +157,52 @@ static int add_globs(struct fin_buf *b, const struct fin_table *t, size_t *n)
     return rc || fin_buf_puts(b, "]");
 }
 
+/* read_json or read_csv over a list of globs or paths, with the table's columns. */
+static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *list,
+                      const char *compression)
+{
+    bool csv = !strcmp(t->classification, "csv");
+    const char *fmt = !strcmp(t->framing, "lines")   ? "newline_delimited"
+                      : !strcmp(t->framing, "array") ? "array"
+                                                     : "auto";
+    int rc = fin_buf_puts(b, csv ? "read_csv(" : "read_json(") || fin_buf_puts(b, list) ||
+             fin_buf_printf(b, ", compression = '%s', filename = true, ignore_errors = true, ",
+                            compression);
+    if (csv)
+        rc = rc || fin_buf_puts(b, "header = true, auto_detect = false, delim = ',', "
+                                   "quote = '\"', escape = '\"', nullstr = ['', 'NaN'], ");
+    else
+        rc = rc || fin_buf_printf(b, "format = '%s', ", fmt);
+    rc = rc || fin_buf_puts(b, "columns = {");
+    for (size_t i = 0; !rc && i < t->columns.n; i++) {
+        const struct fin_column *c = &t->columns.v[i];
+        rc = (i ? fin_buf_puts(b, ", ") : 0) || lit(b, c->source ? c->source : c->name) ||
+             fin_buf_printf(b, ": '%s'", duck_type(c->type));
+    }
+    return rc || fin_buf_puts(b, "})") ? FIN_ENOMEM : 0;
+}
+
+/* For a table that mixes gzip and plain objects: the existing objects it knows, as two
+ * lists of paths. Objects added since the crawl are not read until the next one. */
+static int add_object_lists(struct fin_buf *gz, struct fin_buf *plain, const struct fin_table *t,
+                            size_t *ngz, size_t *nplain)
+{
+    int rc = fin_buf_puts(gz, "[") || fin_buf_puts(plain, "[");
+    for (size_t i = 0; !rc && i < t->nobjects; i++) {
+        char *path = fin_path_join(t->location, t->objects[i].key);
+        if (!path)
+            return FIN_ENOMEM;
+        if (fin_path_exists(path)) {
+            struct fin_buf *to = t->objects[i].gzip ? gz : plain;
+            size_t *n = t->objects[i].gzip ? ngz : nplain;
+            rc = (*n ? fin_buf_puts(to, ",") : 0) || lit(to, path);
+            (*n)++;
+        }
+        free(path);
+    }
+    return rc || fin_buf_puts(gz, "]") || fin_buf_puts(plain, "]") ? FIN_ENOMEM : 0;
+}
+
 static int view_sql(const struct fin_table *t, struct fin_buf *b)
 {
     int rc = fin_buf_puts(b, "CREATE OR REPLACE VIEW ") || ident(b, t->database) ||
@@ -196,13 +242,21 @@ static int view_sql(const struct fin_table *t, struct fin_buf *b)
         rc = fin_buf_puts(b, "NULL AS nothing");
     rc = rc || fin_buf_printf(b, " FROM (SELECT *, substr(filename, %zu) AS __rel FROM ",
                               loclen + 2);
-    size_t nglobs;
-    struct fin_buf globs;
+    /* A table whose objects are partly gzip is read per object, in two scans, because
+     * DuckDB tells gzip by the name and Firehose objects have none. */
+    bool mixed = strcmp(t->classification, "parquet") != 0 && !strcmp(t->compression, "mixed");
+    size_t nglobs = 0, nplain = 0;
+    struct fin_buf globs, plain;
     fin_buf_init(&globs);
-    rc = rc || add_globs(&globs, t, &nglobs);
-    if (!rc && nglobs == 0) {
+    fin_buf_init(&plain);
+    if (!mixed)
+        rc = rc || add_globs(&globs, t, &nglobs);
+    else
+        rc = rc || add_object_lists(&globs, &plain, t, &nglobs, &nplain);
+    if (!rc && nglobs + nplain == 0) {
         /* every partition folder is gone: an empty view with the same columns */
         fin_buf_fini(&globs);
+        fin_buf_fini(&plain);
         fin_buf_reset(b);
         rc = fin_buf_puts(b, "CREATE OR REPLACE VIEW ") || ident(b, t->database) ||
              fin_buf_puts(b, ".") || ident(b, t->name) || fin_buf_puts(b, " AS SELECT ");
@@ -218,31 +272,22 @@ static int view_sql(const struct fin_table *t, struct fin_buf *b)
     if (!rc && !strcmp(t->classification, "parquet")) {
         rc = fin_buf_puts(b, "read_parquet(") || fin_buf_puts(b, fin_buf_cstr(&globs)) ||
              fin_buf_puts(b, ", filename = true, union_by_name = true)");
+    } else if (!rc && !mixed) {
+        rc = reader_sql(b, t, fin_buf_cstr(&globs),
+                        !strcmp(t->compression, "gzip") ? "gzip" : "uncompressed");
     } else if (!rc) {
-        bool csv = !strcmp(t->classification, "csv");
-        const char *fmt = !strcmp(t->framing, "lines")   ? "newline_delimited"
-                          : !strcmp(t->framing, "array") ? "array"
-                                                         : "auto";
-        const char *comp = !strcmp(t->compression, "gzip")   ? "gzip"
-                           : !strcmp(t->compression, "none") ? "uncompressed"
-                                                             : "auto_detect";
-        rc = fin_buf_puts(b, csv ? "read_csv(" : "read_json(") ||
-             fin_buf_puts(b, fin_buf_cstr(&globs)) ||
-             fin_buf_printf(b, ", compression = '%s', filename = true, ignore_errors = true, ",
-                            comp);
-        if (csv)
-            rc = rc || fin_buf_puts(b, "header = true, auto_detect = false, delim = ',', "
-                                       "quote = '\"', escape = '\"', nullstr = ['', 'NaN'], ");
-        else
-            rc = rc || fin_buf_printf(b, "format = '%s', ", fmt);
-        rc = rc || fin_buf_puts(b, "columns = {");
-        for (size_t i = 0; !rc && i < t->columns.n; i++) {
-            const struct fin_column *c = &t->columns.v[i];
-            rc = (i ? fin_buf_puts(b, ", ") : 0) || lit(b, c->source ? c->source : c->name) ||
-                 fin_buf_printf(b, ": '%s'", duck_type(c->type));
-        }
-        rc = rc || fin_buf_puts(b, "})");
+        rc = fin_buf_puts(b, "(");
+        if (nglobs)
+            rc = rc || fin_buf_puts(b, "SELECT * FROM ") ||
+                 reader_sql(b, t, fin_buf_cstr(&globs), "gzip");
+        if (nglobs && nplain)
+            rc = rc || fin_buf_puts(b, " UNION ALL ");
+        if (nplain)
+            rc = rc || fin_buf_puts(b, "SELECT * FROM ") ||
+                 reader_sql(b, t, fin_buf_cstr(&plain), "uncompressed");
+        rc = rc || fin_buf_puts(b, ")");
     }
+    fin_buf_fini(&plain);
     fin_buf_fini(&globs);
     rc = rc || fin_buf_puts(b, ")");
     return rc ? FIN_ENOMEM : 0;

@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 L="$T/data/lake"
 mkdir -p "$L/2020/05/14/13" "$L/2020/05/14/14" "$L/errors/format-conversion-failed"
 printf '{"Name":"FB","High":202.83,"ts":"2020-05-14 09:30:00-04:00"}\r\n{"Name":"FB","High":NaN,"ts":"2020-05-14 09:31:00-04:00"}\r\nnot json at all\n{"Name":"SQ","High":80}' >"$L/2020/05/14/13/stocks-1"
-printf '{"name":"SQ","high":81.5,"volume":10}{"name":"SQ","high":82}' | gzip >"$L/2020/05/14/14/stocks-2"
+printf '{"Name":"SQ","High":81.5,"volume":10}{"Name":"SQ","High":82}' | gzip >"$L/2020/05/14/14/stocks-2"
 printf '{"rawData":"x","errorCode":"E"}\n' >"$L/errors/format-conversion-failed/e1"
 
 fs crawl --table stocks >"$T/out" 2>"$T/err" || fail "crawl failed: $(cat "$T/err")"
@@ -28,6 +28,16 @@ assert_contains "$ddl" "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'"
 assert_contains "$ddl" "'mapping.high' = 'High'"
 assert_contains "$ddl" '  `partition_3` string'
 assert_contains "$ddl" "LOCATION 's3://my-bucket/lake/'"
+
+# the mixed table reads: gzip objects (no .gz name) beside plain ones, NaN as NULL,
+# the unparseable line as a row of NULLs
+assert_eq "$(fs query --format csv "SELECT name, high, partition_3 FROM finance.stocks
+                                   WHERE name IS NOT NULL ORDER BY partition_3, name, high")" '"name","high","partition_3"
+"FB","202.83","13"
+"FB",,"13"
+"SQ","80.0","13"
+"SQ","81.5","14"
+"SQ","82.0","14"' "mixed gzip and plain objects"
 
 # the catalog file is JSON and was replaced atomically (no temporary left behind)
 python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/data/catalog/catalog.json" || fail "catalog is not JSON"
