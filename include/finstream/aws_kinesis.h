@@ -157,4 +157,14 @@ struct fin_aws_client *fin_kinesis_reader_client(struct fin_kinesis_reader *r);
 /* Accepts NULL. */
 void fin_kinesis_reader_destroy(struct fin_kinesis_reader *r);
 
+/* The reader as delivery's source (struct fin_delivery_source, delivery.h), so that
+ * fin_delivery_engine_create() consumes a remote Kinesis stream as it consumes a local one:
+ * shard ids and sequence numbers are Kinesis's, seek resumes after a checkpoint, next
+ * answers FIN_EEND while a shard's 200 ms have not passed or it has nothing new. r is
+ * borrowed and must outlive the source; do not poll r while the source is in use. */
+struct fin_delivery_source;
+int fin_kinesis_delivery_source_create(struct fin_delivery_source **out, struct fin_kinesis_reader *r);
+/* Accepts NULL. */
+void fin_kinesis_delivery_source_destroy(struct fin_delivery_source *src);
+
 #endif

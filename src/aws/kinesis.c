@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "finstream/delivery.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 
@@ -99,6 +100,9 @@ struct shard {
     bool closed;
     bool caught_up;
     int64_t next_ns;         /* monotonic time the next GetRecords may go out */
+    json_t *batch;           /* delivery source: the last GetRecords answer's Records */
+    size_t batch_next;       /* the next of them to hand out */
+    struct fin_buf data;     /* delivery source: the record handed out, decoded */
 };
 
 struct fin_kinesis_reader {
@@ -109,6 +113,7 @@ struct fin_kinesis_reader {
     size_t n;
     uint64_t calls;
     struct fin_buf data;     /* decoded record data */
+    json_t **keep;           /* when set, read_shard stores the Records array here */
 };
 
 static int list_shards(struct fin_kinesis_reader *r)
@@ -194,8 +199,11 @@ void fin_kinesis_reader_destroy(struct fin_kinesis_reader *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->shards[i].iterator);
+        json_decref(r->shards[i].batch);
+        fin_buf_fini(&r->shards[i].data);
+    }
     free(r->shards);
     free(r->stream);
     fin_buf_fini(&r->data);
@@ -222,6 +230,9 @@ int fin_kinesis_reader_set_position(struct fin_kinesis_reader *r, const char *sh
     snprintf(sh->last_seq, sizeof sh->last_seq, "%s", sequence);
     free(sh->iterator);
     sh->iterator = NULL;
+    json_decref(sh->batch);
+    sh->batch = NULL;
+    sh->closed = false;
     return 0;
 }
 
@@ -305,6 +316,8 @@ static int read_shard(struct fin_kinesis_reader *r, struct shard *sh, fin_kinesi
     if (rc)
         return rc;
     json_t *recs = json_object_get(ans, "Records");
+    if (r->keep && json_is_array(recs))
+        *r->keep = json_incref(recs);
     size_t i;
     json_t *rec;
     json_array_foreach(recs, i, rec) {
@@ -412,4 +425,122 @@ int fin_kinesis_reader_drain(struct fin_kinesis_reader *r, fin_kinesis_record_fn
         if (rc || done)
             return rc;
     }
+}
+
+/* ---- the reader as delivery's source ---- */
+
+/* delivery's engine pulls records shard by shard (struct fin_delivery_source). Each shard
+ * keeps the records of its last GetRecords answer and hands them out one at a time; a new
+ * call goes out only when they are used up and the shard's 200 ms have passed, otherwise
+ * the shard answers FIN_EEND ("nothing more now") and the engine comes back later. */
+
+struct kinesis_source {
+    struct fin_delivery_source base;   /* first: the table is the object */
+    struct fin_kinesis_reader *r;
+};
+
+static const char *src_shard_id(void *ctx, int shard)
+{
+    struct kinesis_source *ks = ctx;
+    return ks->r->shards[shard].id;
+}
+
+static int src_seek(void *ctx, int shard, const char *after_seq)
+{
+    struct kinesis_source *ks = ctx;
+    struct shard *sh = &ks->r->shards[shard];
+    if (after_seq && *after_seq)
+        return fin_kinesis_reader_set_position(ks->r, sh->id, after_seq);
+    /* From the oldest record (or the tip, for a LATEST reader). */
+    sh->last_seq[0] = '\0';
+    free(sh->iterator);
+    sh->iterator = NULL;
+    json_decref(sh->batch);
+    sh->batch = NULL;
+    sh->closed = false;
+    return 0;
+}
+
+/* Collects the records of one GetRecords answer instead of handing them to a callback. */
+static int keep_records(void *ctx, const struct fin_kinesis_record *r)
+{
+    (void)ctx;
+    (void)r;
+    return 0;
+}
+
+static int src_next(void *ctx, int shard, struct fin_record *rec)
+{
+    struct kinesis_source *ks = ctx;
+    struct fin_kinesis_reader *r = ks->r;
+    struct shard *sh = &r->shards[shard];
+    for (int round = 0; round < 2; round++) {
+        size_t have = json_array_size(sh->batch);
+        if (sh->batch_next < have) {
+            json_t *j = json_array_get(sh->batch, sh->batch_next++);
+            const char *seq = json_string_value(json_object_get(j, "SequenceNumber"));
+            const char *key = json_string_value(json_object_get(j, "PartitionKey"));
+            const char *data = json_string_value(json_object_get(j, "Data"));
+            size_t len = 0;
+            if (!seq || !key || !data || decode(r, data, &len) != 0)
+                return fin_err_set(FIN_EPARSE, "GetRecords %s %s: malformed record after %s",
+                                   r->stream, sh->id, sh->last_seq[0] ? sh->last_seq : "the start");
+            if (strlen(seq) > FIN_SEQ_LEN)
+                return fin_err_set(FIN_ELIMIT, "%s %s: sequence number %s longer than %d digits",
+                                   r->stream, sh->id, seq, FIN_SEQ_LEN);
+            fin_buf_reset(&sh->data);
+            if (fin_buf_append(&sh->data, r->data.data, len) || fin_buf_append(&sh->data, key, strlen(key) + 1))
+                return FIN_ENOMEM;
+            rec->data = sh->data.data;
+            rec->len = len;
+            rec->key = sh->data.data + len;
+            rec->key_len = strlen(key);
+            rec->arrival_ms = (int64_t)(json_number_value(
+                                  json_object_get(j, "ApproximateArrivalTimestamp")) * 1000);
+            snprintf(rec->seq, sizeof rec->seq, "%s", seq);
+            snprintf(sh->last_seq, sizeof sh->last_seq, "%s", seq);
+            return 0;
+        }
+        if (round == 1 || sh->closed || !ready(r, sh) ||
+            sh->next_ns > fin_mono_ns(fin_aws_client_clock(r->client)))
+            return FIN_EEND;
+        /* One GetRecords; keep its answer. read_shard moves last_seq as it hands records
+         * to the callback, so put it back: the position moves as the engine takes them. */
+        char before[sizeof sh->last_seq];
+        memcpy(before, sh->last_seq, sizeof before);
+        json_decref(sh->batch);
+        sh->batch = NULL;
+        sh->batch_next = 0;
+        size_t n = 0;
+        r->keep = &sh->batch;
+        int rc = read_shard(r, sh, keep_records, NULL, &n);
+        r->keep = NULL;
+        memcpy(sh->last_seq, before, sizeof before);
+        if (rc)
+            return rc;
+    }
+    return FIN_EEND;
+}
+
+int fin_kinesis_delivery_source_create(struct fin_delivery_source **out, struct fin_kinesis_reader *r)
+{
+    *out = NULL;
+    if (r->n > INT32_MAX)
+        return fin_err_set(FIN_ELIMIT, "stream %s: too many shards", r->stream);
+    struct kinesis_source *ks = calloc(1, sizeof *ks);
+    if (!ks)
+        return FIN_ENOMEM;
+    ks->r = r;
+    ks->base.n_shards = (int)r->n;
+    ks->base.shard_id = src_shard_id;
+    ks->base.seek = src_seek;
+    ks->base.next = src_next;
+    ks->base.ctx = ks;
+    *out = &ks->base;
+    return 0;
+}
+
+void fin_kinesis_delivery_source_destroy(struct fin_delivery_source *src)
+{
+    free(src);
 }

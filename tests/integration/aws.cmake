@@ -6,6 +6,6 @@ fin_script_test(NAME aws_botocore SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_botocore.
                 LABELS integration TIMEOUT 60)
 add_executable(test_aws_peers ${CMAKE_SOURCE_DIR}/tests/unit/test_aws_peers.c)
 target_include_directories(test_aws_peers PRIVATE ${CMAKE_SOURCE_DIR}/tests/include)
-target_link_libraries(test_aws_peers PRIVATE fin_aws PkgConfig::CMOCKA)
+target_link_libraries(test_aws_peers PRIVATE fin_aws fin_delivery PkgConfig::CMOCKA)
 fin_script_test(NAME aws_peers SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_peers.sh
                 LABELS integration TIMEOUT 240)

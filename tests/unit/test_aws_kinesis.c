@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "finstream/aws_kinesis.h"
+#include "finstream/delivery.h"
 #include "finstream/error.h"
 #include "test_aws_fake.h"
 
@@ -412,12 +413,58 @@ static void test_reader(void **state)
     rig_fini(&g);
 }
 
+/* The reader as delivery's source: records one at a time, FIN_EEND until the shard's
+ * 200 ms have passed, seek to a checkpoint. */
+static void test_delivery_source(void **state)
+{
+    (void)state;
+    struct rig g;
+    rig_init(&g);
+    struct fake_stream fs = {.shards = 2, .per_shard = 150, .batch = 100, .fc = &g.fc,
+                             .min_gap_ns = INT64_MAX};
+    g.ft.handler = stream_handler;
+    g.ft.ctx = &fs;
+    struct fin_kinesis_reader *r;
+    assert_int_equal(fin_kinesis_reader_create(&r, &g.s, &g.deps, "stocks", FIN_KINESIS_TRIM_HORIZON), 0);
+    struct fin_delivery_source *src;
+    assert_int_equal(fin_kinesis_delivery_source_create(&src, r), 0);
+    assert_int_equal(src->n_shards, 2);
+    assert_string_equal(src->shard_id(src->ctx, 1), "shardId-000000000001");
+    struct fin_record rec;
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(src->next(src->ctx, 0, &rec), 0);
+        assert_int_equal(atoi(rec.seq), i);
+        assert_int_equal(rec.key_len, 2);
+        assert_memory_equal(rec.key, "FB", 2);
+        char want[64];
+        snprintf(want, sizeof want, "{\"shard\":0,\"i\":%d}", i);
+        assert_int_equal(rec.len, strlen(want));
+        assert_memory_equal(rec.data, want, rec.len);
+    }
+    /* The batch is used up and 200 ms have not passed: nothing now. */
+    assert_int_equal(src->next(src->ctx, 0, &rec), FIN_EEND);
+    fin_fake_clock_advance(&g.fc, 200 * FIN_NS_PER_MS);
+    assert_int_equal(src->next(src->ctx, 0, &rec), 0);
+    assert_string_equal(rec.seq, "100");
+    /* A checkpoint: resume after 139. */
+    assert_int_equal(src->seek(src->ctx, 0, "139"), 0);
+    fin_fake_clock_advance(&g.fc, 200 * FIN_NS_PER_MS);
+    assert_int_equal(src->next(src->ctx, 0, &rec), 0);
+    assert_string_equal(rec.seq, "140");
+    assert_string_equal(fin_kinesis_reader_position(r, "shardId-000000000000"), "140");
+    assert_true(fs.min_gap_ns >= 200 * FIN_NS_PER_MS);
+    fin_kinesis_delivery_source_destroy(src);
+    fin_kinesis_reader_destroy(r);
+    rig_fini(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kinesis_producer),
         cmocka_unit_test(test_firehose_producer),
         cmocka_unit_test(test_reader),
+        cmocka_unit_test(test_delivery_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

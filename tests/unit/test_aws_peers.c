@@ -9,12 +9,14 @@
 #include "fin_test.h"
 
 #include <sys/uio.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "finstream/aws.h"
 #include "finstream/aws_kinesis.h"
 #include "finstream/aws_s3.h"
+#include "finstream/delivery.h"
 #include "finstream/error.h"
 
 #define BUCKET "finstream-lake"
@@ -530,6 +532,132 @@ static void test_kinesis_round_trip(void **state)
     fin_aws_settings_fini(&s);
 }
 
+/* Reads every object under lake and marks the record index ("i") of each line in seen;
+ * returns the number of lines. */
+static int lake_records(const char *lake, char *seen, int total, bool *dupes)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "find '%s' -type f | sort", lake);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char path[1024];
+    int lines = 0;
+    while (fgets(path, sizeof path, f)) {
+        path[strcspn(path, "\n")] = '\0';
+        char *data;
+        size_t len;
+        CHECK(fin_read_file(path, &data, &len));
+        for (char *p = data, *e; p < data + len; p = e + 1) {
+            e = memchr(p, '\n', (size_t)(data + len - p));
+            assert_non_null(e);   /* newline-delimited, the last line too */
+            json_t *j = json_loadb(p, (size_t)(e - p), 0, NULL);
+            int i = (int)json_integer_value(json_object_get(j, "i"));
+            json_decref(j);
+            assert_true(i >= 0 && i < total);
+            if (seen[i])
+                *dupes = true;
+            seen[i] = 1;
+            lines++;
+        }
+        free(data);
+    }
+    pclose(f);
+    return lines;
+}
+
+/* Pumps e until it has delivered want records in all (20 s at most), then flushes. */
+static void pump_until(struct fin_delivery_engine *e, uint64_t want)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        size_t got = 0;
+        CHECK(fin_delivery_engine_pump(e, 0, &got));
+        size_t buffered = 0;
+        fin_delivery_engine_buffered(e, &buffered, NULL);
+        if (fin_delivery_engine_stats(e)->records + buffered >= want)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 20)
+            fail_msg("delivery from kinesalite: %llu of %llu records after 20 s",
+                     (unsigned long long)(fin_delivery_engine_stats(e)->records + buffered),
+                     (unsigned long long)want);
+        struct timespec nap = {0, 20 * 1000 * 1000};
+        nanosleep(&nap, NULL);   /* the reader's 200 ms per shard pace this loop */
+    }
+    CHECK(fin_delivery_engine_flush(e));
+}
+
+/* kinesalite as delivery's source: records produced to a remote stream end up in lake
+ * objects, each once; a restarted delivery resumes after its checkpoint. */
+static void test_kinesis_to_delivery(void **state)
+{
+    (void)state;
+    if (!have("FIN_KINESIS_ENDPOINT"))
+        skip();
+    struct fin_aws_settings s = settings_for("FIN_KINESIS_ENDPOINT");
+    struct fin_aws_client *c;
+    CHECK(fin_aws_client_create(&c, "kinesis", &s, NULL));
+    CHECK(fin_kinesis_create_stream(c, "remote", 2, 20000));
+    int total = 1500;
+    produce("FIN_KINESIS_ENDPOINT", "remote", 0, total - 10);
+
+    char *dir = fin_test_mkdtemp("kdeliver");
+    char *lake = fin_path_join(dir, "lake");
+    struct fin_delivery_settings set;
+    CHECK(fin_delivery_settings_defaults(&set));
+    free(set.source);
+    set.source = strdup("stream:remote");
+    for (int run = 0; run < 2; run++) {
+        struct fin_kinesis_reader *r;
+        CHECK(fin_kinesis_reader_create(&r, &s, NULL, "remote", FIN_KINESIS_TRIM_HORIZON));
+        struct fin_delivery_source *src;
+        CHECK(fin_kinesis_delivery_source_create(&src, r));
+        struct fin_delivery_engine *e;
+        CHECK(fin_delivery_engine_create(&e, dir, "fromkinesis", &set, src, NULL));
+        if (run == 0) {
+            pump_until(e, (uint64_t)total - 10);
+        } else {
+            /* After a restart: only what came since the checkpoint. */
+            produce("FIN_KINESIS_ENDPOINT", "remote", total - 10, total);
+            pump_until(e, 10);
+        }
+        fin_delivery_engine_destroy(e);
+        fin_kinesis_delivery_source_destroy(src);
+        fin_kinesis_reader_destroy(r);
+    }
+    char *seen = calloc((size_t)total, 1);
+    bool dupes = false;
+    assert_int_equal(lake_records(lake, seen, total, &dupes), total);
+    assert_false(dupes);
+    for (int i = 0; i < total; i++)
+        assert_int_equal(seen[i], 1);
+    free(seen);
+
+    /* The lake delivery wrote, in the bucket: the same keys and bytes. */
+    if (getenv("FIN_S3_ENDPOINT")) {
+        struct fin_s3 *s3 = s3_open("FIN_S3_ENDPOINT", 2);
+        CHECK(fin_s3_create_bucket(s3, BUCKET));
+        struct fin_s3_tree_stats st;
+        CHECK(fin_s3_put_tree(s3, lake, BUCKET, "delivered/", &st));
+        assert_true(st.objects >= 1);
+        assert_int_equal(compare_tree(s3, lake, "delivered/", ""), (int)st.objects);
+        struct fin_s3_list l;
+        CHECK(fin_s3_list_objects(s3, BUCKET, "delivered/", &l));
+        assert_int_equal(l.n, st.objects);
+        for (size_t i = 0; i < l.n; i++)
+            assert_non_null(strstr(l.objects[i].key, "/fromkinesis-1-"));
+        fin_s3_list_fini(&l);
+        fin_s3_destroy(s3);
+    }
+    fin_delivery_settings_fini(&set);
+    free(lake);
+    fin_test_rmdir(dir);
+    CHECK(fin_kinesis_delete_stream(c, "remote"));
+    fin_aws_client_destroy(c);
+    fin_aws_settings_fini(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_s3_put_tree),
         cmocka_unit_test(test_s3_sink),
         cmocka_unit_test(test_kinesis_round_trip),
+        cmocka_unit_test(test_kinesis_to_delivery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
