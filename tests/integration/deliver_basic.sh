@@ -67,7 +67,7 @@ assert_contains "$perr" "field 'high' is a string, expected a number"
 assert_contains "$perr" '"errorCode":"DataFormatConversion.MalformedData"'
 
 # a second run finds nothing new; status shows checkpoints and no lag
-out=$(fs deliver --once lake)
+out=$(fs deliver lake --once)
 assert_contains "$out" "deliver   lake: 0 records  0 objects"
 st=$(fs deliver --status)
 assert_contains "$st" "delivery lake"
