@@ -17,8 +17,9 @@
  *    USD the cheap ones would be flat; the USD low, high and close are written beside
  *    each bar; the image grows with the number of tickers so rows keep their height;
  *  - the hourly chart shows each ticker's hourly high relative to its first hour, for the
- *    same reason; colours come from the Tableau 10 palette and, past ten tickers, cycle
- *    with line styles and marker shapes so every series stays distinguishable;
+ *    same reason, as lines in the Tableau 10 palette; past ten tickers (where colours would
+ *    repeat and lines tangle) it becomes a grid of tickers by hours, the hour of each
+ *    ticker's day high marked and the others labelled with their gap to it;
  *  - the time-series chart uses exchange-local hours on the x axis (09:30 .. 16:00). */
 #include "report_int.h"
 
