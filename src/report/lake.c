@@ -24,6 +24,7 @@
 
 struct walk {
     struct fin_report_data *d;
+    uint64_t parquet;        /* Parquet objects seen (not read: the query engine reads them) */
 };
 
 static const char *const ts_keys[] = {"ts", "timestamp", "datetime", "date", NULL};
@@ -115,6 +116,12 @@ static bool skip_name(const char *name, bool top)
     return name[0] == '.' || strstr(name, ".tmp") != NULL || (top && strcmp(name, "errors") == 0);
 }
 
+static bool is_parquet(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 8 && strcmp(name + n - 8, ".parquet") == 0;
+}
+
 static int walk_dir(struct walk *w, const char *dir, bool top)
 {
     struct dirent **ents = NULL;
@@ -133,6 +140,8 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
                 bad(w, "%s: cannot stat", path);
             else if (S_ISDIR(st.st_mode))
                 rc = walk_dir(w, path, false);
+            else if (S_ISREG(st.st_mode) && is_parquet(name))
+                w->parquet++;
             else if (S_ISREG(st.st_mode)) {
                 fin__report_data_count_object(w->d, (uint64_t)st.st_size);
                 rc = read_object(w, path);
@@ -147,8 +156,12 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
 
 int fin_report_load_dir(struct fin_report_data *d, const char *dir)
 {
-    struct walk w = {d};
+    struct walk w = {d, 0};
     if (!fin_is_dir(dir))
         return fin_err_set(FIN_ENOENT, "%s: no such folder", dir);
-    return walk_dir(&w, dir, true);
+    int rc = walk_dir(&w, dir, true);
+    if (rc == 0 && w.parquet)
+        fin_warn("%s: %llu Parquet object%s not read; crawl the folder and report from its table",
+                 dir, (unsigned long long)w.parquet, w.parquet == 1 ? "" : "s");
+    return rc;
 }
