@@ -600,7 +600,7 @@ static int segment_last_arrival(struct shard *sh, uint64_t first, int64_t *out)
     struct idx_file f;
     int rc = idx_read(ipath, &f);
     free(f.e);
-    if (!rc && f.log_size == (uint64_t)st.st_size) {
+    if (!rc && f.log_size == (uint64_t)st.st_size && f.last_counter) {
         *out = f.last_arrival;
         return 0;
     }
@@ -609,6 +609,16 @@ static int segment_last_arrival(struct shard *sh, uint64_t first, int64_t *out)
         return rc;
     *out = sc.last_arrival;
     seg_scan_fini(&sc);
+    if (sc.records == 0) {
+        /* An empty segment (a closed shard that never took a record) ages from when it
+         * was made, so a closed shard stays listed for the retention period. */
+        char hdr[SEG_HDR];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && pread(fd, hdr, SEG_HDR, 0) == SEG_HDR)
+            *out = (int64_t)get_u64(hdr + 24);
+        if (fd >= 0)
+            close(fd);
+    }
     return 0;
 }
 
