@@ -20,3 +20,10 @@ target_include_directories(fault_stream_damage PRIVATE ${CMAKE_SOURCE_DIR}/tests
 target_link_libraries(fault_stream_damage PRIVATE fin_stream PkgConfig::CMOCKA)
 add_test(NAME fault_stream_damage COMMAND fault_stream_damage)
 set_tests_properties(fault_stream_damage PROPERTIES LABELS fault TIMEOUT 3600)
+
+# kill -9 of a writer that splits and merges while it appends
+add_executable(fault_stream_reshard_kill ${CMAKE_CURRENT_LIST_DIR}/stream_reshard_kill.c)
+target_include_directories(fault_stream_reshard_kill PRIVATE ${CMAKE_SOURCE_DIR}/tests/include ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(fault_stream_reshard_kill PRIVATE fin_stream PkgConfig::CMOCKA)
+add_test(NAME fault_stream_reshard_kill COMMAND fault_stream_reshard_kill)
+set_tests_properties(fault_stream_reshard_kill PROPERTIES LABELS fault TIMEOUT 3600)
