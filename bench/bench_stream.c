@@ -3,8 +3,10 @@
  *   append   one producer, 100-byte records, fsync = interval     goal >= 5,000,000 records/s
  *   always   64 producers, fsync = always (group commit)          goal >= 2,000,000 acked/s, p99 < 5 ms
  *   scan     read everything back with a TRIM_HORIZON iterator    goal >= 10,000,000 records/s
+ *   reshard  a producer appends (fsync = interval) while another thread scales between 2
+ *            and 4 shards: how long a split or merge takes, and what it costs the producer
  *
- * usage: bench_stream [append|always|scan|all] [--records N] [--threads T] [--batch B]
+ * usage: bench_stream [append|always|scan|reshard|all] [--records N] [--threads T] [--batch B]
  *                     [--seconds S] [--dir DIR]
  * The data goes to a fresh folder under DIR (default $TMPDIR or /tmp) and is removed. */
 #include "finstream/crc32c.h"
@@ -200,6 +202,67 @@ static void bench_always(const char *dir, int threads, int batch, double seconds
     fin_stream_close(s);
 }
 
+struct reshard_prod {
+    struct fin_stream *s;
+    volatile bool stop;
+    long n;
+};
+
+static void *reshard_produce(void *arg)
+{
+    struct reshard_prod *p = arg;
+    while (!p->stop) {
+        for (int i = 0; i < 1000; i++) {
+            const char *k = tickers[(p->n + i) % 10];
+            int rc = fin_stream_put(p->s, k, strlen(k), record, sizeof record, NULL, NULL);
+            if (rc)
+                die("put", rc);
+        }
+        p->n += 1000;
+    }
+    return NULL;
+}
+
+static void bench_reshard(const char *dir, double seconds)
+{
+    make_stream(dir, "reshard", 2, FIN_FSYNC_INTERVAL);
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, dir, "reshard", FIN_STREAM_WRITE, NULL);
+    if (rc)
+        die("open", rc);
+    struct reshard_prod p = {s, false, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, reshard_produce, &p);
+    /* first the producer alone, then with a rescale every 50 ms */
+    double t0 = now_s();
+    while (now_s() - t0 < seconds / 2)
+        usleep(10000);
+    long n0 = p.n;
+    double t1 = now_s(), worst = 0, sum = 0;
+    int ops = 0;
+    while (now_s() - t1 < seconds / 2) {
+        int target = fin_stream_open_shard_count(s) == 2 ? 4 : 2;
+        double a = now_s();
+        if ((rc = fin_stream_update_shard_count(s, target)))
+            die("update shard count", rc);
+        double d = now_s() - a;
+        int steps = 2;   /* 2 -> 4: two splits; 4 -> 2: two merges */
+        sum += d;
+        ops += steps;
+        if (d / steps > worst)
+            worst = d / steps;
+        usleep(50000);
+    }
+    long n1 = p.n;
+    double t2 = now_s();
+    p.stop = true;
+    pthread_join(t, NULL);
+    fin_stream_close(s);
+    printf("reshard  fsync=interval  %d splits and merges: %.2f ms each on average, %.2f ms the "
+           "slowest; producer %.2f M records/s alone, %.2f M/s while resharding\n",
+           ops, sum / ops * 1e3, worst * 1e3, n0 / (t1 - t0) / 1e6, (n1 - n0) / (t2 - t1) / 1e6);
+}
+
 int main(int argc, char **argv)
 {
     const char *what = "all";
@@ -223,7 +286,7 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-')
             what = argv[i];
         else {
-            fprintf(stderr, "usage: bench_stream [append|always|scan|all] [--records N] "
+            fprintf(stderr, "usage: bench_stream [append|always|scan|reshard|all] [--records N] "
                             "[--threads T] [--batch B] [--seconds S] [--dir DIR]\n");
             return 2;
         }
@@ -250,6 +313,8 @@ int main(int argc, char **argv)
             bench_always(dir, threads, 256, seconds, 2);
         }
     }
+    if (all || strcmp(what, "reshard") == 0)
+        bench_reshard(dir, seconds);
     fin_remove_tree(dir);
     return 0;
 }

@@ -361,10 +361,14 @@ void shardmap_remove_orphans(struct fin_stream *s)
     struct dirent *de;
     while ((de = readdir(d))) {
         int num;
-        if (parse_shard_id(de->d_name, &num) != 0 || find_num(s, num) >= 0)
-            continue;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", s->dir, de->d_name);
+        if (!strncmp(de->d_name, SHARD_MAP_FILE ".tmp.", sizeof SHARD_MAP_FILE + 4)) {
+            unlink(path);   /* a map write a crash cut short; the rename never happened */
+            continue;
+        }
+        if (parse_shard_id(de->d_name, &num) != 0 || find_num(s, num) >= 0)
+            continue;
         fin_info("stream '%s': removing %s, which the shard map does not name", s->name,
                  de->d_name);
         if (fin_remove_tree(path))

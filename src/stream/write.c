@@ -40,7 +40,7 @@
 
 static size_t wbuf_cap(const struct fin_stream *s)
 {
-    size_t cap = WBUF_TOTAL / 2 / (size_t)s->nshards;
+    size_t cap = WBUF_TOTAL / 2 / (size_t)(s->nopen > 0 ? s->nopen : 1);   /* closed shards hold none */
     size_t max = s->cfg.fsync == FIN_FSYNC_ALWAYS ? WBUF_ALWAYS_MAX : WBUF_MAX;
     return cap > max ? max : cap < WBUF_MIN ? WBUF_MIN : cap;
 }
