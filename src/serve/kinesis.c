@@ -327,12 +327,35 @@ static void describe_stream(struct req *r, bool summary)
     bool has;
     if (!summary && get_int(r, "Limit", false, 1, 10000, &limit, &has))
         return;
-    int rc;
+    int rc = 0;
     const char *start = summary ? NULL : get_str(r, "ExclusiveStartShardId", false, 1, 128, &rc);
-    if (!summary && rc)
+    if (rc)
         return;
     (void)dummy;
-    if (with_stream(r, false, &ss))
+    /* A deleted stream is described as DELETING, without shards, until it is gone. */
+    char buf[FIN_STREAM_MAX_NAME + 1];
+    const char *name = stream_name(r, buf, &rc);
+    if (rc)
+        return;
+    reg_lock(r->svc);
+    struct sstream *dead = reg_find_locked(r->svc, name);
+    if (dead && dead->gone) {
+        json_t *d = summary_fields(r->svc, dead, ST_DELETING);
+        reg_unlock(r->svc);
+        if (summary) {
+            json_object_set_new(d, "OpenShardCount", json_integer(0));
+            json_object_set_new(d, "ConsumerCount", json_integer(0));
+        } else {
+            json_object_set_new(d, "Shards", json_array());
+            json_object_set_new(d, "HasMoreShards", json_false());
+        }
+        respond_value(r->svc, r->resp,
+                      json_pack("{s:o}", summary ? "StreamDescriptionSummary" : "StreamDescription",
+                                d));
+        return;
+    }
+    reg_unlock(r->svc);
+    if (reg_acquire(r->svc, name, false, &ss, r->resp))
         return;
     int status = sstream_status(r->svc, ss);
     json_t *d = summary_fields(r->svc, ss, status);
