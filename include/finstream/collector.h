@@ -95,6 +95,10 @@ int fin_emitter_load_seen(struct fin_emitter *em, const char *path);
 int fin_emitter_save_seen(const struct fin_emitter *em, const char *path);
 void fin_emitter_fini(struct fin_emitter *em);
 int fin_emit_bar(struct fin_emitter *em, const struct fin_bar *bar);
+/* For sources that replay whole objects: with de-duplication on, true when the object
+ * (path, size and modification time) was sent before, counting it as seen; otherwise
+ * marks it as sent and returns false. Always false without de-duplication. */
+bool fin_emit_object_seen(struct fin_emitter *em, const char *path, int64_t size, int64_t mtime);
 /* How many tickers (partition keys) have had records emitted. */
 size_t fin_emitter_tickers(const struct fin_emitter *em);
 /* A record the source already has as JSON (replay): put as it is, keyed by key. */

@@ -100,9 +100,9 @@ double fin_result_seconds(const struct fin_result *r);
 
 /* Output forms for fin_result_write. */
 enum fin_result_format {
-    FIN_FORMAT_TABLE,  /* aligned columns for a terminal */
-    FIN_FORMAT_CSV,    /* Athena's CSV: header, every field in double quotes */
-    FIN_FORMAT_JSON,   /* one JSON object per row (numbers as numbers) */
+    FIN_RESULT_TABLE,  /* aligned columns for a terminal */
+    FIN_RESULT_CSV,    /* Athena's CSV: header, every field in double quotes */
+    FIN_RESULT_JSON,   /* one JSON object per row (numbers as numbers) */
 };
 
 /* Writes the result to f. Returns 0 or FIN_EIO. */

@@ -59,7 +59,7 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         {"file", required_argument, NULL, 'f'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    enum fin_result_format format = isatty(STDOUT_FILENO) ? FIN_FORMAT_TABLE : FIN_FORMAT_CSV;
+    enum fin_result_format format = isatty(STDOUT_FILENO) ? FIN_RESULT_TABLE : FIN_RESULT_CSV;
     bool save = false;
     const char *file = NULL;
     int c;
@@ -67,11 +67,11 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         switch (c) {
         case 'F':
             if (!strcmp(optarg, "table"))
-                format = FIN_FORMAT_TABLE;
+                format = FIN_RESULT_TABLE;
             else if (!strcmp(optarg, "csv"))
-                format = FIN_FORMAT_CSV;
+                format = FIN_RESULT_CSV;
             else if (!strcmp(optarg, "json"))
-                format = FIN_FORMAT_JSON;
+                format = FIN_RESULT_JSON;
             else
                 return fin_cli_usage_error("query", "--format is table, csv or json, not '%s'",
                                            optarg);

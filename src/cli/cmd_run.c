@@ -1,14 +1,351 @@
-/* cmd_run.c - finstream run. */
+/* cmd_run.c - finstream run: the whole pipeline once, as the classic exercise runs it.
+ *
+ * collect -> stream -> deliver -> crawl -> query -> report, each stage through the same
+ * code as its own subcommand, with a line of summary per stage. The defaults live in a
+ * finstream.ini written on first use; the user edits it, or overrides the collector's
+ * settings on the command line. Running again on the same window adds nothing: the
+ * collector remembers what it sent the stream, delivery resumes from its checkpoint, the
+ * crawler only reads new objects. */
 #include "cli.h"
+#include "cli_util.h"
+#include "collect_job.h"
+#include "finstream/catalog.h"
+#include "finstream/delivery.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/query.h"
+#include "finstream/report.h"
+#include "finstream/timeutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* What run writes on first use: the classic exercise as a configuration. */
+static const char default_ini[] =
+    "; finstream.ini - written by `finstream run` on first use; edit freely.\n"
+    "; Every key is described in docs/configuration.md and by `finstream <command> --help`.\n"
+    "\n"
+    "[collector \"classic\"]\n"
+    "source   = sim                 ; sim | yahoo | csv:PATH | replay:PATH\n"
+    "tickers  = " FIN_CLASSIC_TICKERS "\n"
+    "interval = 1m\n"
+    "to       = stream:stocks\n"
+    "\n"
+    "[stream \"stocks\"]\n"
+    "shards    = 2\n"
+    "retention = 24h\n"
+    "fsync     = always             ; always | interval | never\n"
+    "\n"
+    "[delivery \"lake\"]\n"
+    "source          = stream:stocks\n"
+    "prefix          = YYYY/MM/DD/HH/\n"
+    "error_prefix    = errors/!{firehose:error-output-type}/\n"
+    "buffer_size     = 5MiB\n"
+    "buffer_interval = 60s\n"
+    "compression     = none         ; none | gzip\n"
+    "format          = json         ; json | parquet\n";
+
+struct run_opts {
+    bool no_report;
+    const char *chart_tickers;
+    const char *table;
+};
+
+static int run_option(void *ctx, int argc, char **argv, int *i)
+{
+    struct run_opts *o = ctx;
+    if (strcmp(argv[*i], "--no-report") == 0) {
+        o->no_report = true;
+        return 0;
+    }
+    if (strcmp(argv[*i], "--chart-tickers") == 0 || strcmp(argv[*i], "--table") == 0) {
+        if (*i + 1 >= argc)
+            return fin_cli_usage_error("run", "option %s needs a value", argv[*i]);
+        if (argv[*i][2] == 'c')
+            o->chart_tickers = argv[++*i];
+        else
+            o->table = argv[++*i];
+        return 0;
+    }
+    return 1;
+}
+
+static void help(void)
+{
+    printf("usage: finstream run [collector options] [--chart-tickers FB,NFLX] [--table stocks] [--no-report]\n"
+           "\n"
+           "Runs the whole pipeline once, as the classic streaming-finance exercise does:\n"
+           "  collect  one window of bars (default: the simulator, the classic ten tickers,\n"
+           "           one trading day of one-minute bars) into the stream\n"
+           "  deliver  everything the stream holds into the lake, exactly once\n"
+           "  crawl    the lake into the catalog (table finance.stocks)\n"
+           "  query    the hourly high per ticker, saved as Athena CSV under results/\n"
+           "  report   charts and an HTML page under reports/<date>/\n"
+           "\n"
+           "On first use it writes finstream.ini in the data directory with these defaults;\n"
+           "edit it to change the pipeline. Collector options (--source, --tickers, --date,\n"
+           "--start, --end, --interval, --seed, ...; see 'finstream collect --help') override the\n"
+           "[collector] section for this run. Running again for the same window adds nothing.\n"
+           "\n"
+           "  --chart-tickers LIST   tickers with a time-series chart (default FB,NFLX)\n"
+           "  --table NAME           the lake's table name in database finance (default stocks)\n"
+           "  --no-report            stop after the query\n");
+}
+
+/* The day the run is about, "YYYY-MM-DD", when the window says (sources that collect by
+ * window, or a date given); "" otherwise (a replay of whatever files hold). */
+static void run_date(const struct fin_collect_job *j, char out[16])
+{
+    out[0] = '\0';
+    const char *src = j->set.source;
+    bool windowed = strcmp(src, "sim") == 0 || strcmp(src, "yahoo") == 0 ||
+                    (j->set.date && *j->set.date) || (j->set.start && *j->set.start);
+    if (!windowed)
+        return;
+    int64_t local = j->w.start + fin_ny_utc_offset(j->w.start);
+    fin_format_date(out, local / 86400 - (local % 86400 < 0));
+}
+
+/* The table's time column: ts as finstream writes it, or the other spellings real
+ * Firehose buckets hold. */
+static const char *time_column(const struct fin_table *t)
+{
+    static const char *const names[] = {"ts", "timestamp", "datetime", "date"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (fin_columns_find(&t->columns, names[i]))
+            return names[i];
+    return NULL;
+}
+
+static int parquet_schema(const char *path, struct fin_columns *cols, void *ctx)
+{
+    (void)ctx;
+    return fin_query_parquet_schema(path, cols, NULL);
+}
+
+static const char *human_bytes(char *buf, size_t size, uint64_t n)
+{
+    if (n >= 10ull << 20)
+        snprintf(buf, size, "%.0f MiB", (double)n / 1048576.0);
+    else if (n >= 10ull << 10)
+        snprintf(buf, size, "%.0f KiB", (double)n / 1024.0);
+    else
+        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+    return buf;
+}
 
 int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
 {
-    (void)cli;
     if (fin_cli_wants_help(argc, argv)) {
-        printf("usage: finstream run\n\nNot available in this build yet.\n");
+        help();
         return 0;
     }
-    fin_error("'run' is not available in this build");
-    return 1;
+    struct run_opts ro = {false, NULL, "stocks"};
+    struct fin_collect_job job;
+    struct fin_catalog *cat = NULL;
+    struct fin_query *q = NULL;
+    struct fin_result *res = NULL;
+    char **deliveries = NULL;
+    size_t n_deliveries = 0;
+    char *sql = NULL;
+    int exit_code = 1, rc;
+    struct timespec t0;
+    char n1[32], n2[32];
+    bool quiet = cli->quiet;
+
+    memset(&job, 0, sizeof job);
+    if ((rc = fin_mkdir_p(cli->data_dir, 0755))) {
+        fin_log_err(rc, "run");
+        return 1;
+    }
+    if (!fin_path_exists(cli->config)) {
+        if ((rc = fin_write_file_atomic(cli->config, default_ini, sizeof default_ini - 1))) {
+            fin_log_err(rc, "run");
+            return 1;
+        }
+        if (!quiet)
+            fprintf(stderr, "wrote     %s (the pipeline's settings: edit to change them)\n", cli->config);
+    }
+
+    /* collect -> stream */
+    if ((exit_code = fin_collect_job_settings(&job, cli, "run", argc, argv, "classic", run_option, &ro)) ||
+        (exit_code = fin_collect_job_open(&job, cli, "run")))
+        goto out;
+    exit_code = 1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct fin_collect_stats cs;
+    rc = fin_collect_job_run(&job, &cs);
+    if (rc) {
+        fin_log_err(rc, "run: collect");
+        goto out;
+    }
+    if (!quiet)
+        fin_collect_job_summary(&job, &cs, fin_cli_seconds_since(&t0));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char date[16];
+    run_date(&job, date);
+    const char *stream_line = fin_sink_describe(job.sink, cs.records);
+    char stream_text[640];
+    snprintf(stream_text, sizeof stream_text, "%s", stream_line);
+    if ((rc = fin_sink_close(job.sink))) {
+        job.sink = NULL;
+        fin_log_err(rc, "run: stream");
+        goto out;
+    }
+    job.sink = NULL;
+    if (!quiet && stream_text[0])
+        fprintf(stderr, "stream    %s  %.2f s\n", stream_text, fin_cli_seconds_since(&t0));
+
+    /* deliver: every declared delivery stream, until caught up */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((rc = fin_delivery_list(cli->config, &deliveries, &n_deliveries))) {
+        fin_log_err(rc, "run: deliver");
+        goto out;
+    }
+    if (n_deliveries) {
+        struct fin_delivery_stats *ds = calloc(n_deliveries, sizeof *ds);
+        struct fin_delivery_run_opts dopts = {.once = true};
+        rc = ds ? fin_delivery_run(cli->data_dir, cli->config, (const char *const *)deliveries,
+                                   n_deliveries, &dopts, ds)
+                : FIN_ENOMEM;
+        if (rc) {
+            free(ds);
+            fin_log_err(rc, "run: deliver");
+            goto out;
+        }
+        struct fin_delivery_stats total = {0};
+        for (size_t i = 0; i < n_deliveries; i++) {
+            total.records += ds[i].records;
+            total.objects += ds[i].objects;
+            total.bytes += ds[i].bytes;
+            total.error_records += ds[i].error_records;
+        }
+        free(ds);
+        if (!quiet) {
+            char b[32];
+            fprintf(stderr, "deliver   %s records  %s object%s  %s  lake/  %.2f s",
+                    fin_cli_count(n1, sizeof n1, total.records), fin_cli_count(n2, sizeof n2, total.objects),
+                    total.objects == 1 ? "" : "s", human_bytes(b, sizeof b, total.bytes),
+                    fin_cli_seconds_since(&t0));
+            if (total.error_records)
+                fprintf(stderr, "  %llu records to the error prefix", (unsigned long long)total.error_records);
+            fputc('\n', stderr);
+        }
+    }
+
+    /* crawl */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char *lake = fin_path_join(cli->data_dir, "lake");
+    if (!lake || (rc = fin_mkdir_p(lake, 0755))) {
+        free(lake);
+        fin_log_err(rc ? rc : FIN_ENOMEM, "run: crawl");
+        goto out;
+    }
+    struct fin_crawl_opts copts = {.database = "finance", .table = ro.table, .sample = -1,
+                                   .parquet_schema = parquet_schema};
+    struct fin_crawl_stats cst;
+    rc = fin_catalog_open(&cat, cli->data_dir);
+    if (!rc)
+        rc = fin_crawl(cat, lake, &copts, &cst);
+    if (!rc)
+        rc = fin_catalog_save(cat);
+    free(lake);
+    if (rc) {
+        fin_log_err(rc, "run: crawl");
+        goto out;
+    }
+    char table_name[300];
+    snprintf(table_name, sizeof table_name, "finance.%s", ro.table);
+    const struct fin_table *t = fin_catalog_find(cat, table_name);
+    if (!t) {
+        fin_error("run: the lake holds no table %s yet (no records were delivered)", table_name);
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "crawl     table %s  %zu columns  %zu partition%s  %.2f s\n", table_name,
+                t->columns.n + t->partition_keys.n, t->npartitions, t->npartitions == 1 ? "" : "s",
+                fin_cli_seconds_since(&t0));
+
+    /* query: the hourly high per ticker, every minute it occurred (ties kept) */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *tc = time_column(t);
+    if (!tc || !fin_columns_find(&t->columns, "name") || !fin_columns_find(&t->columns, "high")) {
+        fin_error("run: table %s has no name, high and time (ts) columns to ask the hourly high of",
+                  table_name);
+        goto out;
+    }
+    char where[64] = "";
+    if (date[0])
+        snprintf(where, sizeof where, "\n  WHERE substr(%s, 1, 10) = '%s'", tc, date);
+    char sqlbuf[1024];
+    snprintf(sqlbuf, sizeof sqlbuf,
+             "SELECT name AS Stock, substr(%s, 12, 2) AS Hour, high AS Hourly_High, substr(%s, 1, 19) AS Datetime\n"
+             "FROM (\n"
+             "  SELECT name, %s, high,\n"
+             "         rank() OVER (PARTITION BY name, substr(%s, 12, 2) ORDER BY high DESC) AS rnk\n"
+             "  FROM %s%s\n"
+             ")\n"
+             "WHERE rnk = 1\n"
+             "ORDER BY Stock, Hour, Datetime",
+             tc, tc, tc, tc, table_name, where);
+    sql = strdup(sqlbuf);
+    char query_id[64];
+    if (!sql)
+        rc = FIN_ENOMEM;
+    if (!rc)
+        rc = fin_query_open(&q, cli->data_dir);
+    if (!rc)
+        rc = fin_query_exec(q, sql, &res);
+    if (!rc)
+        rc = fin_result_save(res, cli->data_dir, sql, query_id, sizeof query_id);
+    if (rc) {
+        fin_log_err(rc, "run: query");
+        goto out;
+    }
+    char result_file[128];
+    snprintf(result_file, sizeof result_file, "results/%s.csv", query_id);
+    if (!quiet)
+        fprintf(stderr, "query     hourly high: %s rows -> %s  %.2f s\n",
+                fin_cli_count(n1, sizeof n1, fin_result_rows(res)), result_file, fin_cli_seconds_since(&t0));
+
+    /* report */
+    if (!ro.no_report) {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        char result_path[4096];
+        snprintf(result_path, sizeof result_path, "%s/%s", cli->data_dir, result_file);
+        struct fin_report_request req = {
+            .data_dir = cli->data_dir,
+            .sel = {.date = date[0] ? date : NULL, .tickers = ro.chart_tickers},
+            .query = sql,
+            .result_file = result_path,
+            .generated_at = (int64_t)time(NULL),
+        };
+        struct fin_report_output out = {0};
+        rc = fin_report_make(&req, &out, NULL);
+        if (rc) {
+            fin_report_output_fini(&out);
+            fin_log_err(rc, "run: report");
+            goto out;
+        }
+        if (!quiet)
+            fprintf(stderr, "report    %zu charts -> %s  %.2f s\n", out.n_charts, out.index_path,
+                    fin_cli_seconds_since(&t0));
+        fin_report_output_fini(&out);
+    }
+    exit_code = 0;
+out:
+    if ((rc = fin_collect_job_close(&job)) && !exit_code) {
+        fin_log_err(rc, "run");
+        exit_code = 1;
+    }
+    for (size_t i = 0; i < n_deliveries; i++)
+        free(deliveries[i]);
+    free(deliveries);
+    fin_result_destroy(res);
+    fin_query_close(q);
+    fin_catalog_close(cat);
+    free(sql);
+    return exit_code;
 }

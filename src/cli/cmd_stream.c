@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -234,6 +235,160 @@ static int put_one(struct fin_stream *s, const char *key, const char *field, con
     return fin_stream_put(s, key, klen, rec, len, hash_key, res);
 }
 
+/* One batch of stdin lines. keys holds the batch's partition keys back to back. */
+struct line_batch {
+    struct fin_put_entry *e;
+    size_t *key_off;
+    size_t n, cap;
+    char *keys;
+    size_t keys_len, keys_cap;
+};
+
+static int batch_add(struct line_batch *b, const char *k, size_t klen, const char *data, size_t len)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        struct fin_put_entry *ne = realloc(b->e, cap * sizeof *ne);
+        if (ne)
+            b->e = ne;
+        size_t *no = realloc(b->key_off, cap * sizeof *no);
+        if (no)
+            b->key_off = no;
+        if (!ne || !no)
+            return FIN_ENOMEM;
+        b->cap = cap;
+    }
+    if (b->keys_len + klen > b->keys_cap) {
+        size_t cap = b->keys_cap ? b->keys_cap * 2 : 64 * 1024;
+        while (cap < b->keys_len + klen)
+            cap *= 2;
+        char *nk = realloc(b->keys, cap);
+        if (!nk)
+            return FIN_ENOMEM;
+        b->keys = nk;
+        b->keys_cap = cap;
+    }
+    memcpy(b->keys + b->keys_len, k, klen);
+    b->key_off[b->n] = b->keys_len;
+    b->keys_len += klen;
+    b->e[b->n++] = (struct fin_put_entry){NULL, klen, data, len};
+    return 0;
+}
+
+static int batch_put(struct fin_stream *s, struct line_batch *b, const char *hash_key)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->n; i++)
+        b->e[i].key = b->keys + b->key_off[i];
+    if (hash_key) {
+        for (size_t i = 0; i < b->n && !rc; i++)
+            rc = fin_stream_put(s, b->e[i].key, b->e[i].key_len, b->e[i].data, b->e[i].len,
+                                hash_key, NULL);
+    } else if (b->n) {
+        rc = fin_stream_put_batch(s, b->e, b->n, NULL);
+    }
+    b->n = 0;
+    b->keys_len = 0;
+    return rc;
+}
+
+#define STDIN_LINE_MAX (FIN_STREAM_MAX_DATA + 2)
+
+/* Puts the lines of stdin, one batch per read(): a file or a fast pipe goes in large
+ * batches (one group commit each under fsync = always), while a producer that writes a
+ * line now and then sees each one put as it comes. Bad lines are reported by number,
+ * counted in *bad and skipped. */
+static int put_stdin(struct fin_stream *s, const char *key, const char *field,
+                     const char *hash_key, uint64_t *ok, uint64_t *bad)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    struct line_batch b = {0};
+    uint64_t lineno = 0;
+    bool eof = false, skipping = false;
+    int rc = buf ? 0 : FIN_ENOMEM;
+    while (!rc && !eof) {
+        if (len == cap) {
+            if (cap >= 2 * STDIN_LINE_MAX) {
+                /* no newline in sight: the line is over the limit; drop it up to its end */
+                fin_error("stdin:%llu: line longer than %d bytes", (unsigned long long)lineno + 1,
+                          FIN_STREAM_MAX_DATA);
+                (*bad)++;
+                lineno++;
+                skipping = true;
+                len = 0;
+            } else {
+                char *nb = realloc(buf, cap * 2);
+                if (!nb) {
+                    rc = FIN_ENOMEM;
+                    break;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+        }
+        ssize_t r = read(STDIN_FILENO, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = fin_err_errno(errno, "cannot read", "stdin");
+            break;
+        }
+        if (r == 0)
+            eof = true;
+        len += (size_t)r;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', len - start);
+            if (!nl && !(eof && start < len))
+                break;
+            size_t end = nl ? (size_t)(nl - buf) : len, n = end - start;
+            const char *line = buf + start;
+            start = nl ? end + 1 : len;
+            if (skipping) {
+                skipping = false;   /* the rest of the long line */
+                continue;
+            }
+            lineno++;
+            while (n > 0 && line[n - 1] == '\r')
+                n--;
+            if (n == 0)
+                continue;
+            char kb[FIN_STREAM_MAX_KEY + 1];
+            const char *k = key;
+            size_t klen = key ? strlen(key) : 0;
+            int lrc = 0;
+            if (!key) {
+                lrc = key_from_json(line, n, field, kb, sizeof kb, &klen);
+                k = kb;
+            }
+            if (!lrc && (klen < 1 || klen > FIN_STREAM_MAX_KEY))
+                lrc = fin_err_set(FIN_ELIMIT, "partition key is %zu characters; it must be 1 "
+                                  "to %d", klen, FIN_STREAM_MAX_KEY);
+            if (!lrc && n > FIN_STREAM_MAX_DATA)
+                lrc = fin_err_set(FIN_ELIMIT, "data is %zu bytes; at most %d are allowed", n,
+                                  FIN_STREAM_MAX_DATA);
+            if (lrc) {
+                fin_error("stdin:%llu: %s", (unsigned long long)lineno, fin_err_msg());
+                (*bad)++;
+                continue;
+            }
+            if ((rc = batch_add(&b, k, klen, line, n)))
+                break;
+        }
+        size_t batched = b.n;
+        if (!rc && (rc = batch_put(s, &b, hash_key)) == 0)
+            *ok += batched;
+        memmove(buf, buf + start, len - start);
+        len -= start;
+    }
+    free(b.e);
+    free(b.key_off);
+    free(b.keys);
+    free(buf);
+    return rc;
+}
+
 static int cmd_put(struct fin_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -278,30 +433,14 @@ static int cmd_put(struct fin_cli *cli, int argc, char **argv)
             printf("%s\t%s\n", fin_stream_shard_id(s, res.shard), res.seq);
         }
     } else {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        uint64_t lineno = 0;
-        while ((n = getline(&line, &cap, stdin)) > 0) {
-            lineno++;
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                line[--n] = '\0';
-            if (n == 0)
-                continue;
-            rc = put_one(s, key, field, hash_key, line, (size_t)n, NULL);
-            if (rc) {
-                fin_error("stdin:%llu: %s", (unsigned long long)lineno, fin_err_msg());
-                bad++;
-                if (rc != FIN_EPARSE && rc != FIN_ELIMIT && rc != FIN_EINVAL)
-                    break;
-                continue;
-            }
-            ok++;
+        rc = put_stdin(s, key, field, hash_key, &ok, &bad);
+        if (rc) {
+            fin_log_err(rc, "stream put");
+            status = 1;
         }
-        free(line);
         if (!cli->quiet)
-            fprintf(stderr, "finstream: put %llu record%s to %s%s\n", (unsigned long long)ok,
-                    ok == 1 ? "" : "s", name, bad ? "" : "");
+            fprintf(stderr, "finstream: put %llu record%s to %s\n", (unsigned long long)ok,
+                    ok == 1 ? "" : "s", name);
     }
     if ((rc = fin_stream_sync(s))) {
         fin_log_err(rc, "stream put");

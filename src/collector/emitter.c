@@ -148,11 +148,37 @@ int fin_emit_raw(struct fin_emitter *em, const char *key, size_t key_len, const 
     return 0;
 }
 
+/* Objects share the memory with tickers: the key is '@' and a hash of the path (a key no
+ * ticker can have), the "time" a hash of size and modification time, so a changed object
+ * is sent again. */
+bool fin_emit_object_seen(struct fin_emitter *em, const char *path, int64_t size, int64_t mtime)
+{
+    if (!em->dedupe)
+        return false;
+    static const char hex[] = "0123456789abcdef";
+    uint64_t h = hash_name(path, strlen(path));
+    char key[18];
+    key[0] = '@';
+    for (int i = 0; i < 16; i++)
+        key[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
+    key[17] = '\0';
+    int64_t version = (int64_t)((uint64_t)size * 1000003u ^ (uint64_t)mtime) & INT64_MAX;
+    struct seen_slot *s = seen_find(em->seen, key, 17, true);
+    if (!s)
+        return false;
+    if (s->last_t == version) {
+        em->stats.duplicates++;
+        return true;
+    }
+    s->last_t = version;
+    return false;
+}
+
 size_t fin_emitter_tickers(const struct fin_emitter *em)
 {
     size_t n = 0;
     for (size_t i = 0; i < em->seen->cap; i++)
-        n += em->seen->slots[i].used && em->seen->slots[i].records > 0;
+        n += em->seen->slots[i].used && em->seen->slots[i].records > 0 && em->seen->slots[i].name[0] != '@';
     return n;
 }
 

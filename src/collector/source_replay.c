@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include <jansson.h>
@@ -121,6 +122,11 @@ static int replay_file(struct fin_source *s, const char *path, const struct fin_
 {
     static const char *const name_keys[] = {"name", NULL};
     struct fin_json_reader r;
+    /* A collector that remembers (a durable sink) sends each object once. */
+    struct stat st;
+    if (stat(path, &st) == 0 &&
+        fin_emit_object_seen(em, path, (int64_t)st.st_size, (int64_t)st.st_mtime))
+        return 0;
     int rc = fin_json_reader_open_file(&r, path);
     if (rc)
         return rc;
@@ -255,7 +261,9 @@ static int replay_collect(struct fin_source *s, const char *const *tickers, size
         }
     }
     em->stats.tickers_ok += (int)names.n;
-    fin_ticker_filter_report(&filter, "replay");
+    /* Missing tickers are worth a word only when something was read this time. */
+    if (names.n > 0)
+        fin_ticker_filter_report(&filter, "replay");
 fail:
     fin_ticker_filter_fini(&filter);
     fin_name_set_fini(&names);

@@ -545,9 +545,9 @@ static int write_json(const struct fin_result *r, FILE *f)
 int fin_result_write(const struct fin_result *r, enum fin_result_format format, FILE *f)
 {
     int rc;
-    if (format == FIN_FORMAT_TABLE) {
+    if (format == FIN_RESULT_TABLE) {
         rc = write_table(r, f);
-    } else if (format == FIN_FORMAT_JSON) {
+    } else if (format == FIN_RESULT_JSON) {
         rc = write_json(r, f);
     } else {
         char *csv;

@@ -195,6 +195,7 @@ struct fin_stream {
     pthread_mutex_t tmu;
     pthread_cond_t tcv;
     bool stop;
+    bool kick;                /* a producer filled a buffer: write it out now */
     int64_t last_retention_ns;
 };
 
@@ -215,6 +216,8 @@ void shard_close_writer(struct shard *sh, bool *ok);
 
 /* Background flushing and fsync for INTERVAL and NEVER, retention for all (write.c). */
 int stream_thread_start(struct fin_stream *s);
+/* Asks the background thread to write out full buffers now. */
+void stream_thread_kick(struct fin_stream *s);
 void stream_thread_stop(struct fin_stream *s);
 
 #endif

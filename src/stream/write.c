@@ -280,6 +280,7 @@ int shard_flush(struct shard *sh, bool sync)
     if (!rc) {
         sh->active ^= 1;
         sh->flushing = true;
+        pthread_cond_broadcast(&sh->cv);   /* producers waiting for room: there is some */
         pthread_mutex_unlock(&sh->mu);
 
         struct seg_state st;
@@ -415,6 +416,7 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
         struct put_slot *sl = &slots[si];
         /* Find room in the active buffer. Every wait below lets other producers run and
          * fill or swap the buffer, so each one is followed by a fresh look. */
+        bool kicked = false;
         for (;;) {
             struct wbuf *b = &sh->buf[sh->active];
             if (always && sl->joined && (sl->w.done || sl->buf != b)) {
@@ -435,6 +437,22 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
             /* The buffer is full: write it (or wait for the write in progress). */
             if (sh->flushing) {
                 pthread_cond_wait(&sh->cv, &sh->mu);
+                continue;
+            }
+            if (!always && s->thread_started && !kicked) {
+                /* Hand the write to the background thread and go on filling the other
+                 * buffer meanwhile: encoding and the kernel's copy run on two cores. If
+                 * the thread is busy (an fsync), write it ourselves after a moment. */
+                stream_thread_kick(s);
+                kicked = true;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 2 * 1000 * 1000;
+                if (ts.tv_nsec >= FIN_NS_PER_SEC) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= FIN_NS_PER_SEC;
+                }
+                pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
                 continue;
             }
             bool mine = sl->joined && sl->buf == b;
@@ -737,9 +755,12 @@ static void *stream_thread(void *arg)
         int64_t t = (int64_t)ts.tv_sec * FIN_NS_PER_SEC + ts.tv_nsec + tick;
         ts.tv_sec = t / FIN_NS_PER_SEC;
         ts.tv_nsec = t % FIN_NS_PER_SEC;
-        pthread_cond_timedwait(&s->tcv, &s->tmu, &ts);
+        while (!s->stop && !s->kick)
+            if (pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT)
+                break;
         if (s->stop)
             break;
+        s->kick = false;
         pthread_mutex_unlock(&s->tmu);
         for (int i = 0; i < s->nshards; i++)
             background_flush(&s->shards[i]);
@@ -771,6 +792,16 @@ int stream_thread_start(struct fin_stream *s)
     }
     s->thread_started = true;
     return 0;
+}
+
+void stream_thread_kick(struct fin_stream *s)
+{
+    pthread_mutex_lock(&s->tmu);
+    if (!s->kick) {
+        s->kick = true;
+        pthread_cond_signal(&s->tcv);
+    }
+    pthread_mutex_unlock(&s->tmu);
 }
 
 void stream_thread_stop(struct fin_stream *s)

@@ -63,4 +63,12 @@ for bad in "--interval 2m" "--source carrier-pigeon" "--date 2020-02-30" "--tick
   assert_eq "$rc" 2 "exit code for $bad"
   [ -s "$T/err" ] || fail "no message for $bad"
 done
+# Into a stream: a repeated window adds nothing; a new day adds its bars.
+fs collect --to stream:stocks 2>"$T/err"
+assert_contains "$(cat "$T/err")" "3,900 records" "first run into a stream"
+fs collect --to stream:stocks 2>"$T/err"
+assert_contains "$(cat "$T/err")" "0 records" "repeated run adds nothing"
+assert_contains "$(cat "$T/err")" "3900 seen before" "repeated run says why"
+fs collect --to stream:stocks --date 2020-05-15 --tickers FB 2>/dev/null
+assert_eq "$(fs stream get stocks 2>/dev/null | wc -l)" 4290 "records in the stream"
 echo "collect_sim: ok"

@@ -113,6 +113,20 @@ set -e
 assert_eq "$rc" 1 "long key"
 assert_contains "$(cat "$T/key.err")" "partition key is 257 characters"
 
+# a line over the data limit is reported and skipped; the next one goes in
+set +e
+(head -c 3000000 /dev/zero | tr '\0' x; printf '\nafter-long\n') | fs stream put live --key k 2>"$T/long.err"; rc=$?
+set -e
+assert_eq "$rc" 1 "over-long line"
+assert_contains "$(cat "$T/long.err")" "stdin:1: data is 3000000 bytes; at most 1048576"
+assert_eq "$(fs stream get live | tail -1)" "after-long" "the line after the long one"
+
+# a file of records goes in as batches
+fs collect --to stdout >"$T/day.json" 2>/dev/null
+fs stream create day >/dev/null
+fs stream put day <"$T/day.json" 2>/dev/null
+assert_eq "$(fs stream get day | md5sum)" "$(md5sum <"$T/day.json")" "a day of records through stdin"
+
 fs stream delete ticks >/dev/null
-assert_eq "$(fs stream list)" "live" "after delete"
+assert_eq "$(fs stream list | tr '\n' ' ')" "day live " "after delete"
 echo "stream_cli: ok"

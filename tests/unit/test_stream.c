@@ -988,6 +988,41 @@ static void test_always_syncs_every_write(void **state)
     fin_test_rmdir(dir);
 }
 
+/* With interval and never, a producer that fills a buffer hands it to the background
+ * thread and fills the other one meanwhile: nothing may be lost or reordered. */
+static void test_background_writes(void **state)
+{
+    (void)state;
+    for (int policy = FIN_FSYNC_INTERVAL; policy <= FIN_FSYNC_NEVER; policy++) {
+        /* 64 shards: 256 KiB buffers, filled a dozen times by one key's records */
+        char *dir = make_stream("background", "w", 64, policy, 1 << 20);
+        struct fin_stream *s;
+        assert_int_equal(fin_stream_open(&s, dir, "w", FIN_STREAM_WRITE, NULL), 0);
+        enum { M = 30000 };
+        char d[128];
+        memset(d, '-', sizeof d);
+        for (int i = 0; i < M; i++) {
+            int n = snprintf(d, sizeof d, "%d", i);
+            d[n] = '-';
+            assert_int_equal(fin_stream_put(s, "K", 1, d, 100, NULL, NULL), 0);
+        }
+        int shard = fin_stream_shard_for_key(s, "K", 1, NULL);
+        struct fin_iter *it;
+        struct fin_record r;
+        assert_int_equal(fin_iter_open(&it, s, shard, FIN_ITER_TRIM_HORIZON, NULL, 0), 0);
+        int next = 0;
+        while (fin_iter_next(it, &r) == 0) {
+            assert_int_equal(atoi(r.data), next);
+            assert_int_equal(r.len, 100);
+            next++;
+        }
+        assert_int_equal(next, M);
+        fin_iter_close(it);
+        fin_stream_close(s);
+        fin_test_rmdir(dir);
+    }
+}
+
 static void test_config_table(void **state)
 {
     (void)state;
@@ -1031,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_group_commit_batches),
         cmocka_unit_test(test_always_syncs_every_write),
+        cmocka_unit_test(test_background_writes),
         cmocka_unit_test(test_config_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

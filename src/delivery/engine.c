@@ -1,0 +1,1134 @@
+/* engine.c - the delivery engine: buffer records from a source, flush them as objects.
+ *
+ * Records come from a struct fin_delivery_source (the shards of a stream) into one buffer
+ * of bytes plus an index entry per record (shard, arrival, partition). The buffer flushes
+ * when it holds buffer_size bytes, when buffer_interval has passed since its first record,
+ * or when asked. A flush writes one object per partition (records split by the values of
+ * !{partitionKeyFromQuery:...}) and one per kind of failure under the error prefix.
+ *
+ * Exactly once. A flush covers, per shard, a contiguous range of sequence numbers just
+ * after the checkpoint. It goes:
+ *   1. state.json gets the ranges as "pending" (atomic replace);
+ *   2. each object is written in tmp/, fsynced and renamed into the lake;
+ *   3. the lake folders touched are fsynced;
+ *   4. state.json gets the checkpoint at the end of the ranges, no pending, new counters.
+ * A crash before 1 completes leaves nothing visible; the records are read again and may
+ * be cut differently, which is harmless since no object holds them. A crash after 1 finds
+ * "pending" at the next start: the engine reads exactly those ranges again and writes
+ * the same objects (same records, same partitions, same first arrival time, same names,
+ * since every part of a name comes from the data) over whatever the first attempt left,
+ * then does 3 and 4. Objects only ever hold records of one flush, and only one flush is in
+ * flight, so no record can be in two objects. Inside an object the records are ordered by
+ * shard, then sequence number, so a replay writes the very same bytes. */
+#include "internal.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
+#include "finstream/log.h"
+#include "finstream/parquet.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_PARTITIONS 500        /* Firehose's default limit of active partitions */
+#define PART_TABLE     1024       /* hash slots, a power of two above MAX_PARTITIONS + errors */
+#define MAX_VALUE      512        /* bytes of one partition value */
+
+enum err_kind { ERR_NONE = -1, ERR_PROCESSING, ERR_CONVERSION, ERR_PARTITIONING, ERR_KINDS };
+
+static const char *const err_type_names[ERR_KINDS] = {
+    "processing-failed", "format-conversion-failed", "partitioning-failed"};
+
+struct rec {
+    uint32_t off, len;        /* bytes in its shard's data buffer (newline included) */
+    int64_t arrival_ms;
+    uint32_t part;
+    uint16_t shard;
+};
+
+struct part {
+    char *key;                /* values joined with '\0' (len key_len), owned */
+    size_t key_len;
+    uint64_t hash;
+    int err;                  /* enum err_kind for error partitions, ERR_NONE otherwise */
+    int64_t first_ms;         /* earliest arrival among its records */
+    uint32_t *idx;
+    size_t n, cap;
+};
+
+/* A column of the Parquet schema, as seen in the buffered records. */
+enum col_kind { C_UNSEEN, C_BOOL, C_INT, C_REAL, C_STRING };
+struct column {
+    char *name;
+    size_t name_len;
+    enum col_kind kind;       /* the widest value type seen (unknown fields) */
+    bool known;               /* a field of the record schema, with a fixed type */
+    enum fin_parquet_type type;
+};
+
+/* Per shard: the range buffered, and the records' bytes. One buffer per shard lets an
+ * object that holds the whole flush be written straight from them, in shard order. */
+struct shard_pos {
+    char first[FIN_SEQ_LEN + 1], last[FIN_SEQ_LEN + 1];
+    uint64_t count;
+    struct fin_buf data;
+};
+
+struct fin_delivery_engine {
+    char *name;
+    char *dir;                /* deliveries/<name> */
+    char *state_path;
+    char *tmp_dir;
+    struct fin_delivery_settings set;
+    struct fin_prefix *prefix, *error_prefix;
+    const char *const *fields;
+    size_t n_fields;
+    const struct fin_delivery_source *src;
+    const struct fin_clock *clock;
+    const char **shard_ids;
+    struct fin_sink *sink;
+    struct fin_parquet_writer *pq;
+    int lock_fd;
+
+    struct fin_delivery_state st;
+
+    /* the buffer */
+    size_t buffered;          /* bytes in all shards' data */
+    struct rec *recs;
+    size_t n_recs, cap_recs;
+    struct part *parts;
+    size_t n_parts;
+    int32_t table[PART_TABLE];
+    struct shard_pos *pos;
+    int64_t first_mono;       /* when the buffer got its first record */
+    bool replaying;
+    bool retry;               /* a flush failed: it must succeed before anything is read */
+
+    struct column *cols;
+    size_t n_cols;
+
+    struct fin_buf obj, scratch;
+};
+
+/* ---- the record schema for Parquet ---- */
+
+static const struct { const char *name; enum fin_parquet_type type; } record_schema[] = {
+    {"name", FIN_PQ_VARCHAR}, {"ts", FIN_PQ_VARCHAR}, {"open", FIN_PQ_DOUBLE},
+    {"high", FIN_PQ_DOUBLE}, {"low", FIN_PQ_DOUBLE}, {"close", FIN_PQ_DOUBLE},
+    {"volume", FIN_PQ_BIGINT},
+};
+
+/* Records of one stream mostly have their fields in one order: try the field's own
+ * position first. */
+static struct column *find_col(struct fin_delivery_engine *e, const char *k, size_t n, size_t hint)
+{
+    if (hint < e->n_cols && e->cols[hint].name_len == n && memcmp(e->cols[hint].name, k, n) == 0)
+        return &e->cols[hint];
+    for (size_t i = 0; i < e->n_cols; i++)
+        if (e->cols[i].name_len == n && memcmp(e->cols[i].name, k, n) == 0)
+            return &e->cols[i];
+    return NULL;
+}
+
+static struct column *add_col(struct fin_delivery_engine *e, const char *k, size_t n)
+{
+    struct column *nc = realloc(e->cols, (e->n_cols + 1) * sizeof *nc);
+    if (!nc)
+        return NULL;
+    e->cols = nc;
+    struct column *c = &nc[e->n_cols];
+    memset(c, 0, sizeof *c);
+    if (!(c->name = strndup(k, n)))
+        return NULL;
+    c->name_len = n;
+    for (size_t i = 0; i < sizeof record_schema / sizeof record_schema[0]; i++)
+        if (strcmp(record_schema[i].name, c->name) == 0) {
+            c->known = true;
+            c->type = record_schema[i].type;
+        }
+    e->n_cols++;
+    return c;
+}
+
+static bool int64_fits(const char *s, size_t n)
+{
+    bool neg = n && s[0] == '-';
+    const char *d = s + neg;
+    size_t nd = n - neg;
+    if (nd < 19)
+        return true;
+    if (nd > 19)
+        return false;
+    return memcmp(d, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
+}
+
+/* Checks a scanned record against the schema; on success updates the inferred types.
+ * Returns NULL or the reason (in e->scratch). */
+static const char *check_types(struct fin_delivery_engine *e, const struct jfield *f, size_t nf)
+{
+    char keybuf[256];
+    long idx[JSCAN_MAX_FIELDS];   /* column of each field, -1 when new (indexes survive add_col) */
+    for (size_t i = 0; i < nf; i++) {
+        const char *k = f[i].key;
+        size_t kl = f[i].key_len;
+        if (f[i].key_escaped) {
+            if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
+                return "a field name is longer than 255 bytes";
+            k = keybuf;
+        }
+        struct column *c = find_col(e, k, kl, i);
+        idx[i] = c ? c - e->cols : -1;
+        enum jtype t = f[i].type;
+        if (!c || !c->known || t == J_NULL)
+            continue;
+        bool ok = c->type == FIN_PQ_VARCHAR ? t == J_STRING
+                : c->type == FIN_PQ_DOUBLE  ? (t == J_INT || t == J_REAL)
+                : c->type == FIN_PQ_BIGINT  ? (t == J_INT && int64_fits(f[i].val, f[i].val_len))
+                : (t == J_TRUE || t == J_FALSE);
+        if (!ok) {
+            fin_buf_reset(&e->scratch);
+            fin_buf_printf(&e->scratch, "field '%s' is %s, expected %s", c->name,
+                           t == J_INT && c->type == FIN_PQ_BIGINT ? "an integer out of range"
+                                                                  : jtype_name(t),
+                           c->type == FIN_PQ_VARCHAR  ? "a string"
+                           : c->type == FIN_PQ_DOUBLE ? "a number"
+                           : c->type == FIN_PQ_BIGINT ? "an integer" : "true or false");
+            return fin_buf_cstr(&e->scratch) ? e->scratch.data : "wrong type";
+        }
+    }
+    /* The record is good: new fields become columns, and their inferred types widen. */
+    for (size_t i = 0; i < nf; i++) {
+        enum jtype t = f[i].type;
+        if (idx[i] >= 0 && (e->cols[idx[i]].known || t == J_NULL))
+            continue;
+        struct column *c;
+        if (idx[i] >= 0) {
+            c = &e->cols[idx[i]];
+        } else {
+            const char *k = f[i].key;
+            size_t kl = f[i].key_len;
+            if (f[i].key_escaped) {
+                jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl);
+                k = keybuf;
+            }
+            /* the same new name may come twice in one record */
+            if (!(c = find_col(e, k, kl, i)) && !(c = add_col(e, k, kl)))
+                return "out of memory";
+            if (c->known || t == J_NULL)
+                continue;
+        }
+        enum col_kind k2 = t == J_TRUE || t == J_FALSE ? C_BOOL
+                         : t == J_INT ? (int64_fits(f[i].val, f[i].val_len) ? C_INT : C_REAL)
+                         : t == J_REAL ? C_REAL : C_STRING;
+        if (c->kind == C_UNSEEN)
+            c->kind = k2;
+        else if (c->kind != k2) {
+            bool nums = (c->kind == C_INT || c->kind == C_REAL) && (k2 == C_INT || k2 == C_REAL);
+            c->kind = nums ? C_REAL : C_STRING;
+        }
+    }
+    return NULL;
+}
+
+/* ---- partitions ---- */
+
+static uint64_t hash_bytes(const char *p, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The index of the partition with key (values joined by NUL), or of error partition err;
+ * created when new. -1 on ENOMEM; -2 when the partition limit is reached. */
+static long part_for(struct fin_delivery_engine *e, const char *key, size_t key_len, int err)
+{
+    uint64_t h = hash_bytes(key, key_len, 0xcbf29ce484222325ULL ^ (uint64_t)(err + 2));
+    size_t slot = h & (PART_TABLE - 1);
+    for (;; slot = (slot + 1) & (PART_TABLE - 1)) {
+        int32_t i = e->table[slot];
+        if (i < 0)
+            break;
+        struct part *p = &e->parts[i];
+        if (p->hash == h && p->err == err && p->key_len == key_len &&
+            memcmp(p->key, key, key_len) == 0)
+            return i;
+    }
+    if (e->n_parts >= MAX_PARTITIONS + ERR_KINDS)
+        return -2;
+    struct part *np = realloc(e->parts, (e->n_parts + 1) * sizeof *np);
+    if (!np)
+        return -1;
+    e->parts = np;
+    struct part *p = &np[e->n_parts];
+    memset(p, 0, sizeof *p);
+    if (!(p->key = malloc(key_len + 1)))
+        return -1;
+    memcpy(p->key, key, key_len);
+    p->key[key_len] = '\0';
+    p->key_len = key_len;
+    p->hash = h;
+    p->err = err;
+    p->first_ms = INT64_MAX;
+    e->table[slot] = (int32_t)e->n_parts;
+    return (long)e->n_parts++;
+}
+
+static int part_add(struct part *p, uint32_t rec_idx, int64_t arrival_ms)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 256;
+        uint32_t *ni = realloc(p->idx, nc * sizeof *ni);
+        if (!ni)
+            return FIN_ENOMEM;
+        p->idx = ni;
+        p->cap = nc;
+    }
+    p->idx[p->n++] = rec_idx;
+    if (arrival_ms < p->first_ms)
+        p->first_ms = arrival_ms;
+    return 0;
+}
+
+/* Finds the partition values of a scanned record, joined with '\0' into out.
+ * Returns NULL or the reason. */
+static const char *partition_key(struct fin_delivery_engine *e, const struct jfield *f, size_t nf,
+                                 struct fin_buf *out)
+{
+    char keybuf[256], val[MAX_VALUE + 1];
+    fin_buf_reset(out);
+    for (size_t j = 0; j < e->n_fields; j++) {
+        const struct jfield *hit = NULL;
+        for (size_t i = 0; i < nf && !hit; i++) {
+            const char *k = f[i].key;
+            size_t kl = f[i].key_len;
+            if (f[i].key_escaped) {
+                if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
+                    continue;
+                k = keybuf;
+            }
+            if (kl == strlen(e->fields[j]) && memcmp(k, e->fields[j], kl) == 0)
+                hit = &f[i];
+        }
+        fin_buf_reset(&e->scratch);
+        if (!hit || hit->type == J_NULL) {
+            fin_buf_printf(&e->scratch, "no value for partition key '%s'", e->fields[j]);
+            return fin_buf_cstr(&e->scratch);
+        }
+        if (hit->type == J_OBJECT || hit->type == J_ARRAY) {
+            fin_buf_printf(&e->scratch, "partition key '%s' is %s, not a scalar", e->fields[j],
+                           jtype_name(hit->type));
+            return fin_buf_cstr(&e->scratch);
+        }
+        size_t vl = hit->val_len;
+        if (vl > MAX_VALUE || (hit->val_escaped &&
+                               jscan_unescape(hit->val, hit->val_len, val, sizeof val, &vl) != 0)) {
+            fin_buf_printf(&e->scratch, "partition key '%s' is longer than %d bytes", e->fields[j],
+                           MAX_VALUE);
+            return fin_buf_cstr(&e->scratch);
+        }
+        if (!hit->val_escaped)
+            memcpy(val, hit->val, vl);
+        val[vl] = '\0';
+        /* The value becomes part of a path: no separators, nothing that climbs out. */
+        bool bad = vl == 0 || strcmp(val, ".") == 0 || strcmp(val, "..") == 0;
+        for (size_t i = 0; i < vl && !bad; i++)
+            bad = val[i] == '/' || val[i] == '\\' || (unsigned char)val[i] < 0x20 || val[i] == 0x7f;
+        if (bad) {
+            fin_buf_printf(&e->scratch, "partition key '%s' value is not usable in a key "
+                           "(empty, '.', '..', or holds '/', '\\' or control characters)", e->fields[j]);
+            return fin_buf_cstr(&e->scratch);
+        }
+        if (fin_buf_append(out, val, vl + 1))
+            return "out of memory";
+    }
+    return NULL;
+}
+
+/* ---- intake ---- */
+
+static int flush(struct fin_delivery_engine *e);
+
+static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, size_t len,
+                   int64_t arrival_ms, long part)
+{
+    if (e->n_recs == e->cap_recs) {
+        size_t nc = e->cap_recs ? e->cap_recs * 2 : 4096;
+        struct rec *nr = realloc(e->recs, nc * sizeof *nr);
+        if (!nr)
+            return FIN_ENOMEM;
+        e->recs = nr;
+        e->cap_recs = nc;
+    }
+    bool nl = len && bytes[len - 1] == '\n';
+    struct fin_buf *d = &e->pos[shard].data;
+    int rc = fin_buf_reserve(d, len + 1);
+    if (rc)
+        return rc;
+    struct rec *r = &e->recs[e->n_recs];
+    r->off = (uint32_t)d->len;
+    memcpy(d->data + d->len, bytes, len);
+    d->len += len;
+    if (!nl)
+        d->data[d->len++] = '\n';
+    r->len = (uint32_t)(d->len - r->off);
+    e->buffered += r->len;
+    r->arrival_ms = arrival_ms;
+    r->shard = (uint16_t)shard;
+    r->part = (uint32_t)part;
+    if ((rc = part_add(&e->parts[part], (uint32_t)e->n_recs, arrival_ms)))
+        return rc;
+    e->n_recs++;
+    return 0;
+}
+
+static int add_error(struct fin_delivery_engine *e, int shard, const struct fin_record *rec,
+                     enum err_kind kind, const char *code, const char *reason)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s (%s, sequence number %s)", reason, e->shard_ids[shard], rec->seq);
+    long part = part_for(e, "", 0, kind);
+    if (part < 0)
+        return FIN_ENOMEM;
+    struct fin_buf line;
+    fin_buf_init(&line);
+    int rc = fin_error_record_append(&line, code, msg, rec->data, rec->len, rec->arrival_ms,
+                                     rec->arrival_ms);
+    if (!rc)
+        rc = add_rec(e, shard, line.data, line.len, rec->arrival_ms, part);
+    fin_buf_fini(&line);
+    return rc;
+}
+
+/* Takes one record from shard into the buffer, flushing first when the partition limit
+ * is reached and afterwards when the buffer is full. */
+static int intake(struct fin_delivery_engine *e, int shard, const struct fin_record *rec)
+{
+    int rc = 0;
+    if (e->n_recs == 0)
+        e->first_mono = fin_mono_ns(e->clock);
+    struct shard_pos *sp = &e->pos[shard];
+    bool need_scan = e->n_fields || e->set.format == FIN_FORMAT_PARQUET;
+    long part = 0;
+    if (!need_scan) {
+        part = part_for(e, "", 0, ERR_NONE);
+        if (part < 0)
+            return FIN_ENOMEM;
+        rc = add_rec(e, shard, rec->data, rec->len, rec->arrival_ms, part);
+    } else {
+        struct jfield f[JSCAN_MAX_FIELDS];
+        size_t nf;
+        const char *why = NULL;
+        enum err_kind kind = ERR_NONE;
+        const char *code = NULL;
+        if (jscan_object(rec->data, rec->len, f, JSCAN_MAX_FIELDS, &nf, &why) != 0) {
+            bool conv = e->set.format == FIN_FORMAT_PARQUET;
+            kind = conv ? ERR_CONVERSION : ERR_PARTITIONING;
+            code = conv ? "DataFormatConversion.MalformedData" : "DynamicPartitioning.MetadataExtractionFailed";
+        }
+        struct fin_buf key;
+        fin_buf_init(&key);
+        if (kind == ERR_NONE && e->n_fields && (why = partition_key(e, f, nf, &key))) {
+            kind = ERR_PARTITIONING;
+            code = "DynamicPartitioning.MetadataExtractionFailed";
+        }
+        if (kind == ERR_NONE && e->set.format == FIN_FORMAT_PARQUET &&
+            (why = check_types(e, f, nf))) {
+            kind = ERR_CONVERSION;
+            code = "DataFormatConversion.InvalidSchema";
+        }
+        if (kind != ERR_NONE) {
+            char reason[512];
+            snprintf(reason, sizeof reason, "%s", why);
+            rc = add_error(e, shard, rec, kind, code, reason);
+        } else {
+            part = part_for(e, key.len ? key.data : "", key.len, ERR_NONE);
+            if (part == -2 && !e->replaying) {
+                /* Firehose's active-partition limit: write what we have, start afresh. */
+                fin_buf_fini(&key);
+                if ((rc = flush(e)))
+                    return rc;
+                return intake(e, shard, rec);
+            }
+            rc = part < 0 ? (part == -2 ? fin_err_set(FIN_ELIMIT, "more than %d partitions in one "
+                                                      "flush", MAX_PARTITIONS) : FIN_ENOMEM)
+                          : add_rec(e, shard, rec->data, rec->len, rec->arrival_ms, part);
+        }
+        fin_buf_fini(&key);
+    }
+    if (rc)
+        return rc;
+    if (sp->count == 0)
+        memcpy(sp->first, rec->seq, sizeof sp->first);
+    memcpy(sp->last, rec->seq, sizeof sp->last);
+    sp->count++;
+    if (!e->replaying && (int64_t)e->buffered >= e->set.buffer_size)
+        return flush(e);
+    return 0;
+}
+
+/* ---- flush ---- */
+
+/* Orders a partition's records by shard, keeping arrival order within each shard (which
+ * is sequence order): a stable counting sort, since shards are few. */
+static int order_by_shard(struct fin_delivery_engine *e, struct part *p)
+{
+    int ns = e->src->n_shards;
+    if (ns == 1)
+        return 0;
+    size_t *start = calloc((size_t)ns + 1, sizeof *start);
+    uint32_t *out = malloc(p->n * sizeof *out);
+    if (!start || !out) {
+        free(start);
+        free(out);
+        return FIN_ENOMEM;
+    }
+    for (size_t i = 0; i < p->n; i++)
+        start[e->recs[p->idx[i]].shard + 1]++;
+    for (int s = 0; s < ns; s++)
+        start[s + 1] += start[s];
+    for (size_t i = 0; i < p->n; i++)
+        out[start[e->recs[p->idx[i]].shard]++] = p->idx[i];
+    free(p->idx);
+    free(start);
+    p->idx = out;
+    p->cap = p->n;
+    return 0;
+}
+
+/* Numbers as records carry them ("101.75", "1183420") without strtod: a mantissa of at
+ * most 15 digits and a power of ten up to 22 are exact doubles, and one IEEE division of
+ * exact values rounds correctly. Anything else goes to strtod. */
+static double parse_double(const char *s, size_t n)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool neg = n && s[0] == '-';
+    i += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    bool dot = false;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            m = m * 10 + (uint64_t)(c - '0');
+            if (m || dot)
+                digits++;
+            frac += dot;
+        } else if (c == '.' && !dot) {
+            dot = true;
+        } else {
+            break;
+        }
+    }
+    if (i == n && digits <= 15 && frac <= 22) {
+        double v = (double)m / p10[frac];
+        return neg ? -v : v;
+    }
+    char tmp[64];
+    if (n < sizeof tmp) {
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        return strtod(tmp, NULL);
+    }
+    char *big = strndup(s, n);
+    double v = big ? strtod(big, NULL) : 0;
+    free(big);
+    return v;
+}
+
+static int64_t parse_int(const char *s, size_t n)
+{
+    bool neg = n && s[0] == '-';
+    uint64_t m = 0;
+    for (size_t i = neg; i < n; i++)
+        m = m * 10 + (uint64_t)(s[i] - '0');
+    return neg ? (int64_t)(0 - m) : (int64_t)m;
+}
+
+static enum fin_parquet_type col_type(const struct column *c)
+{
+    if (c->known)
+        return c->type;
+    return c->kind == C_BOOL ? FIN_PQ_BOOLEAN : c->kind == C_INT ? FIN_PQ_BIGINT
+         : c->kind == C_REAL ? FIN_PQ_DOUBLE : FIN_PQ_VARCHAR;
+}
+
+/* One row from a record that passed check_types at intake. */
+static int put_row(struct fin_delivery_engine *e, const char *rec, size_t len)
+{
+    struct jfield f[JSCAN_MAX_FIELDS];
+    size_t nf;
+    const char *why;
+    char keybuf[256];
+    if (jscan_object(rec, len, f, JSCAN_MAX_FIELDS, &nf, &why) != 0)
+        return fin_err_set(FIN_EINVAL, "parquet: a checked record no longer scans: %s", why);
+    for (size_t i = 0; i < nf; i++) {
+        const char *k = f[i].key;
+        size_t kl = f[i].key_len;
+        if (f[i].key_escaped) {
+            if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
+                continue;
+            k = keybuf;
+        }
+        struct column *c = find_col(e, k, kl, i);
+        if (!c || f[i].type == J_NULL)
+            continue;
+        size_t ci = (size_t)(c - e->cols);
+        const char *v = f[i].val;
+        size_t vl = f[i].val_len;
+        switch (col_type(c)) {
+        case FIN_PQ_DOUBLE:
+            fin_parquet_put_double(e->pq, ci, parse_double(v, vl));
+            break;
+        case FIN_PQ_BIGINT:
+            fin_parquet_put_bigint(e->pq, ci, parse_int(v, vl));
+            break;
+        case FIN_PQ_BOOLEAN:
+            fin_parquet_put_bool(e->pq, ci, f[i].type == J_TRUE);
+            break;
+        case FIN_PQ_VARCHAR:
+            if (f[i].type == J_STRING && f[i].val_escaped) {
+                fin_buf_reset(&e->scratch);
+                size_t ul;
+                if (fin_buf_reserve(&e->scratch, vl + 1) ||
+                    jscan_unescape(v, vl, e->scratch.data, vl + 1, &ul) != 0)
+                    return FIN_ENOMEM;
+                fin_parquet_put_varchar(e->pq, ci, e->scratch.data, ul);
+            } else {
+                fin_parquet_put_varchar(e->pq, ci, v, vl);
+            }
+            break;
+        }
+    }
+    return fin_parquet_end_row(e->pq);
+}
+
+static int write_parquet(struct fin_delivery_engine *e, struct part *p, const char *key,
+                         uint64_t *bytes)
+{
+    int rc = 0;
+    char *pq_tmp = fin_sink_local_tmp_path(e->sink, ".parquet");
+    struct fin_parquet_column *cols = calloc(e->n_cols ? e->n_cols : 1, sizeof *cols);
+    if (!pq_tmp || !cols) {
+        rc = FIN_ENOMEM;
+        goto fail;
+    }
+    if (!e->pq && (rc = fin_parquet_writer_create(&e->pq, 0)))
+        goto fail;
+    for (size_t i = 0; i < e->n_cols; i++) {
+        cols[i].name = e->cols[i].name;
+        cols[i].type = col_type(&e->cols[i]);
+    }
+    int64_t t0 = fin_mono_ns(fin_clock_real());
+    if ((rc = fin_parquet_begin(e->pq, cols, e->n_cols)))
+        goto fail;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct rec *r = &e->recs[p->idx[i]];
+        if ((rc = put_row(e, e->pos[r->shard].data.data + r->off, r->len - 1)))
+            goto fail;
+    }
+    uint64_t rows = 0;
+    int64_t t1 = fin_mono_ns(fin_clock_real());
+    if ((rc = fin_parquet_finish(e->pq, pq_tmp, &rows)))
+        goto fail;
+    fin_debug("delivery %s: %zu rows built in %.3f s, written by DuckDB in %.3f s", e->name, p->n,
+              (double)(t1 - t0) / 1e9, (double)(fin_mono_ns(fin_clock_real()) - t1) / 1e9);
+    if (rows != p->n) {
+        rc = fin_err_set(FIN_EIO, "parquet: %s: wrote %llu rows of %zu", key,
+                         (unsigned long long)rows, p->n);
+        goto fail;
+    }
+    if ((rc = fin_fsync_path(pq_tmp)))
+        goto fail;
+    struct stat sb;
+    *bytes = stat(pq_tmp, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    rc = e->sink->ops->put_file(e->sink, key, pq_tmp);
+fail:
+    if (rc && pq_tmp)
+        unlink(pq_tmp);
+    free(pq_tmp);
+    free(cols);
+    return rc;
+}
+
+static int write_part(struct fin_delivery_engine *e, struct part *p,
+                      const struct fin_delivery_range *ranges, size_t n_ranges)
+{
+    char prefix[FIN_DELIVERY_MAX_PREFIX * 2], objname[512], key[FIN_DELIVERY_MAX_PREFIX * 2 + 512];
+    const char *vals[64] = {0};
+    size_t nv = 0;
+    for (const char *v = p->key; p->err == ERR_NONE && nv < e->n_fields && nv < 64;
+         v += strlen(v) + 1)
+        vals[nv++] = v;
+    bool is_err = p->err != ERR_NONE;
+    int rc = fin_prefix_render(is_err ? e->error_prefix : e->prefix, p->first_ms, vals,
+                               is_err ? err_type_names[p->err] : NULL, prefix, sizeof prefix);
+    if (rc)
+        return rc;
+    char suffix[FIN_DELIVERY_SUFFIX_LEN + 1];
+    fin_delivery_suffix(e->name, prefix, ranges, n_ranges, e->shard_ids, suffix);
+    bool pq = !is_err && e->set.format == FIN_FORMAT_PARQUET;
+    bool gz = !pq && e->set.compression == FIN_COMPRESS_GZIP;
+    if ((rc = fin_delivery_object_name(e->name, p->first_ms, suffix,
+                                       pq ? ".parquet" : gz ? ".gz" : "", objname, sizeof objname)))
+        return rc;
+    if ((size_t)snprintf(key, sizeof key, "%s%s", prefix, objname) >= sizeof key)
+        return fin_err_set(FIN_ELIMIT, "object key '%s%s' is too long", prefix, objname);
+
+    if ((rc = order_by_shard(e, p)))
+        return rc;
+    /* The object's bytes: the shard buffers themselves when this object holds the whole
+     * flush (the usual case without partitions), otherwise gathered in order. */
+    struct iovec iov[64];
+    int n_iov = 0;
+    if (!pq && p->n == e->n_recs && e->src->n_shards <= 64) {
+        for (int sh = 0; sh < e->src->n_shards; sh++)
+            if (e->pos[sh].data.len)
+                iov[n_iov++] = (struct iovec){e->pos[sh].data.data, e->pos[sh].data.len};
+    } else if (!pq) {
+        fin_buf_reset(&e->obj);
+        for (size_t i = 0; i < p->n; i++) {
+            const struct rec *r = &e->recs[p->idx[i]];
+            if ((rc = fin_buf_append(&e->obj, e->pos[r->shard].data.data + r->off, r->len)))
+                return rc;
+        }
+        iov[n_iov++] = (struct iovec){e->obj.data, e->obj.len};
+    }
+    uint64_t bytes = 0;
+    if (pq) {
+        rc = write_parquet(e, p, key, &bytes);
+    } else if (gz) {
+        fin_buf_reset(&e->scratch);
+        if (!(rc = fin_gzip_fast(iov, n_iov, &e->scratch))) {
+            struct iovec z = {e->scratch.data, e->scratch.len};
+            rc = e->sink->ops->put(e->sink, key, &z, 1);
+        }
+        bytes = e->scratch.len;
+    } else {
+        rc = e->sink->ops->put(e->sink, key, iov, n_iov);
+        for (int i = 0; i < n_iov; i++)
+            bytes += iov[i].iov_len;
+    }
+    if (rc)
+        return rc;
+    fin_debug("delivery %s: wrote %s (%zu records, %llu bytes)", e->name, key, p->n,
+              (unsigned long long)bytes);
+    struct fin_delivery_stats *s = &e->st.stats;
+    s->bytes += bytes;
+    if (is_err) {
+        s->error_objects++;
+        s->error_records += p->n;
+    } else {
+        s->objects++;
+        s->records += p->n;
+        size_t pl = strlen(prefix) < sizeof s->last_prefix - 1 ? strlen(prefix) : sizeof s->last_prefix - 1;
+        memcpy(s->last_prefix, prefix, pl);
+        s->last_prefix[pl] = '\0';
+    }
+    return 0;
+}
+
+static void reset_buffer(struct fin_delivery_engine *e)
+{
+    for (size_t i = 0; i < e->n_parts; i++) {
+        free(e->parts[i].key);
+        free(e->parts[i].idx);
+    }
+    e->n_parts = 0;
+    memset(e->table, 0xff, sizeof e->table);
+    e->n_recs = 0;
+    e->buffered = 0;
+    for (int i = 0; e->pos && i < e->src->n_shards; i++) {
+        e->pos[i].count = 0;
+        fin_buf_reset(&e->pos[i].data);
+        /* A large buffer's memory goes back once written, so an idle delivery stays small. */
+        if (e->pos[i].data.cap > (size_t)e->set.buffer_size * 2) {
+            fin_buf_fini(&e->pos[i].data);
+            fin_buf_init(&e->pos[i].data);
+        }
+    }
+    for (size_t i = 0; i < e->n_cols; i++)
+        free(e->cols[i].name);
+    e->n_cols = 0;
+}
+
+static int flush(struct fin_delivery_engine *e)
+{
+    if (e->n_recs == 0)
+        return 0;
+    struct fin_delivery_range *ranges = calloc((size_t)e->src->n_shards, sizeof *ranges);
+    if (!ranges)
+        return FIN_ENOMEM;
+    size_t nr = 0;
+    int rc = 0;
+    for (int i = 0; i < e->src->n_shards; i++) {
+        if (!e->pos[i].count)
+            continue;
+        ranges[nr].shard = i;
+        memcpy(ranges[nr].first_seq, e->pos[i].first, sizeof ranges[nr].first_seq);
+        memcpy(ranges[nr].last_seq, e->pos[i].last, sizeof ranges[nr].last_seq);
+        ranges[nr].count = e->pos[i].count;
+        nr++;
+    }
+    if (!e->replaying) {
+        free(e->st.pending);
+        e->st.pending = ranges;
+        e->st.n_pending = nr;
+        ranges = NULL;
+        if ((rc = fin_delivery_state_save(&e->st, e->state_path, e->shard_ids)))
+            goto fail;
+    }
+    /* A replay names its objects after the ranges recorded by the first attempt. */
+    const struct fin_delivery_range *rs = e->st.pending;
+    if (e->replaying)
+        nr = e->st.n_pending;
+    for (size_t i = 0; i < e->n_parts; i++)
+        if (e->parts[i].n && (rc = write_part(e, &e->parts[i], rs, nr)))
+            goto fail;
+    if ((rc = e->sink->ops->sync(e->sink)))
+        goto fail;
+    for (size_t i = 0; i < nr; i++) {
+        struct fin_delivery_shard_state *ss = fin_delivery_state_shard(&e->st,
+                                                                       e->shard_ids[rs[i].shard]);
+        if (!ss) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        memcpy(ss->seq, rs[i].last_seq, sizeof ss->seq);
+    }
+    free(e->st.pending);
+    e->st.pending = NULL;
+    e->st.n_pending = 0;
+    e->st.stats.flushes++;
+    if (e->replaying)
+        e->st.stats.replays++;
+    e->st.stats.last_flush_ms = fin_now_ns(e->clock) / FIN_NS_PER_MS;
+    if ((rc = fin_delivery_state_save(&e->st, e->state_path, e->shard_ids)))
+        goto fail;
+    reset_buffer(e);
+    e->retry = false;
+    free(ranges);
+    return 0;
+fail:
+    /* The buffer stays as it is, so the next attempt covers the same ranges and writes
+     * the same keys over whatever this one left. */
+    e->retry = true;
+    /* The counters of objects already written stay in memory only; the next attempt
+     * rewrites those objects and counts them again, so reload the saved ones. */
+    free(ranges);
+    {
+        struct fin_delivery_state again;
+        if (fin_delivery_state_load(&again, e->state_path, e->shard_ids, e->src->n_shards) == 0) {
+            e->st.stats = again.stats;
+            fin_delivery_state_fini(&again);
+        }
+    }
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static int take_lock(struct fin_delivery_engine *e)
+{
+    char *path = fin_path_join(e->dir, "lock");
+    if (!path)
+        return FIN_ENOMEM;
+    int rc = 0;
+    e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e->lock_fd < 0) {
+        rc = fin_err_errno(errno, "cannot open", path);
+        goto done;
+    }
+    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(e->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        rc = fin_err_set(FIN_EBUSY, "delivery '%s' is running in another process (pid %s)",
+                         e->name, pid[0] ? pid : "?");
+        close(e->lock_fd);
+        e->lock_fd = -1;
+        goto done;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(e->lock_fd, 0) != 0 || pwrite(e->lock_fd, pid, (size_t)n, 0) != n)
+        fin_warn("delivery %s: cannot write the pid to %s", e->name, path);
+done:
+    free(path);
+    return rc;
+}
+
+/* Objects a crashed run left half-written in tmp/ are never visible; remove them. */
+static void clean_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = fin_path_join(dir, de->d_name);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+    closedir(d);
+}
+
+static int replay_pending(struct fin_delivery_engine *e)
+{
+    int rc = 0;
+    e->replaying = true;
+    uint64_t total = 0;
+    for (size_t i = 0; i < e->st.n_pending; i++) {
+        const struct fin_delivery_range *r = &e->st.pending[i];
+        struct fin_delivery_shard_state *ss = fin_delivery_state_shard(&e->st,
+                                                                       e->shard_ids[r->shard]);
+        if (!ss) {
+            rc = FIN_ENOMEM;
+            goto done;
+        }
+        if ((rc = e->src->seek(e->src->ctx, r->shard, ss->seq)))
+            goto done;
+        uint64_t got = 0;
+        for (;;) {
+            struct fin_record rec;
+            rc = e->src->next(e->src->ctx, r->shard, &rec);
+            if (rc == FIN_EEND) {
+                rc = 0;
+                break;
+            }
+            if (rc)
+                goto done;
+            if (strcmp(rec.seq, r->last_seq) > 0)
+                break;
+            if ((rc = intake(e, r->shard, &rec)))
+                goto done;
+            got++;
+            if (strcmp(rec.seq, r->last_seq) == 0)
+                break;
+        }
+        if (got != r->count)
+            fin_warn("delivery %s: the unfinished flush had %llu records of %s, %llu are left "
+                     "in the stream", e->name, (unsigned long long)r->count,
+                     e->shard_ids[r->shard], (unsigned long long)got);
+        total += got;
+    }
+    fin_info("delivery %s: rewriting the objects of an unfinished flush (%llu records)", e->name,
+             (unsigned long long)total);
+    if (e->n_recs == 0) {
+        /* Nothing is left to write (retention took it): just move the checkpoint. */
+        for (size_t i = 0; i < e->st.n_pending; i++) {
+            struct fin_delivery_shard_state *ss =
+                fin_delivery_state_shard(&e->st, e->shard_ids[e->st.pending[i].shard]);
+            if (ss)
+                memcpy(ss->seq, e->st.pending[i].last_seq, sizeof ss->seq);
+        }
+        free(e->st.pending);
+        e->st.pending = NULL;
+        e->st.n_pending = 0;
+        rc = fin_delivery_state_save(&e->st, e->state_path, e->shard_ids);
+        goto done;
+    }
+    rc = flush(e);
+done:
+    e->replaying = false;
+    return rc;
+}
+
+int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *data_dir,
+                               const char *name, const struct fin_delivery_settings *set,
+                               const struct fin_delivery_source *src, const struct fin_clock *clock)
+{
+    *out = NULL;
+    int rc = fin_check_name("delivery", name, FIN_DELIVERY_MAX_NAME);
+    if (rc)
+        return rc;
+    if ((rc = fin_delivery_settings_check(set)))
+        return rc;
+    if (src->n_shards <= 0 || src->n_shards > 65535)
+        return fin_err_set(FIN_EINVAL, "delivery %s: source has %d shards", name, src->n_shards);
+    struct fin_delivery_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return FIN_ENOMEM;
+    e->lock_fd = -1;
+    e->src = src;
+    e->clock = clock ? clock : fin_clock_real();
+    fin_buf_init(&e->obj);
+    fin_buf_init(&e->scratch);
+    memset(e->table, 0xff, sizeof e->table);
+    char *deliveries = fin_path_join(data_dir, "deliveries");
+    rc = FIN_ENOMEM;
+    if (!deliveries || !(e->name = strdup(name)) || !(e->dir = fin_path_join(deliveries, name)) ||
+        !(e->state_path = fin_path_join(e->dir, "state.json")) ||
+        !(e->tmp_dir = fin_path_join(e->dir, "tmp")))
+        goto fail;
+    /* Copy the settings: the engine outlives the caller's struct. */
+    if ((rc = fin_delivery_settings_defaults(&e->set)))
+        goto fail;
+    const struct { const char *key; const char *val; } strs[] = {
+        {"source", set->source}, {"prefix", set->prefix}, {"error_prefix", set->error_prefix},
+        {"destination", set->destination}};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if ((rc = fin_opts_set(fin_delivery_opts, &e->set, strs[i].key,
+                               strs[i].val ? strs[i].val : "", "settings")))
+            goto fail;
+    e->set.buffer_size = set->buffer_size;
+    e->set.buffer_interval_ms = set->buffer_interval_ms;
+    e->set.compression = set->compression;
+    e->set.format = set->format;
+    if ((rc = fin_prefix_compile(&e->prefix, e->set.prefix, false)) ||
+        (rc = fin_prefix_compile(&e->error_prefix, e->set.error_prefix, true)))
+        goto fail;
+    e->n_fields = fin_prefix_fields(e->prefix, &e->fields);
+    rc = FIN_ENOMEM;
+    if (!(e->shard_ids = calloc((size_t)src->n_shards, sizeof *e->shard_ids)) ||
+        !(e->pos = calloc((size_t)src->n_shards, sizeof *e->pos)))
+        goto fail;
+    for (int i = 0; i < src->n_shards; i++)
+        e->shard_ids[i] = src->shard_id(src->ctx, i);
+    if ((rc = fin_mkdir_p(e->dir, 0755)) || (rc = take_lock(e)))
+        goto fail;
+    char *lake = e->set.destination && *e->set.destination ? strdup(e->set.destination)
+                                                           : fin_path_join(data_dir, "lake");
+    if (!lake) {
+        rc = FIN_ENOMEM;
+        goto fail;
+    }
+    rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
+    free(lake);
+    if (rc)
+        goto fail;
+    clean_tmp(e->tmp_dir);
+    if ((rc = fin_delivery_state_load(&e->st, e->state_path, e->shard_ids, src->n_shards)))
+        goto fail;
+    if (e->st.n_pending && (rc = replay_pending(e)))
+        goto fail;
+    for (int i = 0; i < src->n_shards; i++) {
+        struct fin_delivery_shard_state *ss = fin_delivery_state_shard(&e->st, e->shard_ids[i]);
+        if (!ss) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        if ((rc = src->seek(src->ctx, i, ss->seq)))
+            goto fail;
+    }
+    free(deliveries);
+    *out = e;
+    return 0;
+fail:
+    free(deliveries);
+    fin_delivery_engine_destroy(e);
+    return rc;
+}
+
+void fin_delivery_engine_destroy(struct fin_delivery_engine *e)
+{
+    if (!e)
+        return;
+    reset_buffer(e);
+    for (int i = 0; e->pos && i < e->src->n_shards; i++)
+        fin_buf_fini(&e->pos[i].data);
+    free(e->parts);
+    free(e->recs);
+    free(e->cols);
+    free(e->pos);
+    fin_buf_fini(&e->obj);
+    fin_buf_fini(&e->scratch);
+    fin_parquet_writer_destroy(e->pq);
+    if (e->sink)
+        e->sink->ops->destroy(e->sink);
+    fin_prefix_destroy(e->prefix);
+    fin_prefix_destroy(e->error_prefix);
+    fin_delivery_state_fini(&e->st);
+    fin_opts_fini(fin_delivery_opts, &e->set);
+    if (e->lock_fd >= 0)
+        close(e->lock_fd);
+    free(e->shard_ids);
+    free(e->name);
+    free(e->dir);
+    free(e->state_path);
+    free(e->tmp_dir);
+    free(e);
+}
+
+/* ---- driving ---- */
+
+static bool interval_due(const struct fin_delivery_engine *e)
+{
+    return e->n_recs &&
+           fin_mono_ns(e->clock) - e->first_mono >= e->set.buffer_interval_ms * FIN_NS_PER_MS;
+}
+
+int fin_delivery_engine_tick(struct fin_delivery_engine *e, bool *flushed)
+{
+    bool due = interval_due(e);
+    if (flushed)
+        *flushed = due;
+    return due ? flush(e) : 0;
+}
+
+int fin_delivery_engine_flush(struct fin_delivery_engine *e) { return flush(e); }
+
+int fin_delivery_engine_pump(struct fin_delivery_engine *e, size_t max_records, size_t *got)
+{
+    size_t n = 0;
+    int rc = 0;
+    bool more = true;
+    if (got)
+        *got = 0;
+    if (e->retry && (rc = flush(e)))
+        return rc;
+    while (more && (!max_records || n < max_records)) {
+        more = false;
+        for (int s = 0; s < e->src->n_shards && (!max_records || n < max_records); s++) {
+            /* A turn per shard, so one busy shard does not starve the others. */
+            for (int k = 0; k < 4096 && (!max_records || n < max_records); k++) {
+                struct fin_record rec;
+                rc = e->src->next(e->src->ctx, s, &rec);
+                if (rc == FIN_EEND) {
+                    rc = 0;
+                    break;
+                }
+                if (rc)
+                    goto done;
+                if ((rc = intake(e, s, &rec)))
+                    goto done;
+                n++;
+                more = true;
+                if ((k & 255) == 255 && e->set.buffer_interval_ms > 0 && interval_due(e) &&
+                    (rc = flush(e)))
+                    goto done;
+            }
+        }
+    }
+    rc = fin_delivery_engine_tick(e, NULL);
+done:
+    if (got)
+        *got = n;
+    return rc;
+}
+
+const struct fin_delivery_stats *fin_delivery_engine_stats(const struct fin_delivery_engine *e)
+{
+    return &e->st.stats;
+}
+
+void fin_delivery_engine_buffered(const struct fin_delivery_engine *e, size_t *records, size_t *bytes)
+{
+    if (records)
+        *records = e->n_recs;
+    if (bytes)
+        *bytes = e->buffered;
+}

@@ -1,2 +1,0 @@
-/* delivery: placeholder translation unit so the library exists before its first module. */
-typedef int fin_delivery_placeholder;

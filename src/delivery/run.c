@@ -1,0 +1,453 @@
+/* run.c - running declared delivery streams: each one's source stream and engine, the
+ * loop that follows the streams until stopped (or until caught up, with --once), status,
+ * and direct put through a delivery's private stream.
+ *
+ * Direct put: records handed to fin_delivery_put() are appended to a stream that belongs
+ * to the delivery (<data_dir>/deliveries/<name>/streams/direct, one shard) and read from
+ * there by the same engine as any stream. That costs one more write per record, and buys
+ * the same guarantees as a stream source: a record is durable once the put (or, with the
+ * interval fsync policy, the next sync) returns, and a crash between put and object is
+ * repaired by the next `finstream deliver NAME` or fin_delivery_open(), which resumes
+ * from the checkpoint. */
+#include "internal.h"
+#include "finstream/collector.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
+#include "finstream/log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct running {
+    char *name;
+    struct fin_delivery_settings set;
+    struct fin_stream *stream;
+    struct fin_delivery_source *src;
+    struct fin_delivery_engine *e;
+    struct fin_delivery_stats start;
+};
+
+/* The stream a delivery reads: "stream:NAME" under data_dir, or its private one. */
+static int source_location(const char *data_dir, const char *name,
+                           const struct fin_delivery_settings *set, char **dir, const char **stream)
+{
+    if (strcmp(set->source, "direct") == 0) {
+        char *deliveries = fin_path_join(data_dir, "deliveries");
+        *dir = deliveries ? fin_path_join(deliveries, name) : NULL;
+        free(deliveries);
+        *stream = "direct";
+    } else {
+        *dir = strdup(data_dir);
+        *stream = set->source + 7;
+    }
+    return *dir ? 0 : FIN_ENOMEM;
+}
+
+static int open_direct_stream(const char *dir, int mode, const struct fin_clock *clock,
+                              struct fin_stream **out)
+{
+    struct fin_stream_config cfg;
+    fin_stream_config_defaults(&cfg);
+    cfg.shards = 1;
+    /* The put path is one record at a time; fin_delivery_flush() syncs explicitly. */
+    cfg.fsync = FIN_FSYNC_INTERVAL;
+    int rc = fin_mkdir_p(dir, 0755);
+    if (rc)
+        return rc;
+    rc = fin_stream_create(dir, "direct", &cfg);
+    if (rc && rc != FIN_EEXIST)
+        return rc;
+    fin_err_clear();
+    return fin_stream_open(out, dir, "direct", mode, clock);
+}
+
+static void running_close(struct running *r)
+{
+    fin_delivery_engine_destroy(r->e);
+    fin_delivery_stream_source_destroy(r->src);
+    fin_stream_close(r->stream);
+    fin_delivery_settings_fini(&r->set);
+    free(r->name);
+    memset(r, 0, sizeof *r);
+}
+
+static int running_open(struct running *r, const char *data_dir, const char *config_path,
+                        const char *name, int mode, const struct fin_clock *clock)
+{
+    memset(r, 0, sizeof *r);
+    char *dir = NULL;
+    const char *stream;
+    int rc = fin_delivery_settings_load(&r->set, config_path, name);
+    if (rc)
+        return rc;
+    if (!(r->name = strdup(name))) {
+        rc = FIN_ENOMEM;
+        goto fail;
+    }
+    if ((rc = source_location(data_dir, name, &r->set, &dir, &stream)))
+        goto fail;
+    if (strcmp(r->set.source, "direct") == 0)
+        rc = open_direct_stream(dir, mode, clock, &r->stream);
+    else
+        rc = fin_stream_open(&r->stream, dir, stream, FIN_STREAM_READ, clock);
+    if (rc) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", fin_err_msg());
+        rc = fin_err_set(rc, "delivery %s: cannot open its source %s: %s", name, r->set.source,
+                         msg[0] ? msg : fin_strerror(rc));
+        goto fail;
+    }
+    if ((rc = fin_delivery_stream_source_create(&r->src, r->stream)) ||
+        (rc = fin_delivery_engine_create(&r->e, data_dir, name, &r->set, r->src, clock)))
+        goto fail;
+    r->start = *fin_delivery_engine_stats(r->e);
+    free(dir);
+    return 0;
+fail:
+    free(dir);
+    running_close(r);
+    return rc;
+}
+
+static void run_stats(const struct running *r, struct fin_delivery_stats *out)
+{
+    const struct fin_delivery_stats *s = fin_delivery_engine_stats(r->e);
+    out->records = s->records - r->start.records;
+    out->bytes = s->bytes - r->start.bytes;
+    out->objects = s->objects - r->start.objects;
+    out->error_records = s->error_records - r->start.error_records;
+    out->error_objects = s->error_objects - r->start.error_objects;
+    out->flushes = s->flushes - r->start.flushes;
+    out->replays = s->replays - r->start.replays;
+    out->last_flush_ms = s->last_flush_ms;
+    memcpy(out->last_prefix, s->last_prefix, sizeof out->last_prefix);
+}
+
+int fin_delivery_run(const char *data_dir, const char *config_path, const char *const *names,
+                     size_t n, const struct fin_delivery_run_opts *opts,
+                     struct fin_delivery_stats *stats)
+{
+    char **listed = NULL;
+    size_t n_all = 0;
+    int rc = 0;
+    bool all = n == 0;
+    if (all) {
+        if ((rc = fin_delivery_list(config_path, &listed, &n_all)))
+            return rc;
+        if (n_all == 0)
+            return fin_err_set(FIN_ENOENT, "%s declares no [delivery \"NAME\"] section", config_path);
+        names = (const char *const *)listed;
+        n = n_all;
+    }
+    const struct fin_clock *clock = opts->clock ? opts->clock : fin_clock_real();
+    int64_t poll_ns = (opts->poll_ms > 0 ? opts->poll_ms : 50) * FIN_NS_PER_MS;
+    struct running *rs = calloc(n, sizeof *rs);
+    if (!rs) {
+        rc = FIN_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = running_open(&rs[i], data_dir, config_path, names[i], FIN_STREAM_READ, clock);
+        /* Running all of them: one that another process runs (a collector putting
+         * directly, a second `finstream deliver NAME`) is its business; go on. */
+        if (rc == FIN_EBUSY && all) {
+            fin_warn("%s: skipped", fin_err_msg());
+            rc = 0;
+        }
+        if (rc)
+            goto done;
+    }
+    if (opts->once) {
+        for (size_t i = 0; i < n; i++) {
+            size_t got;
+            if (!rs[i].e)
+                continue;
+            do {
+                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 20, &got)))
+                    goto done;
+            } while (got && !(opts->stop && *opts->stop));
+            if ((rc = fin_delivery_engine_flush(rs[i].e)))
+                goto done;
+        }
+    } else {
+        /* At least one pass: a stop that comes while starting still delivers what the
+         * sources held then. A failing destination (full disk, permissions) is retried
+         * with a doubling delay up to 30 s; the engine keeps the failed flush's records
+         * and writes the same objects when it succeeds. */
+        int64_t backoff_ms = 0;
+        for (;;) {
+            size_t any = 0;
+            int failed = 0;
+            for (size_t i = 0; i < n; i++) {
+                size_t got = 0;
+                if (!rs[i].e)
+                    continue;
+                uint64_t before = fin_delivery_engine_stats(rs[i].e)->flushes;
+                if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 16, &got))) {
+                    fin_log_err(rc, rs[i].name);
+                    failed = rc;
+                }
+                any += got;
+                if (opts->on_flush && fin_delivery_engine_stats(rs[i].e)->flushes != before)
+                    opts->on_flush(opts->ctx, rs[i].name, fin_delivery_engine_stats(rs[i].e));
+            }
+            if (opts->stop && *opts->stop)
+                break;
+            backoff_ms = failed ? (backoff_ms ? backoff_ms * 2 : 500) : 0;
+            if (backoff_ms > 30000)
+                backoff_ms = 30000;
+            if (failed)
+                fin_warn("delivery: retrying in %.1f s", (double)backoff_ms / 1000);
+            int64_t wait_ns = failed ? backoff_ms * FIN_NS_PER_MS : any ? 0 : poll_ns;
+            for (int64_t slept = 0; slept < wait_ns && !(opts->stop && *opts->stop); slept += poll_ns)
+                clock->sleep_ns(clock->ctx, poll_ns);
+        }
+        rc = 0;
+        for (size_t i = 0; i < n; i++) {
+            int r = rs[i].e ? fin_delivery_engine_flush(rs[i].e) : 0;
+            if (r) {
+                fin_log_err(r, rs[i].name);
+                rc = r;
+            }
+        }
+        if (rc)
+            goto done;
+    }
+done:
+    for (size_t i = 0; rs && i < n; i++) {
+        if (stats && rs[i].e)
+            run_stats(&rs[i], &stats[i]);
+        running_close(&rs[i]);
+    }
+    free(rs);
+    for (size_t i = 0; i < n_all; i++)
+        free(listed[i]);
+    free(listed);
+    return rc;
+}
+
+/* ---- status ---- */
+
+static void human_bytes(char *out, size_t cap, uint64_t b)
+{
+    if (b < 1024)
+        snprintf(out, cap, "%" PRIu64 " B", b);
+    else if (b < 1024 * 1024)
+        snprintf(out, cap, "%.1f KiB", (double)b / 1024);
+    else if (b < 1024ULL * 1024 * 1024)
+        snprintf(out, cap, "%.1f MiB", (double)b / 1048576);
+    else
+        snprintf(out, cap, "%.2f GiB", (double)b / 1073741824.0);
+}
+
+static int status_one(const char *data_dir, const char *config_path, const char *name, FILE *out)
+{
+    struct fin_delivery_settings set;
+    int rc = fin_delivery_settings_load(&set, config_path, name);
+    if (rc)
+        return rc;
+    char *dir = NULL, *state_path = NULL, *deliveries = fin_path_join(data_dir, "deliveries");
+    const char *stream_name;
+    struct fin_stream *s = NULL;
+    struct fin_delivery_state st;
+    memset(&st, 0, sizeof st);
+    const char **ids = NULL;
+    char size[32];
+    if (!deliveries || (rc = source_location(data_dir, name, &set, &dir, &stream_name))) {
+        rc = FIN_ENOMEM;
+        goto done;
+    }
+    char *ddir = fin_path_join(deliveries, name);
+    state_path = ddir ? fin_path_join(ddir, "state.json") : NULL;
+    free(ddir);
+    if (!state_path) {
+        rc = FIN_ENOMEM;
+        goto done;
+    }
+    human_bytes(size, sizeof size, (uint64_t)set.buffer_size);
+    fprintf(out, "delivery %s\n  source       %s\n  destination  %s\n  format       %s%s\n"
+                 "  buffering    %s or %" PRId64 " s\n",
+            name, set.source, set.destination && *set.destination ? set.destination : "lake",
+            set.format == FIN_FORMAT_PARQUET ? "parquet" : "json",
+            set.format == FIN_FORMAT_JSON && set.compression == FIN_COMPRESS_GZIP ? ", gzip" : "",
+            size, set.buffer_interval_ms / 1000);
+    int n_shards = 0;
+    bool have_stream = fin_is_dir(dir) &&
+                       fin_stream_open(&s, dir, stream_name, FIN_STREAM_READ, NULL) == 0;
+    if (have_stream) {
+        n_shards = fin_stream_shard_count(s);
+        if (!(ids = calloc((size_t)n_shards + 1, sizeof *ids))) {
+            rc = FIN_ENOMEM;
+            goto done;
+        }
+        for (int i = 0; i < n_shards; i++)
+            ids[i] = fin_stream_shard_id(s, i);
+    }
+    if ((rc = fin_delivery_state_load(&st, state_path, ids, n_shards)))
+        goto done;
+    const struct fin_delivery_stats *x = &st.stats;
+    human_bytes(size, sizeof size, x->bytes);
+    fprintf(out, "  written      %" PRIu64 " records in %" PRIu64 " objects, %s\n"
+                 "  errors       %" PRIu64 " records in %" PRIu64 " objects\n"
+                 "  flushes      %" PRIu64 " (%" PRIu64 " rewritten after a restart)\n",
+            x->records, x->objects, size, x->error_records, x->error_objects, x->flushes,
+            x->replays);
+    if (st.n_pending)
+        fprintf(out, "  unfinished   a flush of %zu shard range(s); the next run rewrites it\n",
+                st.n_pending);
+    if (!have_stream) {
+        fprintf(out, "  source stream not found%s\n",
+                strcmp(set.source, "direct") == 0 ? " (nothing put yet)" : "");
+        goto done;
+    }
+    int64_t now_ms = fin_now_ns(fin_clock_real()) / FIN_NS_PER_MS;
+    for (int i = 0; i < n_shards; i++) {
+        struct fin_delivery_shard_state *ss = fin_delivery_state_shard(&st, ids[i]);
+        if (!ss) {
+            rc = FIN_ENOMEM;
+            goto done;
+        }
+        struct fin_iter *it = NULL;
+        rc = fin_iter_open(&it, s, i, ss->seq[0] ? FIN_ITER_AFTER_SEQUENCE_NUMBER : FIN_ITER_TRIM_HORIZON,
+                           ss->seq[0] ? ss->seq : NULL, 0);
+        if (rc)
+            goto done;
+        uint64_t lag = 0;
+        int64_t oldest = -1;
+        struct fin_record rec;
+        while ((rc = fin_iter_next(it, &rec)) == 0) {
+            if (oldest < 0)
+                oldest = rec.arrival_ms;
+            lag++;
+        }
+        fin_iter_close(it);
+        if (rc != FIN_EEND)
+            goto done;
+        rc = 0;
+        fprintf(out, "  %s  checkpoint %s  lag %" PRIu64 " records, %.1f s\n", ids[i],
+                ss->seq[0] ? ss->seq : "(none)", lag,
+                oldest < 0 ? 0.0 : (double)(now_ms - oldest) / 1000.0);
+    }
+done:
+    fin_stream_close(s);
+    fin_delivery_state_fini(&st);
+    free(ids);
+    free(dir);
+    free(state_path);
+    free(deliveries);
+    fin_delivery_settings_fini(&set);
+    return rc;
+}
+
+int fin_delivery_status(const char *data_dir, const char *config_path, const char *const *names,
+                        size_t n, FILE *out)
+{
+    char **all = NULL;
+    size_t n_all = 0;
+    int rc = 0;
+    if (n == 0) {
+        if ((rc = fin_delivery_list(config_path, &all, &n_all)))
+            return rc;
+        if (n_all == 0)
+            fprintf(out, "no delivery streams declared in %s\n", config_path);
+        names = (const char *const *)all;
+        n = n_all;
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = status_one(data_dir, config_path, names[i], out);
+    for (size_t i = 0; i < n_all; i++)
+        free(all[i]);
+    free(all);
+    return rc;
+}
+
+/* ---- direct put ---- */
+
+struct fin_delivery {
+    struct running r;
+    size_t unpumped;
+};
+
+int fin_delivery_open(struct fin_delivery **out, const char *data_dir, const char *name)
+{
+    *out = NULL;
+    struct fin_delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return FIN_ENOMEM;
+    char *config = fin_path_join(data_dir, "finstream.ini");
+    struct fin_delivery_settings set;
+    int rc = config ? fin_delivery_settings_load(&set, config, name) : FIN_ENOMEM;
+    if (rc)
+        goto fail;
+    if (strcmp(set.source, "direct") != 0) {
+        rc = fin_err_set(FIN_EINVAL, "delivery %s reads %s; direct put needs source = direct in "
+                         "its [delivery \"%s\"] section", name, set.source, name);
+        fin_delivery_settings_fini(&set);
+        goto fail;
+    }
+    fin_delivery_settings_fini(&set);
+    if ((rc = running_open(&d->r, data_dir, config, name, FIN_STREAM_WRITE, NULL)))
+        goto fail;
+    free(config);
+    *out = d;
+    return 0;
+fail:
+    free(config);
+    free(d);
+    return rc;
+}
+
+int fin_delivery_put(struct fin_delivery *d, const char *key, size_t key_len, const char *rec,
+                     size_t len)
+{
+    int rc = fin_stream_put(d->r.stream, key, key_len, rec, len, NULL, NULL);
+    if (rc)
+        return rc;
+    /* Hand records to the engine in batches; it reads them back from the stream. */
+    if (++d->unpumped >= 256) {
+        d->unpumped = 0;
+        rc = fin_delivery_engine_pump(d->r.e, 0, NULL);
+    }
+    return rc;
+}
+
+int fin_delivery_flush(struct fin_delivery *d)
+{
+    int rc = fin_stream_sync(d->r.stream);
+    size_t got;
+    while (!rc && !(rc = fin_delivery_engine_pump(d->r.e, 0, &got)) && got)
+        ;
+    d->unpumped = 0;
+    return rc ? rc : fin_delivery_engine_flush(d->r.e);
+}
+
+int fin_delivery_close(struct fin_delivery *d)
+{
+    if (!d)
+        return 0;
+    int rc = fin_delivery_flush(d);
+    running_close(&d->r);
+    free(d);
+    return rc;
+}
+
+const struct fin_delivery_stats *fin_delivery_get_stats(const struct fin_delivery *d)
+{
+    return fin_delivery_engine_stats(d->r.e);
+}
+
+static int sink_put(void *ctx, const char *key, size_t key_len, const char *rec, size_t len)
+{
+    return fin_delivery_put(ctx, key, key_len, rec, len);
+}
+
+static int sink_flush(void *ctx) { return fin_delivery_flush(ctx); }
+
+void fin_delivery_sink_init(struct fin_record_sink *sink, struct fin_delivery *d)
+{
+    sink->put = sink_put;
+    sink->flush = sink_flush;
+    sink->ctx = d;
+}

@@ -1,0 +1,174 @@
+/* state.c - deliveries/<name>/state.json: the checkpoint per shard, the flush in
+ * progress, and the counters that `finstream deliver --status` shows.
+ *
+ * One small file replaced atomically (temp file, fsync, rename, folder fsync) holds all
+ * three, so the counters move together with the checkpoint and are exact after a crash:
+ * a replayed flush is counted once. */
+#include "internal.h"
+#include "finstream/error.h"
+#include "finstream/fsutil.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fin_delivery_state_fini(struct fin_delivery_state *st)
+{
+    if (!st)
+        return;
+    free(st->shards);
+    free(st->pending);
+    memset(st, 0, sizeof *st);
+}
+
+struct fin_delivery_shard_state *fin_delivery_state_shard(struct fin_delivery_state *st,
+                                                          const char *shard_id)
+{
+    for (size_t i = 0; i < st->n_shards; i++)
+        if (strcmp(st->shards[i].shard_id, shard_id) == 0)
+            return &st->shards[i];
+    struct fin_delivery_shard_state *ns = realloc(st->shards, (st->n_shards + 1) * sizeof *ns);
+    if (!ns)
+        return NULL;
+    st->shards = ns;
+    struct fin_delivery_shard_state *s = &ns[st->n_shards++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->shard_id, sizeof s->shard_id, "%s", shard_id);
+    return s;
+}
+
+static uint64_t get_u64(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+static bool copy_str(char *dst, size_t cap, json_t *v)
+{
+    if (!json_is_string(v) || json_string_length(v) >= cap)
+        return false;
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return true;
+}
+
+int fin_delivery_state_load(struct fin_delivery_state *st, const char *path,
+                            const char *const *shard_ids, int n_ids)
+{
+    memset(st, 0, sizeof *st);
+    if (!fin_path_exists(path))
+        return 0;
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        return fin_err_set(FIN_ECORRUPT, "%s:%d: %s", path, jerr.line, jerr.text);
+    int rc = 0;
+    json_t *shards = json_object_get(root, "shards"), *pending = json_object_get(root, "pending");
+    json_t *stats = json_object_get(root, "stats");
+    if (!json_is_array(shards) || !json_is_array(pending) || !json_is_object(stats)) {
+        rc = fin_err_set(FIN_ECORRUPT, "%s: expected shards, pending and stats", path);
+        goto fail;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(shards, i, v) {
+        struct fin_delivery_shard_state s = {0};
+        if (!copy_str(s.shard_id, sizeof s.shard_id, json_object_get(v, "shard")) ||
+            !copy_str(s.seq, sizeof s.seq, json_object_get(v, "seq"))) {
+            rc = fin_err_set(FIN_ECORRUPT, "%s: shards[%zu] needs shard and seq", path, i);
+            goto fail;
+        }
+        struct fin_delivery_shard_state *d = fin_delivery_state_shard(st, s.shard_id);
+        if (!d) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        *d = s;
+    }
+    if (json_array_size(pending)) {
+        st->pending = calloc(json_array_size(pending), sizeof *st->pending);
+        if (!st->pending) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+    }
+    json_array_foreach(pending, i, v) {
+        struct fin_delivery_range *r = &st->pending[i];
+        char sid[FIN_SHARD_ID_LEN + 16];
+        if (!copy_str(sid, sizeof sid, json_object_get(v, "shard")) ||
+            !copy_str(r->first_seq, sizeof r->first_seq, json_object_get(v, "first")) ||
+            !copy_str(r->last_seq, sizeof r->last_seq, json_object_get(v, "last"))) {
+            rc = fin_err_set(FIN_ECORRUPT, "%s: pending[%zu] needs shard, first and last", path, i);
+            goto fail;
+        }
+        r->count = get_u64(v, "count");
+        r->shard = -1;
+        for (int k = 0; k < n_ids; k++)
+            if (strcmp(shard_ids[k], sid) == 0)
+                r->shard = k;
+        if (r->shard < 0) {
+            rc = fin_err_set(FIN_ECORRUPT, "%s: pending flush names shard %s, which the source "
+                             "does not have", path, sid);
+            goto fail;
+        }
+        st->n_pending++;
+    }
+    st->stats.records = get_u64(stats, "records");
+    st->stats.bytes = get_u64(stats, "bytes");
+    st->stats.objects = get_u64(stats, "objects");
+    st->stats.error_records = get_u64(stats, "error_records");
+    st->stats.error_objects = get_u64(stats, "error_objects");
+    st->stats.flushes = get_u64(stats, "flushes");
+    st->stats.replays = get_u64(stats, "replays");
+    st->stats.last_flush_ms = (int64_t)get_u64(stats, "last_flush_ms");
+    json_decref(root);
+    return 0;
+fail:
+    json_decref(root);
+    fin_delivery_state_fini(st);
+    return rc;
+}
+
+int fin_delivery_state_save(const struct fin_delivery_state *st, const char *path,
+                            const char *const *shard_ids)
+{
+    int rc = FIN_ENOMEM;
+    char *text = NULL;
+    json_t *root = json_object(), *shards = json_array(), *pending = json_array();
+    json_t *stats = json_object();
+    if (!root || !shards || !pending || !stats)
+        goto fail;
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set(root, "shards", shards);
+    json_object_set(root, "pending", pending);
+    json_object_set(root, "stats", stats);
+    for (size_t i = 0; i < st->n_shards; i++)
+        json_array_append_new(shards, json_pack("{s:s,s:s}", "shard", st->shards[i].shard_id,
+                                                "seq", st->shards[i].seq));
+    for (size_t i = 0; i < st->n_pending; i++) {
+        const struct fin_delivery_range *r = &st->pending[i];
+        json_array_append_new(pending, json_pack("{s:s,s:s,s:s,s:I}", "shard",
+                                                 shard_ids[r->shard], "first", r->first_seq,
+                                                 "last", r->last_seq, "count",
+                                                 (json_int_t)r->count));
+    }
+    const struct fin_delivery_stats *s = &st->stats;
+    json_object_set_new(stats, "records", json_integer((json_int_t)s->records));
+    json_object_set_new(stats, "bytes", json_integer((json_int_t)s->bytes));
+    json_object_set_new(stats, "objects", json_integer((json_int_t)s->objects));
+    json_object_set_new(stats, "error_records", json_integer((json_int_t)s->error_records));
+    json_object_set_new(stats, "error_objects", json_integer((json_int_t)s->error_objects));
+    json_object_set_new(stats, "flushes", json_integer((json_int_t)s->flushes));
+    json_object_set_new(stats, "replays", json_integer((json_int_t)s->replays));
+    json_object_set_new(stats, "last_flush_ms", json_integer((json_int_t)s->last_flush_ms));
+    text = json_dumps(root, JSON_INDENT(1));
+    if (!text)
+        goto fail;
+    rc = fin_write_file_atomic(path, text, strlen(text));
+fail:
+    free(text);
+    json_decref(shards);
+    json_decref(pending);
+    json_decref(stats);
+    json_decref(root);
+    return rc;
+}

@@ -1,2 +1,0 @@
-/* report: placeholder translation unit so the library exists before its first module. */
-typedef int fin_report_placeholder;
