@@ -100,11 +100,17 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
         fin_buf_init(&cr->body);
         *con_cls = cr;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > h->cfg.max_body) {
-            /* refused before reading a byte of it; the connection is closed after */
-            struct fin_serve_response r = {0};
-            too_large(h, &r);
-            return send_resp(c, &r);
+        unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+        if (len > h->cfg.max_body) {
+            /* Read and dropped, so that the client, still sending, gets to read the
+             * error; a body far beyond the cap is refused at once and the connection
+             * closed instead. Either way nothing of it is kept. */
+            cr->too_large = true;
+            if (len / 8 > h->cfg.max_body) {
+                struct fin_serve_response r = {0};
+                too_large(h, &r);
+                return send_resp(c, &r);
+            }
         }
         return MHD_YES;
     }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The AWS CLI against finstream serve with --endpoint-url: create, describe, list, put
+# and read a stream, tag it, and delete it.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/serve_lib.sh"
+[ -x /usr/bin/aws ] || { echo "/usr/bin/aws (Debian's awscli) not installed: skipping"; exit 0; }
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
+start_serve
+aws() { /usr/bin/aws --endpoint-url "$EP" --output json "$@"; }
+aws kinesis create-stream --stream-name cli --shard-count 2
+aws kinesis wait stream-exists --stream-name cli
+st=$(aws kinesis describe-stream --stream-name cli --query StreamDescription.StreamStatus --output text)
+assert_eq "$st" "ACTIVE" "status after the waiter"
+assert_eq "$(aws kinesis list-streams --query 'StreamNames[0]' --output text)" "cli"
+assert_eq "$(aws kinesis list-shards --stream-name cli --query 'length(Shards)')" "2"
+out=$(aws kinesis put-record --stream-name cli --partition-key AAPL \
+        --data '{"name":"AAPL","high":1.5}' --cli-binary-format raw-in-base64-out)
+shard=$(jq -r .ShardId <<<"$out" 2>/dev/null || /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ShardId"])' <<<"$out")
+seq=$(/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["SequenceNumber"])' <<<"$out")
+assert_eq "${#seq}" "56" "sequence number length"
+it=$(aws kinesis get-shard-iterator --stream-name cli --shard-id "$shard" \
+       --shard-iterator-type AT_SEQUENCE_NUMBER --starting-sequence-number "$seq" \
+       --query ShardIterator --output text)
+data=$(aws kinesis get-records --shard-iterator "$it" --query 'Records[0].Data' --output text | base64 -d)
+assert_eq "$data" '{"name":"AAPL","high":1.5}' "record read back"
+aws kinesis add-tags-to-stream --stream-name cli --tags env=test
+assert_eq "$(aws kinesis list-tags-for-stream --stream-name cli --query 'Tags[0].Value' --output text)" "test"
+if aws kinesis describe-stream --stream-name nope 2>"$T/err"; then fail "describe of a missing stream"; fi
+assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
+aws kinesis delete-stream --stream-name cli
+aws kinesis wait stream-not-exists --stream-name cli
+assert_eq "$(aws kinesis list-streams --query 'length(StreamNames)')" "0"
+stop_serve
+echo "serve_awscli: ok"
