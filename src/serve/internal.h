@@ -102,4 +102,17 @@ int meta_save(struct fin_serve *svc, struct sstream *ss);
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp);
 
+/* Appends e (n records; ehks NULL, or per record an explicit hash key or NULL) to ss
+ * and answers with one result per record. res and rcs are scratch arrays of n. */
+void put_entries(struct fin_serve *svc, struct fin_serve_response *resp, struct sstream *ss,
+                 const struct fin_put_entry *e, const char **ehks, size_t n,
+                 struct fin_put_result *res, int *rcs);
+
+/* ---- fastput.c ---- */
+
+/* PutRecords of the usual shape without a JSON tree: true when it answered, false when
+ * the body is anything else and the general path must parse it. */
+bool kinesis_put_records_fast(struct fin_serve *svc, const char *body, size_t len,
+                              struct fin_serve_response *resp);
+
 #endif

@@ -618,6 +618,66 @@ done:
     free(data);
 }
 
+/* Appends e (n records; ehks[i] the explicit hash key or NULL) to ss and answers with
+ * one result per record. res and rcs are scratch arrays of n entries. */
+void put_entries(struct fin_serve *svc, struct fin_serve_response *resp,
+                        struct sstream *ss, const struct fin_put_entry *e, const char **ehks,
+                        size_t n, struct fin_put_result *res, int *rcs)
+{
+    bool any_ehk = false;
+    for (size_t i = 0; ehks && i < n; i++)
+        any_ehk |= ehks[i] != NULL;
+    if (any_ehk) {
+        /* one at a time, in order: the batch call routes by partition key only */
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = fin_stream_put(ss->st, e[i].key, e[i].key_len, e[i].data, e[i].len, ehks[i],
+                                    &res[i]);
+    } else {
+        int rc = fin_stream_put_batch(ss->st, e, n, res);
+        /* A failed write or fsync: which records of the call reached the disk is not
+         * known, so all are reported failed and the client retries them (Kinesis
+         * delivery is at least once). */
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = rc;
+    }
+    struct fin_buf b;
+    fin_buf_init(&b);
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += rcs[i] != 0;
+    fin_buf_printf(&b, "{\"FailedRecordCount\":%zu,\"EncryptionType\":\"NONE\",\"Records\":[",
+                   failed);
+    /* Each success is 77 + FIN_SEQ_LEN bytes at most: reserve once, then copy. */
+    fin_buf_reserve(&b, n * (40 + FIN_SEQ_LEN + FIN_SHARD_ID_LEN));
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fin_buf_append(&b, ",", 1);
+        if (rcs[i] == 0) {
+            fin_buf_append(&b, "{\"SequenceNumber\":\"", 19);
+            fin_buf_append(&b, res[i].seq, FIN_SEQ_LEN);
+            fin_buf_append(&b, "\",\"ShardId\":\"", 13);
+            fin_buf_append(&b, fin_stream_shard_id(ss->st, res[i].shard), FIN_SHARD_ID_LEN);
+            fin_buf_append(&b, "\"}", 2);
+            bytes += e[i].len;
+        } else {
+            fin_buf_puts(&b, "{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":");
+            const char *msg = fin_strerror(rcs[i]);
+            json_str_append(&b, msg, strlen(msg));
+            fin_buf_puts(&b, "}");
+        }
+    }
+    fin_buf_puts(&b, "]}");
+    atomic_fetch_add(&svc->m.in_records, n - failed);
+    atomic_fetch_add(&svc->m.in_bytes, bytes);
+    atomic_fetch_add(&svc->m.put_failed_records, failed);
+    if (fin_buf_cstr(&b))
+        respond_json(resp, &b);
+    else
+        fin_serve_error(svc, resp, 500, "InternalFailure", "out of memory");
+    fin_buf_fini(&b);
+}
+
 static void put_records(struct req *r)
 {
     int64_t t0 = fin_mono_ns(r->svc->clock);
@@ -654,7 +714,6 @@ static void put_records(struct req *r)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "out of memory");
         goto done;
     }
-    bool any_ehk = false;
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(recs, i);
         char where[64];
@@ -677,7 +736,6 @@ static void put_records(struct req *r)
                     ehks[i]);
             goto done;
         }
-        any_ehk |= ehks[i] != NULL;
         snprintf(where, sizeof where, "records.%zu.member.data", i + 1);
         long len = get_data(r, o, where, &bufs[i]);
         if (len < 0)
@@ -694,51 +752,7 @@ static void put_records(struct req *r)
     }
     if (with_stream(r, true, &ss))
         goto done;
-    if (any_ehk) {
-        /* one at a time, in order: the batch call routes by partition key only */
-        for (size_t i = 0; i < n; i++) {
-            rcs[i] = fin_stream_put(ss->st, e[i].key, e[i].key_len, e[i].data, e[i].len, ehks[i],
-                                    &res[i]);
-        }
-    } else {
-        int rc = fin_stream_put_batch(ss->st, e, n, res);
-        /* A failed write or fsync: which records of the call reached the disk is not
-         * known, so all are reported failed and the client retries them (Kinesis
-         * delivery is at least once). */
-        for (size_t i = 0; i < n; i++)
-            rcs[i] = rc;
-    }
-    struct fin_buf b;
-    fin_buf_init(&b);
-    size_t failed = 0;
-    for (size_t i = 0; i < n; i++)
-        failed += rcs[i] != 0;
-    fin_buf_printf(&b, "{\"FailedRecordCount\":%zu,\"EncryptionType\":\"NONE\",\"Records\":[",
-                   failed);
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            fin_buf_append(&b, ",", 1);
-        if (rcs[i] == 0) {
-            fin_buf_printf(&b, "{\"SequenceNumber\":\"%s\",\"ShardId\":\"%s\"}", res[i].seq,
-                           fin_stream_shard_id(ss->st, res[i].shard));
-            bytes += e[i].len;
-        } else {
-            fin_buf_puts(&b, "{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":");
-            const char *msg = fin_strerror(rcs[i]);
-            json_str_append(&b, msg, strlen(msg));
-            fin_buf_puts(&b, "}");
-        }
-    }
-    fin_buf_puts(&b, "]}");
-    atomic_fetch_add(&r->svc->m.in_records, n - failed);
-    atomic_fetch_add(&r->svc->m.in_bytes, bytes);
-    atomic_fetch_add(&r->svc->m.put_failed_records, failed);
-    if (fin_buf_cstr(&b))
-        respond_json(r->resp, &b);
-    else
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "out of memory");
-    fin_buf_fini(&b);
+    put_entries(r->svc, r->resp, ss, e, ehks, n, res, rcs);
 done:
     atomic_fetch_add(&r->svc->m.put_requests, 1);
     metrics_put_latency(&r->svc->m, fin_mono_ns(r->svc->clock) - t0);

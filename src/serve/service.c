@@ -370,6 +370,8 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
                         req->target);
         return;
     }
+    if (strcmp(op, "PutRecords") == 0 && kinesis_put_records_fast(svc, req->body, req->body_len, resp))
+        return;
     json_error_t jerr;
     json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
                                  : json_object();
