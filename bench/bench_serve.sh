@@ -24,7 +24,7 @@ trap cleanup EXIT
 if [ -z "${ENDPOINT:-}" ]; then
   mkdir -p "$T/data"
   printf "[stream \"bench\"]\nshards = 2\nfsync = ${FSYNC:-always}\n" > "$T/data/finstream.ini"
-  "$build/finstream" --data-dir "$T/data" -q serve --listen 127.0.0.1:0 --status-delay 0 \
+  "$build/finstream" --data-dir "$T/data" -q serve --listen 127.0.0.1:0 --status-delay 0ms \
     --threads "${THREADS:-8}" >"$T/out" &
   pid=$!
   for _ in $(seq 1 100); do grep -q listening "$T/out" 2>/dev/null && break; sleep 0.05; done

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "finstream/clock.h"
+#include "finstream/config.h"
 
 /* Limits, with the Kinesis values. */
 #define FIN_SERVE_MAX_BODY          (10 * 1024 * 1024)  /* default request body cap, bytes */
@@ -38,15 +39,27 @@ struct fin_serve_config {
     int64_t deleting_ms;           /* DELETING before it is gone (default 500) */
     const char *account;           /* 12 digits for ARNs and messages (default 000000000000) */
     const char *region;            /* for ARNs (default us-east-1) */
+    /* "ID:SECRET" pairs separated by commas or spaces: when given, every request must
+     * carry a valid SigV4 signature by one of them. NULL or "": any well-formed one. */
+    const char *access_keys;
+    int64_t max_skew_ms;           /* allowed distance of X-Amz-Date (default 15 min) */
 };
 
 /* Fills cfg with the defaults (data_dir and config_path NULL). */
 void fin_serve_config_defaults(struct fin_serve_config *cfg);
 
+struct fin_serve_header {
+    const char *name;
+    const char *value;
+};
+
 /* One HTTP request as the front end parsed it; every pointer borrowed for the call. */
 struct fin_serve_request {
     const char *method;            /* "POST" */
     const char *path;              /* "/" */
+    const char *query;             /* after '?', or NULL */
+    const struct fin_serve_header *headers;  /* all of them, for signature checks */
+    size_t n_headers;
     const char *target;            /* X-Amz-Target, or NULL */
     const char *content_type;      /* Content-Type, or NULL */
     const char *authorization;     /* Authorization, or NULL */
@@ -73,6 +86,9 @@ struct fin_serve;
 int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg);
 void fin_serve_destroy(struct fin_serve *svc);
 
+/* True when access keys are configured (requests must be signed by one of them). */
+bool fin_serve_has_keys(const struct fin_serve *svc);
+
 /* Handles one request; never fails: errors become AWS error responses. Thread-safe. */
 void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req,
                       struct fin_serve_response *resp);
@@ -87,6 +103,26 @@ void fin_serve_error(struct fin_serve *svc, struct fin_serve_response *resp, int
  * (free()). */
 int fin_serve_metrics(struct fin_serve *svc, char **text, size_t *len);
 
+/* ---- the [serve] section of finstream.ini ---- */
+
+struct fin_serve_settings {
+    char *listen;                  /* ADDR:PORT */
+    int64_t threads;
+    int64_t max_body;
+    int64_t max_connections;
+    int64_t max_per_client;
+    int64_t timeout_ms;
+    int64_t status_delay_ms;
+    char *access_keys;             /* "ID:SECRET, ..." */
+    char *region;
+    char *account;
+};
+extern const struct fin_opt fin_serve_opts[];
+/* Defaults, then [serve] of the ini at config_path (missing file or section: defaults).
+ * Freed by fin_serve_settings_fini. */
+int fin_serve_settings_load(struct fin_serve_settings *set, const char *config_path);
+void fin_serve_settings_fini(struct fin_serve_settings *set);
+
 /* ---- the HTTP front end ---- */
 
 struct fin_serve_http_config {
@@ -97,6 +133,7 @@ struct fin_serve_http_config {
     unsigned timeout_s;            /* an idle or slow connection is closed after (default 30) */
     size_t max_body;               /* request bodies above are refused (default FIN_SERVE_MAX_BODY) */
     bool insecure;                 /* allow a non-loopback address without access keys */
+    bool have_keys;                /* access keys are configured: any address is allowed */
 };
 
 void fin_serve_http_config_defaults(struct fin_serve_http_config *cfg);

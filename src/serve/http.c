@@ -80,6 +80,21 @@ static MHD_Result_t plain(struct MHD_Connection *c, int status, const char *ct, 
     return send_resp(c, &r);
 }
 
+struct hdrs {
+    struct fin_serve_header v[64];
+    size_t n;
+};
+
+static MHD_Result_t collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct hdrs *h = cls;
+    (void)kind;
+    if (h->n < sizeof h->v / sizeof h->v[0])
+        h->v[h->n++] = (struct fin_serve_header){key, value ? value : ""};
+    return MHD_YES;
+}
+
 static void too_large(struct fin_serve_http *h, struct fin_serve_response *r)
 {
     fin_serve_error(h->svc, r, 413, "RequestEntityTooLargeException",
@@ -138,9 +153,14 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
             return MHD_NO;
         return plain(c, 200, "text/plain; version=0.0.4", text, len);
     }
+    struct hdrs hs;
+    hs.n = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
     struct fin_serve_request req = {
         .method = method,
         .path = url,
+        .headers = hs.v,
+        .n_headers = hs.n,
         .target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target"),
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
@@ -215,7 +235,7 @@ int fin_serve_http_start(struct fin_serve_http **out, struct fin_serve *svc,
     if ((rc = parse_listen(cfg->listen, &sa)))
         goto fail;
     bool loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
-    if (!loopback && !cfg->insecure) {
+    if (!loopback && !cfg->insecure && !cfg->have_keys) {
         rc = fin_err_set(FIN_EINVAL,
                          "--listen %s is not a loopback address and no access keys are "
                          "configured: anyone who can reach it could write to every stream "

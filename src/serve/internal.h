@@ -45,8 +45,14 @@ struct metrics {
     json_t *errors;             /* __type -> count (owned) */
 };
 
+struct serve_key {
+    char *id, *secret;
+};
+
 struct fin_serve {
     struct fin_serve_config cfg;
+    struct serve_key *keys;     /* configured access keys (owned) */
+    size_t n_keys;
     char *data_dir, *config_path, *meta_dir;
     char account[13];
     char region[32];

@@ -13,6 +13,7 @@
  * is using its writer; its name is listed as DELETING until the deadline. */
 #include "internal.h"
 
+#include "finstream/aws.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
@@ -32,6 +33,45 @@ void fin_serve_config_defaults(struct fin_serve_config *cfg)
     cfg->deleting_ms = 500;
     cfg->account = "000000000000";
     cfg->region = "us-east-1";
+    cfg->max_skew_ms = 15 * 60 * 1000;
+}
+
+bool fin_serve_has_keys(const struct fin_serve *svc)
+{
+    return svc->n_keys > 0;
+}
+
+/* "ID:SECRET, ID2:SECRET2" into svc->keys. */
+static int parse_keys(struct fin_serve *svc, const char *text)
+{
+    char *copy = strdup(text ? text : ""), *save = NULL;
+    if (!copy)
+        return FIN_ENOMEM;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon || colon == tok || !colon[1]) {
+            rc = fin_err_set(FIN_ECONFIG, "[serve] access_keys: '%.*s...' is not ID:SECRET",
+                             (int)(colon ? colon - tok : 4), tok);
+            break;
+        }
+        struct serve_key *k = realloc(svc->keys, (svc->n_keys + 1) * sizeof *k);
+        if (!k) {
+            rc = FIN_ENOMEM;
+            break;
+        }
+        svc->keys = k;
+        *colon = 0;
+        k[svc->n_keys].id = strdup(tok);
+        k[svc->n_keys].secret = strdup(colon + 1);
+        svc->n_keys++;
+        if (!k[svc->n_keys - 1].id || !k[svc->n_keys - 1].secret) {
+            rc = FIN_ENOMEM;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
 }
 
 int64_t now_ms(struct fin_serve *svc)
@@ -259,8 +299,9 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     }
     svc->cfg.data_dir = svc->data_dir;
     svc->cfg.config_path = svc->config_path;
-    if ((rc = fin_mkdir_p(svc->meta_dir, 0755)))
+    if ((rc = parse_keys(svc, cfg->access_keys)) || (rc = fin_mkdir_p(svc->meta_dir, 0755)))
         goto fail;
+    svc->cfg.access_keys = NULL;
     char streams[4096];
     snprintf(streams, sizeof streams, "%s/streams", svc->data_dir);
     if ((rc = fin_mkdir_p(streams, 0755)) || (rc = fin_stream_list(svc->data_dir, &names, &n)))
@@ -298,6 +339,11 @@ void fin_serve_destroy(struct fin_serve *svc)
         reg_remove_data_locked(svc, ss);
         sstream_free(ss);
     }
+    for (size_t i = 0; i < svc->n_keys; i++) {
+        free(svc->keys[i].id);
+        free(svc->keys[i].secret);
+    }
+    free(svc->keys);
     metrics_fini(&svc->m);
     pthread_mutex_destroy(&svc->mu);
     free(svc->data_dir);
@@ -310,10 +356,37 @@ void fin_serve_destroy(struct fin_serve *svc)
 
 #define KINESIS_PREFIX "Kinesis_20131202."
 
-/* With no access keys configured any well-formed SigV4 Authorization header is
- * accepted (the address is loopback unless the operator said --insecure); a missing or
- * malformed one gets the error AWS gives, so clients without credentials notice here
- * rather than against the real service. */
+struct key_lookup {
+    struct fin_serve *svc;
+    bool unknown;
+};
+
+static int lookup_key(void *ctx, const char *id, const char **secret)
+{
+    struct key_lookup *kl = ctx;
+    for (size_t i = 0; i < kl->svc->n_keys; i++)
+        if (strcmp(kl->svc->keys[i].id, id) == 0) {
+            *secret = kl->svc->keys[i].secret;
+            return 0;
+        }
+    kl->unknown = true;
+    return FIN_ENOENT;
+}
+
+static const char *header(const struct fin_serve_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+/* With access keys configured, the request must be signed by one of them (SigV4:
+ * credential scope, signed headers, payload hash, X-Amz-Date within the allowed skew).
+ * With none, any well-formed SigV4 Authorization header is accepted (the address is
+ * loopback unless the operator said --insecure). Either way a missing or malformed one
+ * gets the error AWS gives, so clients without credentials notice here rather than
+ * against the real service. */
 static int auth_check(struct fin_serve *svc, const struct fin_serve_request *req,
                       struct fin_serve_response *resp)
 {
@@ -321,22 +394,66 @@ static int auth_check(struct fin_serve *svc, const struct fin_serve_request *req
     if (!a || !*a) {
         fin_serve_error(svc, resp, 400, "MissingAuthenticationTokenException",
                         "Missing Authentication Token");
-        return FIN_EINVAL;
+        return FIN_EAUTH;
     }
     static const char *parts[] = {"Credential=", "SignedHeaders=", "Signature="};
     if (strncmp(a, "AWS4-HMAC-SHA256 ", 17) != 0) {
         fin_serve_error(svc, resp, 400, "IncompleteSignatureException",
                         "Authorization header must use the AWS4-HMAC-SHA256 algorithm.");
-        return FIN_EINVAL;
+        return FIN_EAUTH;
     }
     for (int i = 0; i < 3; i++)
         if (!strstr(a, parts[i])) {
             fin_serve_error(svc, resp, 400, "IncompleteSignatureException",
                             "Authorization header requires '%.*s' parameter. Authorization=%s",
                             (int)strlen(parts[i]) - 1, parts[i], a);
-            return FIN_EINVAL;
+            return FIN_EAUTH;
         }
-    return 0;
+    if (svc->n_keys == 0)
+        return 0;
+
+    const char *date = header(req, "X-Amz-Date");
+    int64_t t, now_s = fin_now_ns(svc->clock) / FIN_NS_PER_SEC;
+    if (!date || fin_sigv4_parse_date(date, &t) != 0) {
+        fin_serve_error(svc, resp, 400, "IncompleteSignatureException",
+                        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                        "'Date' header.");
+        return FIN_EAUTH;
+    }
+    int64_t skew = svc->cfg.max_skew_ms / 1000;
+    if (t < now_s - skew || t > now_s + skew) {
+        char now_txt[FIN_SIGV4_DATE_LEN + 1], lim[FIN_SIGV4_DATE_LEN + 1];
+        fin_sigv4_format_date(now_s, now_txt);
+        fin_sigv4_format_date(t < now_s ? now_s - skew : now_s + skew, lim);
+        fin_serve_error(svc, resp, 400, "InvalidSignatureException",
+                        "Signature %s: %s is now %s than %s (%s %c %lld min.)",
+                        t < now_s ? "expired" : "not yet current", date,
+                        t < now_s ? "earlier" : "later", lim, now_txt, t < now_s ? '-' : '+',
+                        (long long)(skew / 60));
+        return FIN_EAUTH;
+    }
+    struct fin_aws_header hs[FIN_SIGV4_MAX_HEADERS];
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_headers && n < FIN_SIGV4_MAX_HEADERS; i++)
+        hs[n++] = (struct fin_aws_header){req->headers[i].name, req->headers[i].value};
+    struct fin_sigv4_request sr = {
+        .method = req->method, .path = req->path, .query = req->query, .headers = hs,
+        .n_headers = n, .payload = req->body, .payload_len = req->body_len,
+        .payload_hash = header(req, "X-Amz-Content-Sha256"),
+    };
+    struct key_lookup kl = {svc, false};
+    int rc = fin_sigv4_verify(&sr, false, lookup_key, &kl, now_s, skew, NULL);
+    if (rc == 0)
+        return 0;
+    if (kl.unknown)
+        fin_serve_error(svc, resp, 400, "UnrecognizedClientException",
+                        "The security token included in the request is invalid.");
+    else
+        fin_serve_error(svc, resp, 400, "InvalidSignatureException",
+                        "The request signature we calculated does not match the signature you "
+                        "provided. Check your AWS Secret Access Key and signing method. Consult "
+                        "the service documentation for details. (%s)", fin_err_msg());
+    return FIN_EAUTH;
 }
 
 void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req,

@@ -1,7 +1,7 @@
 # serve_lib.sh - sourced by the serve tests after lib.sh: start and stop `finstream serve`.
 start_serve() {
   mkdir -p "$T/data"
-  "$FIN_BIN" --data-dir "$T/data" serve --listen 127.0.0.1:0 --status-delay "${STATUS_DELAY:-200}" \
+  "$FIN_BIN" --data-dir "$T/data" serve --listen 127.0.0.1:0 --status-delay "${STATUS_DELAY:-200ms}" \
     "$@" >"$T/serve.out" 2>"$T/serve.err" &
   SERVE_PID=$!
   local i

@@ -18,10 +18,10 @@ import botocore
 from botocore.config import Config
 
 
-def client(endpoint, validate=True):
+def client(endpoint, validate=True, key="AKIDEXAMPLE", secret="secret"):
     return boto3.client(
         "kinesis", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+        aws_access_key_id=key, aws_secret_access_key=secret,
         config=Config(parameter_validation=validate, retries={"max_attempts": 1}))
 
 
@@ -153,6 +153,48 @@ def errors(endpoint):
     print("errors: every bad request got its error type; serve kept running")
 
 
+def auth(endpoint):
+    """serve has access_keys = AKIDEXAMPLE:secret: botocore's signatures by that key pass,
+    any other key or secret gets AWS's error type."""
+    k = client(endpoint)
+    k.create_stream(StreamName="signed", ShardCount=1)
+    k.get_waiter("stream_exists").wait(StreamName="signed", WaiterConfig={"Delay": 1})
+    k.put_records(StreamName="signed", Records=[{"Data": b"x" * 100, "PartitionKey": "k"}] * 500)
+    k.put_record(StreamName="signed", Data=b"one", PartitionKey="k")
+    expect(lambda: client(endpoint, secret="wrong").list_streams(), "InvalidSignatureException")
+    expect(lambda: client(endpoint, key="AKIDOTHER").list_streams(), "UnrecognizedClientException")
+    st, body = raw(endpoint, "ListStreams", b"{}")
+    if st != 400 or body["__type"] not in ("IncompleteSignatureException",
+                                            "InvalidSignatureException"):
+        fail("unsigned header accepted: %d %r" % (st, body))
+    st, body = raw(endpoint, "ListStreams", b"{}", auth=False)
+    if st != 400 or body["__type"] != "MissingAuthenticationTokenException":
+        fail("no signature: %d %r" % (st, body))
+    # a body changed after signing: the payload hash no longer matches
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url=endpoint + "/", data=b'{"StreamName":"signed"}',
+        headers={"X-Amz-Target": "Kinesis_20131202.DescribeStream",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("AKIDEXAMPLE", "secret"),
+                            "kinesis", "us-east-1").add_auth(req)
+    p = req.prepare()
+    hdrs = dict(p.headers)
+    r = urllib.request.Request(endpoint + "/", data=b'{"StreamName":"signex"}', headers=hdrs,
+                               method="POST")
+    try:
+        urllib.request.urlopen(r)
+        fail("tampered body accepted")
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read())
+        if body["__type"] != "InvalidSignatureException":
+            fail("tampered body: %r" % body)
+    got = read_all(k, "signed")
+    if len(got["shardId-000000000000"]) != 501:
+        fail("signed puts: %d records" % len(got["shardId-000000000000"]))
+    print("auth: signed requests pass, wrong, unknown, missing and tampered ones fail")
+
+
 def produce(endpoint, out):
     k = client(endpoint)
     try:
@@ -192,4 +234,4 @@ def verify(endpoint, out):
 if __name__ == "__main__":
     ep, mode = sys.argv[1], sys.argv[2]
     {"day": lambda: day(ep, sys.argv[3]), "errors": lambda: errors(ep),
-     "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()
+     "auth": lambda: auth(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()
