@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,21 @@ struct sstream {
     struct sstream *next;
 };
 
+/* A delivery stream as the service keeps it; under the registry mutex. */
+struct sdelivery {
+    struct fin_serve *svc;
+    char name[65];
+    bool direct;                /* DirectPut (else a Kinesis stream is its source) */
+    int status;                 /* ST_CREATING until until_ms, then ACTIVE */
+    int64_t until_ms;
+    int64_t created_s;
+    json_t *settings;           /* what DescribeDeliveryStream shows (owned) */
+    pthread_t thread;           /* runs fin_delivery_run for it */
+    bool running;
+    volatile sig_atomic_t stop;
+    struct sdelivery *next;
+};
+
 /* Latency histogram buckets, in seconds, for the put latency metric. */
 #define LAT_BUCKETS 12
 
@@ -41,6 +57,7 @@ struct metrics {
     atomic_uint_fast64_t lat_sum_us, lat_count;
     atomic_int_fast64_t iterator_age_ms;                /* of the last GetRecords */
     atomic_uint_fast64_t requests, http_4xx, http_5xx;
+    atomic_uint_fast64_t fh_records, fh_bytes;          /* Firehose incoming */
     pthread_mutex_t err_mu;
     json_t *errors;             /* __type -> count (owned) */
 };
@@ -59,6 +76,7 @@ struct fin_serve {
     const struct fin_clock *clock;
     pthread_mutex_t mu;
     struct sstream *streams;
+    struct sdelivery *deliveries;
     struct metrics m;
 };
 
@@ -113,6 +131,14 @@ void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
 void put_entries(struct fin_serve *svc, struct fin_serve_response *resp, struct sstream *ss,
                  const struct fin_put_entry *e, const char **ehks, size_t n,
                  struct fin_put_result *res, int *rcs);
+
+/* ---- firehose.c ---- */
+
+/* Starts a worker for each [delivery] of the configuration; stops and frees them all. */
+int firehose_start(struct fin_serve *svc);
+void firehose_stop(struct fin_serve *svc);
+void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
+                       struct fin_serve_response *resp);
 
 /* ---- fastput.c ---- */
 

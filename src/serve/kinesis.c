@@ -420,8 +420,10 @@ static void list_streams(struct req *r)
         return;
     }
     n = 0;
+    /* the streams behind Firehose direct puts are serve's own, not listed */
     for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
-        v[n++] = ss;
+        if (strncmp(ss->name, "__firehose.", 11) != 0)
+            v[n++] = ss;
     qsort(v, n, sizeof *v, cmp_sstream);
     json_t *names = json_array(), *sums = json_array();
     size_t i = 0;

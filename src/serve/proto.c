@@ -267,6 +267,10 @@ int fin_serve_metrics(struct fin_serve *svc, char **text, size_t *len)
             atomic_load(&m->out_records));
     COUNTER("finstream_kinesis_outgoing_bytes_total", "Data bytes returned by GetRecords.",
             atomic_load(&m->out_bytes));
+    COUNTER("finstream_firehose_incoming_records_total",
+            "Records accepted by Firehose PutRecord(Batch).", atomic_load(&m->fh_records));
+    COUNTER("finstream_firehose_incoming_bytes_total",
+            "Data bytes accepted by Firehose PutRecord(Batch).", atomic_load(&m->fh_bytes));
     COUNTER("finstream_http_requests_total", "HTTP requests handled.", atomic_load(&m->requests));
     fin_buf_printf(&b, "# HELP finstream_kinesis_iterator_age_milliseconds MillisBehindLatest "
                        "of the last GetRecords.\n"

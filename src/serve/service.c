@@ -319,6 +319,10 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    names = NULL;
+    n = 0;
+    if ((rc = firehose_start(svc)))
+        goto fail;
     *out = svc;
     return 0;
 fail:
@@ -333,6 +337,8 @@ void fin_serve_destroy(struct fin_serve *svc)
 {
     if (!svc)
         return;
+    /* the delivery workers read the streams: they stop (and flush) first */
+    firehose_stop(svc);
     while (svc->streams) {
         struct sstream *ss = svc->streams;
         svc->streams = ss->next;
@@ -355,6 +361,7 @@ void fin_serve_destroy(struct fin_serve *svc)
 /* ---- the entry point ---- */
 
 #define KINESIS_PREFIX "Kinesis_20131202."
+#define FIREHOSE_PREFIX "Firehose_20150804."
 
 struct key_lookup {
     struct fin_serve *svc;
@@ -480,14 +487,19 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
         return;
     }
     const char *op = NULL;
-    if (strncmp(req->target, KINESIS_PREFIX, strlen(KINESIS_PREFIX)) == 0)
+    bool firehose = false;
+    if (strncmp(req->target, KINESIS_PREFIX, strlen(KINESIS_PREFIX)) == 0) {
         op = req->target + strlen(KINESIS_PREFIX);
+    } else if (strncmp(req->target, FIREHOSE_PREFIX, strlen(FIREHOSE_PREFIX)) == 0) {
+        op = req->target + strlen(FIREHOSE_PREFIX);
+        firehose = true;
+    }
     if (!op) {
         fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown target %s",
                         req->target);
         return;
     }
-    if (strcmp(op, "PutRecords") == 0 && kinesis_put_records_fast(svc, req->body, req->body_len, resp))
+    if (!firehose && strcmp(op, "PutRecords") == 0 && kinesis_put_records_fast(svc, req->body, req->body_len, resp))
         return;
     json_error_t jerr;
     json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
@@ -503,6 +515,9 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
         json_decref(body);
         return;
     }
-    kinesis_dispatch(svc, op, body, resp);
+    if (firehose)
+        firehose_dispatch(svc, op, body, resp);
+    else
+        kinesis_dispatch(svc, op, body, resp);
     json_decref(body);
 }
