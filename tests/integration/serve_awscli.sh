@@ -31,5 +31,27 @@ assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
 aws kinesis delete-stream --stream-name cli
 aws kinesis wait stream-not-exists --stream-name cli
 assert_eq "$(aws kinesis list-streams --query 'length(StreamNames)')" "0"
+
+# Firehose: a delivery stream fed by a Kinesis stream, and a direct-put one
+aws kinesis create-stream --stream-name src --shard-count 1
+aws kinesis wait stream-exists --stream-name src
+aws firehose create-delivery-stream --delivery-stream-name from-src \
+  --delivery-stream-type KinesisStreamAsSource \
+  --kinesis-stream-source-configuration KinesisStreamARN=arn:aws:kinesis:us-east-1:000000000000:stream/src,RoleARN=arn:aws:iam::000000000000:role/r \
+  --extended-s3-destination-configuration BucketARN=arn:aws:s3:::fromsrc,RoleARN=arn:aws:iam::000000000000:role/r >/dev/null
+aws firehose create-delivery-stream --delivery-stream-name direct \
+  --extended-s3-destination-configuration 'BucketARN=arn:aws:s3:::direct,RoleARN=arn:aws:iam::000000000000:role/r,CompressionFormat=GZIP,Prefix=raw/' >/dev/null
+assert_eq "$(aws firehose list-delivery-streams --query 'join(`,`, DeliveryStreamNames)' --output text)" "direct,from-src"
+assert_eq "$(aws firehose describe-delivery-stream --delivery-stream-name from-src \
+  --query DeliveryStreamDescription.DeliveryStreamType --output text)" "KinesisStreamAsSource"
+sleep 0.3
+aws firehose put-record --delivery-stream-name direct --record '{"Data":"eyJuYW1lIjoiQUFQTCJ9Cg=="}' >/dev/null
+aws kinesis put-record --stream-name src --partition-key AAPL --data '{"name":"MSFT"}' \
+  --cli-binary-format raw-in-base64-out >/dev/null
+if aws firehose put-record --delivery-stream-name nope --record Data=eA== 2>"$T/err"; then fail "put to a missing delivery stream"; fi
+assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
 stop_serve
+# stopping flushed both: the records are objects in their buckets' lake folders
+assert_eq "$(find "$T/data/lake/direct/raw" -name '*.gz' -exec zcat {} + )" '{"name":"AAPL"}'
+assert_eq "$(find "$T/data/lake/fromsrc" -type f -exec cat {} + )" '{"name":"MSFT"}'
 echo "serve_awscli: ok"
