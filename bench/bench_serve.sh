@@ -33,10 +33,11 @@ fi
 call() {
   curl -s -X POST "$ENDPOINT/" -H "X-Amz-Target: Kinesis_20131202.$1" \
     -H 'Content-Type: application/x-amz-json-1.1' \
-    -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00' \
+    -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000' \
+    -H 'X-Amz-Date: 20260101T000000Z' \
     -d "$2"
 }
-call CreateStream '{"StreamName":"bench","ShardCount":2}' >/dev/null
+echo "CreateStream: $(call CreateStream '{"StreamName":"bench","ShardCount":2}')"
 sleep 1
 
 python3 - "$T" <<'PY'
@@ -57,7 +58,7 @@ run() {  # name target body
     "$ENDPOINT" | tee "$T/$1.txt" | grep -E 'Requests/sec|requests [0-9]'
 }
 run putrecords PutRecords "$T/batch.json"
-rps=$(awk '/Requests\/sec/{print $2}' "$T/putrecords.txt")
+rps=$(awk '/ok_per_s/{print $6}' "$T/putrecords.txt")
 echo "PutRecords: $(python3 -c "print(round($rps * 500))") records/s acknowledged"
 run putrecord PutRecord "$T/one.json"
 
@@ -66,5 +67,5 @@ it=$(call GetShardIterator '{"StreamName":"bench","ShardId":"shardId-00000000000
 printf '{"ShardIterator":"%s","Limit":10000}' "$it" > "$T/get.json"
 got=$(call GetRecords "$(cat "$T/get.json")" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Records"]))')
 run getrecords GetRecords "$T/get.json"
-rps=$(awk '/Requests\/sec/{print $2}' "$T/getrecords.txt")
+rps=$(awk '/ok_per_s/{print $6}' "$T/getrecords.txt")
 echo "GetRecords: $got records per call, $(python3 -c "print(round($rps * $got))") records/s"

@@ -22,7 +22,8 @@ response = function(status, headers, body)
 end
 
 done = function(summary, latency, requests)
-  io.write(string.format("requests %d errors(non-2xx) %d p50_ms %.2f p99_ms %.2f\n",
-    summary.requests, summary.errors.status, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000))
+  local ok = summary.requests - summary.errors.status
+  io.write(string.format("requests %d errors(non-2xx) %d ok_per_s %.1f p50_ms %.2f p99_ms %.2f\n",
+    summary.requests, summary.errors.status, ok / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
