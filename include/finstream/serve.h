@@ -75,6 +75,8 @@ struct fin_serve_response {
     size_t body_len;
     char request_id[37];           /* x-amzn-RequestId: a UUID */
     char id2[65];                  /* x-amz-id-2 */
+    const char *hdr_name;          /* one more header (static strings), or NULL */
+    const char *hdr_value;
 };
 
 void fin_serve_response_fini(struct fin_serve_response *resp);

@@ -67,6 +67,8 @@ static MHD_Result_t send_resp(struct MHD_Connection *c, struct fin_serve_respons
         MHD_add_response_header(mr, "x-amzn-RequestId", r->request_id);
     if (r->id2[0])
         MHD_add_response_header(mr, "x-amz-id-2", r->id2);
+    if (r->hdr_name && r->hdr_value)
+        MHD_add_response_header(mr, r->hdr_name, r->hdr_value);
     MHD_Result_t ret = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;

@@ -140,6 +140,13 @@ void firehose_stop(struct fin_serve *svc);
 void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                        struct fin_serve_response *resp);
 
+/* ---- lambda.c ---- */
+
+/* True for /2015-03-31/functions/NAME/invocations. */
+bool lambda_path(const char *path);
+void lambda_invoke(struct fin_serve *svc, const struct fin_serve_request *req,
+                   struct fin_serve_response *resp);
+
 /* ---- fastput.c ---- */
 
 /* PutRecords of the usual shape without a JSON tree: true when it answered, false when

@@ -468,6 +468,11 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
 {
     memset(resp, 0, sizeof *resp);
     atomic_fetch_add(&svc->m.requests, 1);
+    if (req->method && strcmp(req->method, "POST") == 0 && req->path && lambda_path(req->path)) {
+        if (auth_check(svc, req, resp) == 0)
+            lambda_invoke(svc, req, resp);
+        return;
+    }
     if (!req->method || strcmp(req->method, "POST") != 0 || !req->path ||
         strcmp(req->path, "/") != 0) {
         fin_serve_error(svc, resp, 404, "UnknownOperationException", "no action at %s %s",

@@ -6,6 +6,8 @@ source "$(dirname "$0")/serve_lib.sh"
 [ -x /usr/bin/aws ] || { echo "/usr/bin/aws (Debian's awscli) not installed: skipping"; exit 0; }
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
+mkdir -p "$T/data"
+printf '[collector "classic"]\nsource = sim\ntickers = FB,SHOP\nto = stream:lam\n' > "$T/data/finstream.ini"
 start_serve
 aws() { /usr/bin/aws --endpoint-url "$EP" --output json "$@"; }
 aws kinesis create-stream --stream-name cli --shard-count 2
@@ -49,6 +51,24 @@ aws firehose put-record --delivery-stream-name direct --record '{"Data":"eyJuYW1
 aws kinesis put-record --stream-name src --partition-key AAPL --data '{"name":"MSFT"}' \
   --cli-binary-format raw-in-base64-out >/dev/null
 if aws firehose put-record --delivery-stream-name nope --record Data=eA== 2>"$T/err"; then fail "put to a missing delivery stream"; fi
+assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
+
+# the collector as a function: aws lambda invoke runs [collector "classic"] once
+aws kinesis create-stream --stream-name lam --shard-count 1
+aws kinesis wait stream-exists --stream-name lam
+aws lambda invoke --function-name classic --cli-binary-format raw-in-base64-out \
+  --payload '{"date":"2020-05-14","tickers":["FB"]}' "$T/lambda.json" >"$T/invoke.out"
+/usr/bin/python3 - "$T/lambda.json" <<'PY' || fail "lambda summary: $(cat "$T/lambda.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["collector"] == "classic" and s["to"] == "stream:lam", s
+assert s["records"] == 390 and s["tickers_ok"] == 1 and s["tickers_failed"] == 0, s
+PY
+n=$(aws kinesis get-records --shard-iterator "$(aws kinesis get-shard-iterator --stream-name lam \
+      --shard-id shardId-000000000000 --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)" \
+      --query 'length(Records)')
+assert_eq "$n" "390" "records the function put"
+if aws lambda invoke --function-name nope "$T/x.json" 2>"$T/err"; then fail "invoke of a missing function"; fi
 assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
 stop_serve
 # stopping flushed both: the records are objects in their buckets' lake folders
