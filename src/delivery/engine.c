@@ -593,6 +593,33 @@ done:
     return rc;
 }
 
+char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext)
+{
+    char name[128];
+    snprintf(name, sizeof name, "tmp-%ld-%llu%s", (long)getpid(),
+             (unsigned long long)++e->tmp_seq, ext ? ext : "");
+    return fin_path_join(e->tmp_dir, name);
+}
+
+/* The destination picks the sink: s3://BUCKET/prefix/ is a bucket, anything else a lake
+ * folder (default <data_dir>/lake). Either way tmp/ is the delivery's own folder. */
+static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
+                     const struct fin_delivery_settings *set)
+{
+    const char *dest = e->set.destination;
+    int rc = fin_mkdir_p(e->tmp_dir, 0755);
+    if (rc)
+        return rc;
+    if (fin_delivery_is_s3(dest))
+        return fin_sink_s3_create(&e->sink, set->aws_s3, dest, e->clock);
+    char *lake = dest && *dest ? strdup(dest) : fin_path_join(data_dir, "lake");
+    if (!lake)
+        return FIN_ENOMEM;
+    rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
+    free(lake);
+    return rc;
+}
+
 int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *data_dir,
                                const char *name, const struct fin_delivery_settings *set,
                                const struct fin_delivery_source *src, const struct fin_clock *clock)
@@ -646,15 +673,7 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         e->shard_ids[i] = src->shard_id(src->ctx, i);
     if ((rc = fin_mkdir_p(e->dir, 0755)) || (rc = take_lock(e)))
         goto fail;
-    char *lake = e->set.destination && *e->set.destination ? strdup(e->set.destination)
-                                                           : fin_path_join(data_dir, "lake");
-    if (!lake) {
-        rc = FIN_ENOMEM;
-        goto fail;
-    }
-    rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
-    free(lake);
-    if (rc)
+    if ((rc = open_sink(e, data_dir, set)))
         goto fail;
     clean_tmp(e->tmp_dir);
     if ((rc = fin_delivery_state_load(&e->st, e->state_path, e->shard_ids, src->n_shards)))
