@@ -19,3 +19,5 @@ add_executable(aws_tool ${CMAKE_CURRENT_LIST_DIR}/aws/aws_tool.c)
 target_link_libraries(aws_tool PRIVATE fin_aws)
 fin_script_test(NAME deliver_s3 SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3.sh
                 LABELS integration TIMEOUT 120)
+fin_script_test(NAME deliver_s3_fault SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3_fault.sh
+                LABELS "integration;fault" TIMEOUT 120)
