@@ -126,11 +126,12 @@ struct fin_delivery_source {
     int (*seek)(void *ctx, int shard, const char *after_seq);
     /* 0 and *rec, FIN_EEND when nothing more is written now, or an error. */
     int (*next)(void *ctx, int shard, struct fin_record *rec);
-    /* May be NULL: then FIN_EEND from every shard means the source is read to its end.
-     * A remote source whose next() also answers FIN_EEND while it may not call the
-     * service yet (Kinesis: 5 calls a second per shard) says here whether every shard
-     * was really read to its end, so that `deliver --once` knows when to stop. */
-    bool (*caught_up)(void *ctx);
+    /* May be NULL: then FIN_EEND from a shard means it is read to its end. A remote
+     * source whose next() also answers FIN_EEND while it may not call the service yet
+     * (Kinesis: 5 calls a second per shard) says here whether the shard was really read
+     * to its end, so that `deliver --once` knows when to stop and a rewritten flush
+     * waits for all of its records. */
+    bool (*caught_up)(void *ctx, int shard);
     void *ctx;
 };
 

@@ -463,18 +463,13 @@ static int src_seek(void *ctx, int shard, const char *after_seq)
     return 0;
 }
 
-/* Every shard is closed, or its last GetRecords answered nothing new at the tip and that
- * answer's records (none) are handed out. A child shard waiting for its parents is not. */
-static bool src_caught_up(void *ctx)
+/* The shard's records are all handed out, and it is closed or its last GetRecords
+ * answered nothing new at the tip. A child shard waiting for its parents is not. */
+static bool src_caught_up(void *ctx, int shard)
 {
     struct kinesis_source *ks = ctx;
-    const struct fin_kinesis_reader *r = ks->r;
-    for (size_t i = 0; i < r->n; i++) {
-        const struct shard *sh = &r->shards[i];
-        if (sh->batch_next < json_array_size(sh->batch) || !(sh->closed || sh->caught_up))
-            return false;
-    }
-    return true;
+    const struct shard *sh = &ks->r->shards[shard];
+    return sh->batch_next >= json_array_size(sh->batch) && (sh->closed || sh->caught_up);
 }
 
 /* Collects the records of one GetRecords answer instead of handing them to a callback. */

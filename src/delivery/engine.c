@@ -37,6 +37,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define REMOTE_WAIT_NS (50 * FIN_NS_PER_MS)   /* between polls of a remote shard */
+
 static const char *const err_type_names[ERR_KINDS] = {
     "processing-failed", "format-conversion-failed", "partitioning-failed"};
 
@@ -532,6 +534,14 @@ static void clean_tmp(const char *dir)
     closedir(d);
 }
 
+/* Orders two decimal sequence numbers. A local stream's all have 56 digits, but Kinesis
+ * promises only increasing numbers, not their length, so the shorter one is smaller. */
+static int seq_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
 static int replay_pending(struct fin_delivery_engine *e)
 {
     int rc = 0;
@@ -551,13 +561,19 @@ static int replay_pending(struct fin_delivery_engine *e)
         for (;;) {
             struct fin_record rec;
             rc = e->src->next(e->src->ctx, r->shard, &rec);
+            if (rc == FIN_EEND && e->src->caught_up && !e->src->caught_up(e->src->ctx, r->shard)) {
+                /* A remote shard that may not be asked again yet: the range's records are
+                 * still to come, and the objects must hold all of them. */
+                e->clock->sleep_ns(e->clock->ctx, REMOTE_WAIT_NS);
+                continue;
+            }
             if (rc == FIN_EEND) {
                 rc = 0;
                 break;
             }
             if (rc)
                 goto done;
-            if (strcmp(rec.seq, r->last_seq) > 0)
+            if (seq_cmp(rec.seq, r->last_seq) > 0)
                 break;
             if ((rc = intake(e, r->shard, &rec)))
                 goto done;

@@ -226,7 +226,10 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                     continue;
                 /* Nothing now: a local source is at its end; a remote one may only have
                  * to wait until it may ask again. */
-                if (!src->caught_up || src->caught_up(src->ctx))
+                bool at_end = true;
+                for (int sh = 0; src->caught_up && sh < src->n_shards && at_end; sh++)
+                    at_end = src->caught_up(src->ctx, sh);
+                if (at_end)
                     break;
                 clock->sleep_ns(clock->ctx, poll_ns);
             }

@@ -21,3 +21,5 @@ fin_script_test(NAME deliver_s3 SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3.sh
                 LABELS integration TIMEOUT 120)
 fin_script_test(NAME deliver_s3_fault SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3_fault.sh
                 LABELS "integration;fault" TIMEOUT 120)
+fin_script_test(NAME deliver_kinesis SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_kinesis.sh
+                LABELS integration TIMEOUT 120)
