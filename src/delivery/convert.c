@@ -350,7 +350,7 @@ int convert_write_parquet(struct fin_delivery_engine *e, struct part *p, const c
         rc = FIN_ENOMEM;
         goto fail;
     }
-    if (!e->pq && (rc = fin_parquet_writer_create(&e->pq, 0)))
+    if (!e->pq && (rc = fin_parquet_writer_create(&e->pq, 1)))
         goto fail;
     for (size_t i = 0; i < e->n_cols; i++) {
         cols[i].name = e->cols[i].name;
