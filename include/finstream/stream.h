@@ -103,8 +103,10 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
 void fin_stream_close(struct fin_stream *s);
 
 /* Shards are addressed by position (0 .. fin_stream_shard_count()-1) in the calls below.
- * Positions count every shard the handle knows, open or closed (see "resharding"); a
- * position never changes while the handle is open, and new children are appended. */
+ * Positions count every shard the handle knows, open or closed (see "resharding"), in
+ * increasing shard-id order; a position never changes while the handle is open, and new
+ * children are appended. Positions are not shard numbers: once retention has removed a
+ * closed shard they differ, so name shards across handles and processes by id. */
 int fin_stream_shard_count(const struct fin_stream *s);
 /* "shardId-000000000000"; borrowed until close. */
 const char *fin_stream_shard_id(const struct fin_stream *s, int shard);
