@@ -344,6 +344,7 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
         snprintf(result_path, sizeof result_path, "%s/%s", cli->data_dir, result_file);
         struct fin_report_request req = {
             .data_dir = cli->data_dir,
+            .table = table_name,
             .sel = {.date = date[0] ? date : NULL, .tickers = ro.chart_tickers},
             .query = sql,
             .result_file = result_path,

@@ -245,7 +245,7 @@ static int intake(struct fin_delivery_engine *e, int shard, const struct fin_rec
             code = "DynamicPartitioning.MetadataExtractionFailed";
         }
         if (kind == ERR_NONE && e->set.format == FIN_FORMAT_PARQUET &&
-            (why = convert_check(e, f, nf))) {
+            (why = convert_check(e, rec->data, f, nf))) {
             kind = ERR_CONVERSION;
             code = "DataFormatConversion.InvalidSchema";
         }
@@ -404,9 +404,7 @@ static void reset_buffer(struct fin_delivery_engine *e)
             fin_buf_init(&e->pos[i].data);
         }
     }
-    for (size_t i = 0; i < e->n_cols; i++)
-        free(e->cols[i].name);
-    e->n_cols = 0;
+    convert_reset(e);
 }
 
 static int flush(struct fin_delivery_engine *e)

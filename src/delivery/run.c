@@ -163,6 +163,26 @@ fail:
     return rc;
 }
 
+/* The source stream was split or merged: what is buffered goes out, and the delivery
+ * opens again with the children among its shards (it reads them after their parents). */
+static int reopen_resharded(struct running *r, const char *data_dir, const char *config_path,
+                            const struct fin_clock *clock)
+{
+    int rc = fin_delivery_engine_flush(r->e);
+    if (rc)
+        return rc;
+    struct fin_delivery_stats start = r->start;
+    char *name = strdup(r->name);
+    if (!name)
+        return FIN_ENOMEM;
+    running_close(r);
+    rc = running_open(r, data_dir, config_path, name, FIN_STREAM_READ, clock);
+    free(name);
+    if (!rc)
+        r->start = start;   /* the engine's counts are kept across runs; ours go on */
+    return rc;
+}
+
 static void run_stats(const struct running *r, struct fin_delivery_stats *out)
 {
     const struct fin_delivery_stats *s = fin_delivery_engine_stats(r->e);
@@ -257,6 +277,9 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                 any += got;
                 if (opts->on_flush && fin_delivery_engine_stats(rs[i].e)->flushes != before)
                     opts->on_flush(opts->ctx, rs[i].name, fin_delivery_engine_stats(rs[i].e));
+                if (!failed && fin_stream_shard_count(rs[i].stream) != rs[i].src->n_shards &&
+                    (rc = reopen_resharded(&rs[i], data_dir, config_path, clock)))
+                    goto done;
             }
             if (opts->stop && *opts->stop)
                 break;
