@@ -103,6 +103,23 @@ assert_eq "$(find "$T/bucket" -type f -exec cat {} + | LC_ALL=C sort)" \
           "$(cat "$T/day1.json" "$T/day2.json" "$T/week.json" | LC_ALL=C sort)" \
           "Kinesis to S3: every record once"
 
+# Following the stream: records produced while delivery runs arrive, then SIGTERM.
+"$FIN_BIN" --data-dir "$D" deliver lake >/dev/null 2>"$T/follow.err" &
+pid=$!
+fs collect --date 2020-05-26 --to kinesis:stocks 2>/dev/null
+fs collect --date 2020-05-26 --out "$T/day3.json" 2>/dev/null
+deadline=$((SECONDS + 30))
+until fs deliver --status lake | grep -q "written      31,200 records"; do
+  kill -0 "$pid" 2>/dev/null || fail "deliver exited: $(cat "$T/follow.err")"
+  [ $SECONDS -lt $deadline ] || { kill "$pid"; fail "not caught up after 30 s"; }
+  sleep 0.2
+done
+kill -TERM "$pid"
+wait "$pid" || fail "deliver exited with $? after SIGTERM: $(cat "$T/follow.err")"
+assert_eq "$(lake_records)" \
+          "$(cat "$T/day1.json" "$T/day2.json" "$T/week.json" "$T/day3.json" | LC_ALL=C sort)" \
+          "following: every record once"
+
 # A stream that does not exist: a clear error naming it.
 sed -i 's/kinesis:stocks/kinesis:missing/' "$D/finstream.ini"
 set +e
