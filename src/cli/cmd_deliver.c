@@ -48,10 +48,11 @@ static void help(void)
 {
     printf("usage: finstream deliver [NAME...] [--once] [--status]\n"
            "\n"
-           "Runs delivery streams (Firehose): reads each one's source (a stream, all shards,\n"
-           "or direct puts), buffers by size and time, and writes finished objects into the\n"
-           "lake, exactly once: a restart after a crash rewrites an unfinished flush under\n"
-           "the same names. Without NAME, every [delivery \"NAME\"] in finstream.ini runs.\n"
+           "Runs delivery streams (Firehose): reads each one's source (a stream or a Kinesis\n"
+           "stream, all shards, or direct puts), buffers by size and time, and writes finished\n"
+           "objects into the lake (a folder or an S3 bucket), exactly once: a restart after a\n"
+           "crash or a failed write rewrites an unfinished flush under the same names.\n"
+           "Without NAME, every [delivery \"NAME\"] in finstream.ini runs.\n"
            "\n"
            "options:\n"
            "  --once       deliver everything available now, flush, exit\n"
@@ -63,7 +64,9 @@ static void help(void)
     fin_opts_print_help(fin_delivery_opts, stdout);
     printf("\n"
            "Keys: <prefix><NAME>-1-YYYY-MM-DD-HH-MM-SS-<suffix>[.gz|.parquet]; the default\n"
-           "prefix is the UTC arrival hour YYYY/MM/DD/HH/ of the object's first record.\n");
+           "prefix is the UTC arrival hour YYYY/MM/DD/HH/ of the object's first record.\n"
+           "destination = s3://BUCKET/prefix/ and source = kinesis:STREAM take the AWS\n"
+           "settings of [aws], with [aws \"s3\"] or [aws \"kinesis\"] over them (docs/aws.md).\n");
 }
 
 int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)

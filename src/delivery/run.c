@@ -277,7 +277,11 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                 any += got;
                 if (opts->on_flush && fin_delivery_engine_stats(rs[i].e)->flushes != before)
                     opts->on_flush(opts->ctx, rs[i].name, fin_delivery_engine_stats(rs[i].e));
-                if (!failed && fin_stream_shard_count(rs[i].stream) != rs[i].src->n_shards &&
+                /* A local stream that was resharded. (A Kinesis source reads the shards
+                 * listed when it opened; children made later are read from the next start,
+                 * after their parents.) */
+                if (!failed && rs[i].stream &&
+                    fin_stream_shard_count(rs[i].stream) != rs[i].src->n_shards &&
                     (rc = reopen_resharded(&rs[i], data_dir, config_path, clock)))
                     goto done;
             }

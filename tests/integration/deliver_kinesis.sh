@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # finstream deliver with source = kinesis:STREAM, reading a 2-shard stream on a
 # Kinesis-compatible server (kinesalite on loopback) into the local lake: every record the
-# collector produced is there exactly once, a second run takes only what is new, and
-# --status shows Kinesis's shard ids and sequence numbers as checkpoints. Skips when npm
-# cannot install the server.
+# collector produced is there exactly once, a second run takes only what is new, an
+# unfinished flush is rewritten whole, and --status shows Kinesis's shard ids and sequence
+# numbers as checkpoints. Then the same stream into a bucket on s3rver. Skips when npm
+# cannot install the servers.
 source "$FIN_SRC/tests/integration/lib.sh"
 source "$FIN_SRC/tests/integration/aws/peers.sh"
 trap 'peers_stop; rm -rf "$T"' EXIT
@@ -80,6 +81,44 @@ grep -q "left in the stream" "$T/err" && fail "the rewritten flush missed record
 assert_eq "$(find "$T/parts" -type f -exec cat {} + | LC_ALL=C sort)" \
           "$(cat "$T/day1.json" "$T/day2.json" "$T/week.json" | LC_ALL=C sort)" \
           "the rewritten flush holds every record once"
+
+# The whole remote path: the Kinesis stream delivered into a bucket on s3rver.
+start_s3rver "$PEERS_DIR/s3"
+cat >>"$D/finstream.ini" <<INI
+
+[aws "s3"]
+endpoint_url      = http://127.0.0.1:$S3_PORT
+access_key_id     = S3RVER               ; s3rver's own account
+secret_access_key = S3RVER
+
+[delivery "bucket"]
+source      = kinesis:stocks
+destination = s3://finstream-lake/
+INI
+"$AWS" "$D/finstream.ini" mb finstream-lake
+assert_contains "$(fs deliver bucket --once)" "deliver   bucket: 27,300 records  1 object"
+mkdir -p "$T/bucket"
+"$AWS" "$D/finstream.ini" get s3://finstream-lake/ "$T/bucket"
+assert_eq "$(find "$T/bucket" -type f -exec cat {} + | LC_ALL=C sort)" \
+          "$(cat "$T/day1.json" "$T/day2.json" "$T/week.json" | LC_ALL=C sort)" \
+          "Kinesis to S3: every record once"
+
+# Following the stream: records produced while delivery runs arrive, then SIGTERM.
+"$FIN_BIN" --data-dir "$D" deliver lake >/dev/null 2>"$T/follow.err" &
+pid=$!
+fs collect --date 2020-05-26 --to kinesis:stocks 2>/dev/null
+fs collect --date 2020-05-26 --out "$T/day3.json" 2>/dev/null
+deadline=$((SECONDS + 30))
+until fs deliver --status lake | grep -q "written      31,200 records"; do
+  kill -0 "$pid" 2>/dev/null || fail "deliver exited: $(cat "$T/follow.err")"
+  [ $SECONDS -lt $deadline ] || { kill "$pid"; fail "not caught up after 30 s"; }
+  sleep 0.2
+done
+kill -TERM "$pid"
+wait "$pid" || fail "deliver exited with $? after SIGTERM: $(cat "$T/follow.err")"
+assert_eq "$(lake_records)" \
+          "$(cat "$T/day1.json" "$T/day2.json" "$T/week.json" "$T/day3.json" | LC_ALL=C sort)" \
+          "following: every record once"
 
 # A stream that does not exist: a clear error naming it.
 sed -i 's/kinesis:stocks/kinesis:missing/' "$D/finstream.ini"

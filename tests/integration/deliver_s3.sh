@@ -2,7 +2,8 @@
 # finstream deliver --once into an S3-compatible server (s3rver on loopback): the same
 # stream delivered to a local lake and to the bucket gives the same keys and the same
 # bytes, for JSON lines, gzip, Parquet and partitioned objects with error records, and a
-# large object goes up in parts. Skips when npm cannot install the server.
+# large object goes up in parts. Also: a second run, a missing bucket, direct put.
+# Skips when npm cannot install the server.
 source "$FIN_SRC/tests/integration/lib.sh"
 source "$FIN_SRC/tests/integration/aws/peers.sh"
 trap 'peers_stop; rm -rf "$T"' EXIT
@@ -118,4 +119,15 @@ assert_contains "$(cat "$T/err")" "NoSuchBucket" "the error names S3's code"
 assert_contains "$(fs deliver --status plain)" "unfinished   a flush" "the flush is still pending"
 sed -i "s|s3://no-such-bucket/plain/|s3://$BUCKET/plain/|" "$D/finstream.ini"
 assert_contains "$(fs deliver plain --once)" "10 records  1 object"
+# Direct put (collect --to delivery:NAME) into the bucket.
+cat >>"$D/finstream.ini" <<INI
+
+[delivery "direct"]
+source      = direct
+destination = s3://$BUCKET/direct/
+INI
+"$TOOL" direct "$D" direct 0 1000 >/dev/null
+mkdir -p "$T/bucket/direct"
+"$AWS" "$D/finstream.ini" get "s3://$BUCKET/direct/" "$T/bucket/direct"
+"$TOOL" check "$T/bucket/direct" 1000 0 >/dev/null || fail "direct: records not there exactly once"
 echo "deliver_s3: ok"

@@ -4,6 +4,7 @@
 #include "fin_test.h"
 
 #include "delivery/internal.h"
+#include "finstream/aws.h"
 #include "finstream/delivery.h"
 #include "finstream/error.h"
 #include "finstream/framing.h"
@@ -328,6 +329,49 @@ static void test_settings(void **state)
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    fin_test_rmdir(dir);
+}
+
+/* A bucket as destination and a Kinesis stream as source bring the [aws] settings of the
+ * same file, with the service's own section over them; malformed ones name the line. */
+static void test_settings_remote(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-remote");
+    char ini[600];
+    snprintf(ini, sizeof ini, "%s/finstream.ini", dir);
+    const char *text = "[aws]\nregion = eu-west-1\nretries = 3\n"
+                       "[aws \"s3\"]\nendpoint_url = http://127.0.0.1:4569\n"
+                       "[aws \"kinesis\"]\nendpoint_url = http://127.0.0.1:4567\nretries = 5\n"
+                       "[delivery \"up\"]\nsource = kinesis:stocks\ndestination = s3://my-lake/a/\n"
+                       "[delivery \"local\"]\nsource = stream:stocks\n"
+                       "[delivery \"badbucket\"]\nsource = stream:stocks\ndestination = s3://My_Lake/\n"
+                       "[delivery \"gs\"]\nsource = stream:stocks\ndestination = gs://lake/\n"
+                       "[delivery \"badstream\"]\nsource = kinesis:a/b\n";
+    assert_int_equal(fin_write_file_atomic(ini, text, strlen(text)), 0);
+    struct fin_delivery_settings set;
+    assert_int_equal(fin_delivery_settings_load(&set, ini, "up"), 0);
+    assert_true(fin_delivery_is_s3(set.destination));
+    assert_non_null(set.aws_s3);
+    assert_non_null(set.aws_kinesis);
+    assert_string_equal(set.aws_s3->endpoint_url, "http://127.0.0.1:4569");
+    assert_string_equal(set.aws_s3->region, "eu-west-1");
+    assert_int_equal(set.aws_s3->retries, 3);
+    assert_string_equal(set.aws_kinesis->endpoint_url, "http://127.0.0.1:4567");
+    assert_int_equal(set.aws_kinesis->retries, 5);
+    fin_delivery_settings_fini(&set);
+    assert_int_equal(fin_delivery_settings_load(&set, ini, "local"), 0);
+    assert_false(fin_delivery_is_s3(set.destination));
+    assert_null(set.aws_s3);
+    assert_null(set.aws_kinesis);
+    fin_delivery_settings_fini(&set);
+    assert_int_equal(fin_delivery_settings_load(&set, ini, "badbucket"), FIN_ECONFIG);
+    assert_non_null(strstr(fin_err_msg(), "finstream.ini:15: [delivery \"badbucket\"]: destination"));
+    assert_non_null(strstr(fin_err_msg(), "My_Lake"));
+    assert_int_equal(fin_delivery_settings_load(&set, ini, "gs"), FIN_ECONFIG);
+    assert_non_null(strstr(fin_err_msg(), "gs://lake/"));
+    assert_int_equal(fin_delivery_settings_load(&set, ini, "badstream"), FIN_ECONFIG);
+    assert_non_null(strstr(fin_err_msg(), "source = 'kinesis:a/b'"));
     fin_test_rmdir(dir);
 }
 
@@ -979,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_settings_remote),
         cmocka_unit_test(test_buffer_by_size),
         cmocka_unit_test(test_buffer_by_interval),
         cmocka_unit_test(test_gzip),
