@@ -284,6 +284,8 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     if (!svc)
         return FIN_ENOMEM;
     pthread_mutex_init(&svc->mu, NULL);
+    pthread_mutex_init(&svc->sched_mu, NULL);
+    pthread_cond_init(&svc->sched_cv, NULL);
     metrics_init(&svc->m);
     svc->cfg = *cfg;
     svc->clock = cfg->clock ? cfg->clock : fin_clock_real();
@@ -321,7 +323,7 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     free(names);
     names = NULL;
     n = 0;
-    if ((rc = firehose_start(svc)))
+    if ((rc = firehose_start(svc)) || (rc = schedules_start(svc)))
         goto fail;
     *out = svc;
     return 0;
@@ -337,7 +339,8 @@ void fin_serve_destroy(struct fin_serve *svc)
 {
     if (!svc)
         return;
-    /* the delivery workers read the streams: they stop (and flush) first */
+    /* collectors write to the streams and delivery workers read them: they stop first */
+    schedules_stop(svc);
     firehose_stop(svc);
     while (svc->streams) {
         struct sstream *ss = svc->streams;
@@ -352,6 +355,8 @@ void fin_serve_destroy(struct fin_serve *svc)
     free(svc->keys);
     metrics_fini(&svc->m);
     pthread_mutex_destroy(&svc->mu);
+    pthread_mutex_destroy(&svc->sched_mu);
+    pthread_cond_destroy(&svc->sched_cv);
     free(svc->data_dir);
     free(svc->config_path);
     free(svc->meta_dir);
