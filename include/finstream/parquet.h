@@ -27,21 +27,24 @@ struct fin_parquet_writer;
 int fin_parquet_writer_create(struct fin_parquet_writer **out, int threads);
 void fin_parquet_writer_destroy(struct fin_parquet_writer *w);
 
-/* ---- a batch of rows ----
+/* ---- writing rows ----
  *
- * begin() starts a batch with the given columns (names copied); put_*() set values of the
- * current row (columns left unset are NULL; the type must be the column's); end_row()
- * completes it; finish() writes the batch to out_path as Parquet (snappy), gives the row
- * count, and ends the batch. A failed batch is dropped by the next begin(). out_path is
- * not fsynced here. */
-int fin_parquet_begin(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
-                      size_t n_cols);
+ * fin_parquet_write_rows() writes out_path as Parquet (snappy) with the given columns
+ * (borrowed for the call), pulling rows from row_fn as DuckDB asks for them. row_fn sets
+ * the values of one row with fin_parquet_put_*() (columns left unset are NULL; the type
+ * must be the column's), calls fin_parquet_end_row(), and returns 1; it returns 0 when
+ * there are no more rows (without producing one), or a negative FIN_E* code (its message
+ * set with fin_err_set) to abandon the file. *rows (may be NULL) gets the count. out_path
+ * is not fsynced here. */
+typedef int (*fin_parquet_row_fn)(void *ctx, struct fin_parquet_writer *w);
+int fin_parquet_write_rows(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                           size_t n_cols, const char *out_path, fin_parquet_row_fn row_fn,
+                           void *ctx, uint64_t *rows);
 void fin_parquet_put_double(struct fin_parquet_writer *w, size_t col, double v);
 void fin_parquet_put_bigint(struct fin_parquet_writer *w, size_t col, int64_t v);
 void fin_parquet_put_bool(struct fin_parquet_writer *w, size_t col, bool v);
 void fin_parquet_put_varchar(struct fin_parquet_writer *w, size_t col, const char *s, size_t len);
-int fin_parquet_end_row(struct fin_parquet_writer *w);
-int fin_parquet_finish(struct fin_parquet_writer *w, const char *out_path, uint64_t *rows);
+void fin_parquet_end_row(struct fin_parquet_writer *w);
 
 /* Reads a Parquet file back: *schema gets "col TYPE, col TYPE, ..." and *rows the row
  * count; *json (may be NULL) gets every row as a JSON object, one per line, in file order.

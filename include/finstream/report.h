@@ -8,10 +8,11 @@
  *     hourly.png/.svg         the hourly highs per ticker
  *     index.html              the charts, the hourly-high table and the data's provenance
  *
- * The loader (fin_report_load) fills the renderer's input from a catalog table through
- * the query engine. src/report/ is the only code that includes plplot.h; PLplot keeps
- * global state, so charts are drawn one at a time under a process-wide lock and
- * fin_report_render may be called from any thread. */
+ * The data layer (struct fin_report_data) gathers a day's bars, from a catalog table
+ * through the query engine or from a folder of lake objects, and summarises them into
+ * the renderer's input; fin_report_make does both in one call. src/report/ is the only
+ * code that includes plplot.h; PLplot keeps global state, so charts are drawn one at a
+ * time under a process-wide lock and fin_report_render may be called from any thread. */
 #ifndef FINSTREAM_REPORT_H
 #define FINSTREAM_REPORT_H
 

@@ -80,7 +80,7 @@ int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)
     bool once = false, status = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': once = true; break;
         case 's': status = true; break;

@@ -5,6 +5,7 @@
  * index.html into <data_dir>/reports/<date>/ or --out. */
 #include "cli.h"
 #include "cli_util.h"
+#include "finstream/clock.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/report.h"
@@ -92,7 +93,7 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
         .from = from,
         .out_dir = out_dir,
         .sel = {date, tickers},
-        .generated_at = (int64_t)time(NULL),
+        .generated_at = fin_now_ns(fin_clock_real()) / FIN_NS_PER_SEC,
     };
     int rc = fin_report_make(&req, &out, &st);
     if (st.bad)

@@ -216,18 +216,21 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
             goto out;
         }
         struct fin_delivery_stats total = {0};
+        char where[300] = "lake/";
         for (size_t i = 0; i < n_deliveries; i++) {
             total.records += ds[i].records;
             total.objects += ds[i].objects;
             total.bytes += ds[i].bytes;
             total.error_records += ds[i].error_records;
+            if (ds[i].objects && ds[i].last_prefix[0])
+                snprintf(where, sizeof where, "lake/%s", ds[i].last_prefix);
         }
         free(ds);
         if (!quiet) {
             char b[32];
-            fprintf(stderr, "deliver   %s records  %s object%s  %s  lake/  %.2f s",
+            fprintf(stderr, "deliver   %s records  %s object%s  %s  %s  %.2f s",
                     fin_cli_count(n1, sizeof n1, total.records), fin_cli_count(n2, sizeof n2, total.objects),
-                    total.objects == 1 ? "" : "s", human_bytes(b, sizeof b, total.bytes),
+                    total.objects == 1 ? "" : "s", human_bytes(b, sizeof b, total.bytes), where,
                     fin_cli_seconds_since(&t0));
             if (total.error_records)
                 fprintf(stderr, "  %llu records to the error prefix", (unsigned long long)total.error_records);
@@ -317,6 +320,7 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
         snprintf(result_path, sizeof result_path, "%s/%s", cli->data_dir, result_file);
         struct fin_report_request req = {
             .data_dir = cli->data_dir,
+            .table = table_name,
             .sel = {.date = date[0] ? date : NULL, .tickers = ro.chart_tickers},
             .query = sql,
             .result_file = result_path,

@@ -6,6 +6,7 @@
  * delivery stream gets them through its direct-put API. */
 #include "sinks.h"
 #include "cli_util.h"
+#include "finstream/aws_kinesis.h"
 #include "finstream/config.h"
 #include "finstream/delivery.h"
 #include "finstream/error.h"
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum sink_kind { SINK_FILE, SINK_STREAM, SINK_DELIVERY };
+enum sink_kind { SINK_FILE, SINK_STREAM, SINK_DELIVERY, SINK_AWS };
 
 struct fin_sink {
     enum sink_kind kind;
@@ -33,6 +34,8 @@ struct fin_sink {
     struct fin_stream *stream;
     /* delivery streams */
     struct fin_delivery *delivery;
+    /* Kinesis and Firehose endpoints */
+    struct fin_aws_producer *producer;
 };
 
 /* ---- files ---- */
@@ -135,8 +138,21 @@ int fin_sink_open(struct fin_sink **out, const char *data_dir, const char *confi
             goto fail;
         s->records.put = delivery_put;
         s->records.flush = delivery_flush;
+    } else if (fin_aws_is_producer_spec(to)) {
+        /* A real (or emulated) Kinesis stream or Firehose delivery stream, configured by
+         * the [aws] sections of finstream.ini and the usual AWS environment. */
+        struct fin_ini ini;
+        s->kind = SINK_AWS;
+        if ((rc = fin_ini_load(&ini, config, true)))
+            goto fail;
+        rc = fin_aws_producer_open(&s->producer, to, &ini);
+        fin_ini_fini(&ini);
+        if (rc)
+            goto fail;
+        s->records = fin_aws_producer_sink(s->producer);
     } else {
-        rc = fin_err_set(FIN_EINVAL, "--to '%s': expected stdout, file:PATH, stream:NAME or delivery:NAME", to);
+        rc = fin_err_set(FIN_EINVAL, "--to '%s': expected stdout, file:PATH, stream:NAME, delivery:NAME, "
+                         "kinesis:STREAM or firehose:DELIVERY", to);
         goto fail;
     }
     *out = s;
@@ -159,6 +175,8 @@ const char *fin_sink_describe(struct fin_sink *s, uint64_t records)
                  fin_stream_shard_count(s->stream), fin_stream_shard_count(s->stream) == 1 ? "" : "s");
     else if (s->kind == SINK_DELIVERY)
         snprintf(s->describe, sizeof s->describe, "%s put to delivery stream %s", n, s->name);
+    else if (s->kind == SINK_AWS)
+        snprintf(s->describe, sizeof s->describe, "%s sent to %s", n, s->name);
     else
         s->describe[0] = '\0';
     return s->describe;
@@ -187,6 +205,9 @@ int fin_sink_close(struct fin_sink *s)
         break;
     case SINK_DELIVERY:
         rc = fin_delivery_close(s->delivery);
+        break;
+    case SINK_AWS:
+        rc = fin_aws_producer_close(s->producer);
         break;
     }
     free(s);

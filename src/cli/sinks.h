@@ -9,7 +9,8 @@
 
 struct fin_sink;
 
-/* Opens the sink named by to ("stdout", "file:PATH", "stream:NAME", "delivery:NAME").
+/* Opens the sink named by to ("stdout", "file:PATH", "stream:NAME", "delivery:NAME",
+ * "kinesis:STREAM", "firehose:DELIVERY").
  * A stream that does not exist is created from its [stream "NAME"] section of the
  * configuration (or the defaults). Freed by fin_sink_close. */
 int fin_sink_open(struct fin_sink **out, const char *data_dir, const char *config, const char *to);

@@ -22,7 +22,7 @@ const struct fin_opt fin_collect_opts[] = {
     {"every", FIN_OPT_DURATION, "0", OFF(every_ms), 0, 0, NULL,
      "repeat on this schedule (e.g. 5m), emitting only new bars; 0 runs once"},
     {"to", FIN_OPT_STRING, "stdout", OFF(to), 0, 0, NULL,
-     "where records go: stdout | file:PATH | stream:NAME | delivery:NAME"},
+     "where records go: stdout | file:PATH | stream:NAME | delivery:NAME | kinesis:STREAM | firehose:DELIVERY"},
     {"fields", FIN_OPT_STRING, "name,ts,open,high,low,close,volume", OFF(fields), 0, 0, NULL,
      "record fields in order (high,low,ts,name is the classic four)"},
     {"seed", FIN_OPT_INT, "42", OFF(seed), 0, 0, NULL, "simulator seed: same seed, same bytes"},

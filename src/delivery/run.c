@@ -242,6 +242,20 @@ static void human_bytes(char *out, size_t cap, uint64_t b)
         snprintf(out, cap, "%.2f GiB", (double)b / 1073741824.0);
 }
 
+/* 3900 -> "3,900" into out (32 bytes) */
+static void group(char out[32], uint64_t v)
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, v);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+}
+
 static int status_one(const char *data_dir, const char *config_path, const char *name, FILE *out)
 {
     struct fin_delivery_settings set;
@@ -289,11 +303,17 @@ static int status_one(const char *data_dir, const char *config_path, const char 
         goto done;
     const struct fin_delivery_stats *x = &st.stats;
     human_bytes(size, sizeof size, x->bytes);
-    fprintf(out, "  written      %" PRIu64 " records in %" PRIu64 " objects, %s\n"
-                 "  errors       %" PRIu64 " records in %" PRIu64 " objects\n"
-                 "  flushes      %" PRIu64 " (%" PRIu64 " rewritten after a restart)\n",
-            x->records, x->objects, size, x->error_records, x->error_objects, x->flushes,
-            x->replays);
+    char g[6][32];
+    group(g[0], x->records);
+    group(g[1], x->objects);
+    group(g[2], x->error_records);
+    group(g[3], x->error_objects);
+    group(g[4], x->flushes);
+    group(g[5], x->replays);
+    fprintf(out, "  written      %s records in %s objects, %s\n"
+                 "  errors       %s records in %s objects\n"
+                 "  flushes      %s (%s rewritten after a restart)\n",
+            g[0], g[1], size, g[2], g[3], g[4], g[5]);
     if (st.n_pending)
         fprintf(out, "  unfinished   a flush of %zu shard range(s); the next run rewrites it\n",
                 st.n_pending);
@@ -326,8 +346,10 @@ static int status_one(const char *data_dir, const char *config_path, const char 
         if (rc != FIN_EEND)
             goto done;
         rc = 0;
-        fprintf(out, "  %s  checkpoint %s  lag %" PRIu64 " records, %.1f s\n", ids[i],
-                ss->seq[0] ? ss->seq : "(none)", lag,
+        char lags[32];
+        group(lags, lag);
+        fprintf(out, "  %s  checkpoint %s  lag %s records, %.1f s\n", ids[i],
+                ss->seq[0] ? ss->seq : "(none)", lags,
                 oldest < 0 ? 0.0 : (double)(now_ms - oldest) / 1000.0);
     }
 done:

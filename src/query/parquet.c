@@ -1,11 +1,11 @@
 /* parquet.c - the Parquet writer behind delivery's format = parquet.
  *
- * The caller has already scanned and checked each record, so it hands over typed values:
- * they go straight into DuckDB data chunks (one vector per column, written in place, 2048
- * rows at a time), are appended to a temporary table, and COPY writes the table as
- * Parquet. That skips both a temporary JSON file and DuckDB's JSON parser, which cost
- * about as much again as the Parquet writer. One in-memory database serves every object
- * of a process; the column types are the caller's, never sampled. */
+ * The caller has already scanned and checked each record, so it hands over typed values.
+ * They are produced inside a table function, fin_parquet_rows(), straight into the output
+ * vectors DuckDB hands it (2048 rows at a time), and `COPY (SELECT * FROM
+ * fin_parquet_rows()) TO ... (FORMAT parquet)` consumes them as they come: no temporary
+ * JSON file, no JSON parser, no table in between. One in-memory database serves every
+ * object of a process; the column types are the caller's, never sampled. */
 #include "finstream/parquet.h"
 #include "finstream/buf.h"
 #include "finstream/error.h"
@@ -20,17 +20,20 @@ struct fin_parquet_writer {
     duckdb_connection con;
     struct fin_buf sql;
 
-    /* the batch being built (fin_parquet_begin .. fin_parquet_finish) */
-    duckdb_appender app;
-    duckdb_data_chunk chunk;
+    /* the conversion in progress (fin_parquet_write_rows) */
+    bool registered;           /* the fin_parquet_rows table function */
+    const struct fin_parquet_column *cols;
     size_t n_cols;
-    enum fin_parquet_type *types;
-    void **data;             /* per column, the chunk vector's values */
+    fin_parquet_row_fn row_fn;
+    void *row_ctx;
+    int row_rc;                /* the row function's error, if it failed */
+    char row_msg[512];         /* and its message: DuckDB may call it on a worker thread */
+    bool done;
+    void **data;               /* per column, the output vector's values */
     duckdb_vector *vecs;
-    unsigned char *set;      /* per column: given a value in the current row */
+    unsigned char *set;        /* per column: given a value in the current row */
     idx_t row, cap;
     uint64_t rows;
-    int failed;              /* an append error, reported by end_row/finish */
 };
 
 const char *fin_parquet_type_name(enum fin_parquet_type t)
@@ -86,31 +89,10 @@ fail:
     return rc;
 }
 
-static void batch_end(struct fin_parquet_writer *w)
-{
-    if (w->app)
-        duckdb_appender_destroy(&w->app);
-    if (w->chunk)
-        duckdb_destroy_data_chunk(&w->chunk);
-    free(w->types);
-    free(w->data);
-    free(w->vecs);
-    free(w->set);
-    w->types = NULL;
-    w->data = NULL;
-    w->vecs = NULL;
-    w->set = NULL;
-    w->n_cols = 0;
-    w->row = 0;
-    w->rows = 0;
-    w->failed = 0;
-}
-
 void fin_parquet_writer_destroy(struct fin_parquet_writer *w)
 {
     if (!w)
         return;
-    batch_end(w);
     if (w->con)
         duckdb_disconnect(&w->con);
     if (w->db)
@@ -203,9 +185,7 @@ fail:
     return rc ? rc : FIN_ENOMEM;
 }
 
-/* ---- building rows directly ---- */
-
-#define BATCH_TABLE "fin_parquet_batch"
+/* ---- the row source: a table function over the caller's rows ---- */
 
 static duckdb_type duck_type(enum fin_parquet_type t)
 {
@@ -216,6 +196,54 @@ static duckdb_type duck_type(enum fin_parquet_type t)
     case FIN_PQ_VARCHAR: break;
     }
     return DUCKDB_TYPE_VARCHAR;
+}
+
+static void rows_bind(duckdb_bind_info info)
+{
+    struct fin_parquet_writer *w = duckdb_bind_get_extra_info(info);
+    if (!w->row_fn) {
+        duckdb_bind_set_error(info, "fin_parquet_rows() runs only inside fin_parquet_write_rows()");
+        return;
+    }
+    for (size_t i = 0; i < w->n_cols; i++) {
+        duckdb_logical_type t = duckdb_create_logical_type(duck_type(w->cols[i].type));
+        duckdb_bind_add_result_column(info, w->cols[i].name, t);
+        duckdb_destroy_logical_type(&t);
+    }
+}
+
+static void rows_init(duckdb_init_info info)
+{
+    (void)info;
+}
+
+static void rows_next(duckdb_function_info info, duckdb_data_chunk out)
+{
+    struct fin_parquet_writer *w = duckdb_function_get_extra_info(info);
+    w->row = 0;
+    w->cap = duckdb_vector_size();
+    for (size_t i = 0; i < w->n_cols; i++) {
+        w->vecs[i] = duckdb_data_chunk_get_vector(out, i);
+        w->data[i] = duckdb_vector_get_data(w->vecs[i]);
+        /* a mask left from the previous chunk must not null this chunk's values */
+        uint64_t *valid = duckdb_vector_get_validity(w->vecs[i]);
+        if (valid)
+            memset(valid, 0xff, (w->cap + 63) / 64 * sizeof *valid);
+    }
+    while (!w->done && w->row < w->cap) {
+        int r = w->row_fn(w->row_ctx, w);
+        if (r < 0) {
+            w->row_rc = r;
+            snprintf(w->row_msg, sizeof w->row_msg, "%s", fin_err_msg());
+            w->done = true;
+            duckdb_function_set_error(info, "the row source failed");
+            break;
+        }
+        if (r == 0)
+            w->done = true;
+    }
+    w->rows += w->row;
+    duckdb_data_chunk_set_size(out, w->row);
 }
 
 static int run_sql(struct fin_parquet_writer *w, const char *sql, uint64_t *changed)
@@ -232,67 +260,73 @@ static int run_sql(struct fin_parquet_writer *w, const char *sql, uint64_t *chan
     return 0;
 }
 
-static void bind_vectors(struct fin_parquet_writer *w)
+static int register_rows(struct fin_parquet_writer *w)
 {
-    for (size_t i = 0; i < w->n_cols; i++) {
-        w->vecs[i] = duckdb_data_chunk_get_vector(w->chunk, i);
-        w->data[i] = duckdb_vector_get_data(w->vecs[i]);
-    }
+    duckdb_table_function tf = duckdb_create_table_function();
+    if (!tf)
+        return FIN_ENOMEM;
+    duckdb_table_function_set_name(tf, "fin_parquet_rows");
+    duckdb_table_function_set_extra_info(tf, w, NULL);
+    duckdb_table_function_set_bind(tf, rows_bind);
+    duckdb_table_function_set_init(tf, rows_init);
+    duckdb_table_function_set_function(tf, rows_next);
+    int rc = duckdb_register_table_function(w->con, tf) == DuckDBSuccess
+                 ? 0 : fin_err_set(FIN_ESQL, "parquet: cannot register the row source");
+    duckdb_destroy_table_function(&tf);
+    if (!rc)
+        w->registered = true;
+    return rc;
 }
 
-int fin_parquet_begin(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
-                      size_t n_cols)
+int fin_parquet_write_rows(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                           size_t n_cols, const char *out_path, fin_parquet_row_fn row_fn,
+                           void *ctx, uint64_t *rows)
 {
-    batch_end(w);
     if (n_cols == 0)
-        return fin_err_set(FIN_EINVAL, "parquet: a batch needs at least one column");
-    struct fin_buf *b = &w->sql;
-    fin_buf_reset(b);
-    int rc = fin_buf_puts(b, "CREATE OR REPLACE TEMP TABLE " BATCH_TABLE " (");
-    for (size_t i = 0; !rc && i < n_cols; i++) {
-        rc = fin_buf_puts(b, i ? ", \"" : "\"");
-        for (const char *p = cols[i].name; !rc && *p; p++)
-            rc = *p == '"' ? fin_buf_append(b, "\"\"", 2) : fin_buf_append(b, p, 1);
-        rc = rc ? rc : fin_buf_printf(b, "\" %s", fin_parquet_type_name(cols[i].type));
-    }
-    rc = rc ? rc : fin_buf_puts(b, ")");
-    if (rc || !fin_buf_cstr(b))
-        return FIN_ENOMEM;
-    if ((rc = run_sql(w, b->data, NULL)))
+        return fin_err_set(FIN_EINVAL, "parquet: %s: no columns to write", out_path);
+    int rc = 0;
+    if (!w->registered && (rc = register_rows(w)))
         return rc;
-    if (duckdb_appender_create(w->con, NULL, BATCH_TABLE, &w->app) != DuckDBSuccess) {
-        rc = fin_err_set(FIN_ESQL, "parquet: cannot append: %s",
-                         w->app ? duckdb_appender_error(w->app) : "no appender");
-        goto fail;
-    }
+    w->cols = cols;
     w->n_cols = n_cols;
-    w->types = calloc(n_cols, sizeof *w->types);
+    w->row_fn = row_fn;
+    w->row_ctx = ctx;
+    w->row_rc = 0;
+    w->done = false;
+    w->rows = 0;
     w->data = calloc(n_cols, sizeof *w->data);
     w->vecs = calloc(n_cols, sizeof *w->vecs);
     w->set = calloc(n_cols, 1);
-    duckdb_logical_type *lt = calloc(n_cols, sizeof *lt);
-    if (!w->types || !w->data || !w->vecs || !w->set || !lt) {
-        free(lt);
+    struct fin_buf *b = &w->sql;
+    fin_buf_reset(b);
+    if (!w->data || !w->vecs || !w->set || fin_buf_puts(b, "COPY (SELECT * FROM fin_parquet_rows()) TO ") ||
+        sql_str(b, out_path) || fin_buf_puts(b, " (FORMAT parquet, COMPRESSION snappy)") ||
+        !fin_buf_cstr(b)) {
         rc = FIN_ENOMEM;
-        goto fail;
+        goto done;
     }
-    for (size_t i = 0; i < n_cols; i++) {
-        w->types[i] = cols[i].type;
-        lt[i] = duckdb_create_logical_type(duck_type(cols[i].type));
+    uint64_t copied = 0;
+    rc = run_sql(w, b->data, &copied);
+    if (w->row_rc) {
+        rc = fin_err_set(w->row_rc, "%s", w->row_msg);
+    } else if (!rc && copied != w->rows) {
+        rc = fin_err_set(FIN_EIO, "parquet: %s: wrote %llu rows of %llu", out_path,
+                         (unsigned long long)copied, (unsigned long long)w->rows);
     }
-    w->chunk = duckdb_create_data_chunk(lt, n_cols);
-    for (size_t i = 0; i < n_cols; i++)
-        duckdb_destroy_logical_type(&lt[i]);
-    free(lt);
-    if (!w->chunk) {
-        rc = FIN_ENOMEM;
-        goto fail;
-    }
-    w->cap = duckdb_vector_size();
-    bind_vectors(w);
-    return 0;
-fail:
-    batch_end(w);
+    if (rows)
+        *rows = w->rows;
+done:
+    if (rc)
+        remove(out_path);
+    free(w->data);
+    free(w->vecs);
+    free(w->set);
+    w->data = NULL;
+    w->vecs = NULL;
+    w->set = NULL;
+    w->row_fn = NULL;
+    w->cols = NULL;
+    w->n_cols = 0;
     return rc;
 }
 
@@ -320,21 +354,7 @@ void fin_parquet_put_varchar(struct fin_parquet_writer *w, size_t col, const cha
     w->set[col] = 1;
 }
 
-static int append_chunk(struct fin_parquet_writer *w)
-{
-    if (w->row == 0)
-        return 0;
-    duckdb_data_chunk_set_size(w->chunk, w->row);
-    if (duckdb_append_data_chunk(w->app, w->chunk) != DuckDBSuccess)
-        return fin_err_set(FIN_ESQL, "parquet: append failed: %s", duckdb_appender_error(w->app));
-    w->rows += w->row;
-    w->row = 0;
-    duckdb_data_chunk_reset(w->chunk);
-    bind_vectors(w);
-    return 0;
-}
-
-int fin_parquet_end_row(struct fin_parquet_writer *w)
+void fin_parquet_end_row(struct fin_parquet_writer *w)
 {
     for (size_t i = 0; i < w->n_cols; i++) {
         if (!w->set[i]) {
@@ -343,37 +363,5 @@ int fin_parquet_end_row(struct fin_parquet_writer *w)
         }
         w->set[i] = 0;
     }
-    if (++w->row == w->cap)
-        return append_chunk(w);
-    return 0;
-}
-
-int fin_parquet_finish(struct fin_parquet_writer *w, const char *out_path, uint64_t *rows)
-{
-    int rc = append_chunk(w);
-    if (!rc && duckdb_appender_flush(w->app) != DuckDBSuccess)
-        rc = fin_err_set(FIN_ESQL, "parquet: append failed: %s", duckdb_appender_error(w->app));
-    uint64_t total = w->rows;
-    if (w->app)
-        duckdb_appender_destroy(&w->app);
-    if (!rc) {
-        struct fin_buf *b = &w->sql;
-        fin_buf_reset(b);
-        rc = fin_buf_puts(b, "COPY " BATCH_TABLE " TO ");
-        rc = rc ? rc : sql_str(b, out_path);
-        rc = rc ? rc : fin_buf_puts(b, " (FORMAT parquet, COMPRESSION snappy)");
-        if (!rc && !fin_buf_cstr(b))
-            rc = FIN_ENOMEM;
-        uint64_t copied = 0;
-        if (!rc && !(rc = run_sql(w, b->data, &copied)) && copied != total)
-            rc = fin_err_set(FIN_EIO, "parquet: %s: wrote %llu rows of %llu", out_path,
-                             (unsigned long long)copied, (unsigned long long)total);
-    }
-    if (rc)
-        remove(out_path);
-    run_sql(w, "DROP TABLE IF EXISTS " BATCH_TABLE, NULL);
-    batch_end(w);
-    if (rows)
-        *rows = total;
-    return rc;
+    w->row++;
 }

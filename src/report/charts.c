@@ -17,8 +17,9 @@
  *    USD the cheap ones would be flat; the USD low, high and close are written beside
  *    each bar; the image grows with the number of tickers so rows keep their height;
  *  - the hourly chart shows each ticker's hourly high relative to its first hour, for the
- *    same reason; colours come from the Tableau 10 palette and, past ten tickers, cycle
- *    with line styles and marker shapes so every series stays distinguishable;
+ *    same reason, as lines in the Tableau 10 palette; past ten tickers (where colours would
+ *    repeat and lines tangle) it becomes a grid of tickers by hours, the hour of each
+ *    ticker's day high marked and the others labelled with their gap to it;
  *  - the time-series chart uses exchange-local hours on the x axis (09:30 .. 16:00). */
 #include "report_int.h"
 
@@ -452,7 +453,7 @@ static void draw_range(const void *vctx)
     chr(1.0);
     plmtex("b", 3.2, 0.5, 0.5, "Change from the day's first price (%)");
 
-    /* Key in the top margin, right-aligned: what the colours and the tick mean. */
+    /* Key in the bottom margin, right-aligned: what the colours and the tick mean. */
     struct key_item key[3] = {
         {KEY_BOX, COL_UP, "closed above its first price"},
         {KEY_BOX, COL_DOWN, "closed below"},
@@ -716,11 +717,8 @@ static void draw_hourly(const void *vctx)
     pad_range(&ylo, &yhi, 0.08);
     double xlo = g->hours[0] - 0.4, xhi = g->hours[g->n_hours - 1] + 0.4;
 
-    size_t per_col = 25;
-    size_t ncol = (nt + per_col - 1) / per_col;
-    size_t nrow = (nt + ncol - 1) / ncol;
-    double right = 0.97 - 0.11 * (double)ncol;
-    vpor_px(105, page_w * (1.0 - right), 92, 72);
+    /* Ten tickers at most here (more are drawn as a grid): one legend column. */
+    vpor_px(105, 150, 92, 72);
     plwind(xlo, xhi, ylo, yhi);
     int ydec;
     double yt = nice_step(yhi - ylo, 6, &ydec);
@@ -733,7 +731,7 @@ static void draw_hourly(const void *vctx)
     plline(2, zx, zy);
     pllsty(1);
 
-    double tchr = nt > 25 ? 0.7 : 0.85;
+    double tchr = 0.85;
     for (size_t t = 0; t < nt; t++) {
         double ref = hourly_ref(g, t);
         int col, sty;
@@ -750,7 +748,7 @@ static void draw_hourly(const void *vctx)
         }
         plcol0(col);
         pllsty(sty);
-        plwidth(nt > 25 ? 1.3 : 2.0);
+        plwidth(2.0);
         if (m > 1)
             plline(m, c->x, c->y);
         pllsty(1);
@@ -783,7 +781,7 @@ static void draw_hourly(const void *vctx)
         PLFLT w, h;
         chr(tchr);
         pllegend(&w, &h, 0, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.015,
-                 0.0, 0.045, COL_BG, COL_BG, 1, (PLINT)nrow, (PLINT)ncol, (PLINT)nt, opt, 0.8,
+                 0.0, 0.045, COL_BG, COL_BG, 1, (PLINT)nt, 1, (PLINT)nt, opt, 0.8,
                  1.0, 1.9, 0.0, tcol, text, NULL, NULL, NULL, NULL, cols, stys, lw, cols, ssc,
                  nsym, syms);
         chr(1.0);
@@ -808,6 +806,75 @@ static void draw_hourly(const void *vctx)
                   " USD values in the table");
 }
 
+/* Past ten tickers the lines tangle and the colours repeat, so the hourly highs become a
+ * grid: one row per ticker, one column per hour, each cell shaded by how close that hour
+ * came to the ticker's high of the day (darkest: the hour that made it) and labelled with
+ * the gap in percent. Rows keep their height as tickers are added, like the range chart. */
+static void draw_hourly_grid(const void *vctx)
+{
+    const struct hourly_ctx *c = vctx;
+    const struct fin__hourly_grid *g = c->g;
+    size_t nt = g->n_tickers, nh = g->n_hours;
+    /* Sequential blues, light to a mid-dark that white text still reads on. */
+    PLFLT pos[2] = {0, 1}, r[2] = {0.93, 0.17}, gr[2] = {0.95, 0.36}, b[2] = {0.98, 0.58};
+    plscmap1l(1, 2, pos, r, gr, b, NULL);
+
+    vpor_px(100, 40, 118, 52);
+    plwind(0, (double)nh, 0, (double)nt);
+    char buf[64], t[96];
+    for (size_t k = 0; k < nt; k++) {
+        double y0 = (double)(nt - k - 1);
+        /* Shaded within the row: a ticker's own day shows, whatever its volatility. */
+        double day = -INFINITY, gap_min = 0;
+        for (size_t h = 0; h < nh; h++)
+            if (fin__hourly_at(g, k, h)->set)
+                day = fmax(day, fin__hourly_at(g, k, h)->high);
+        for (size_t h = 0; h < nh; h++)
+            if (fin__hourly_at(g, k, h)->set)
+                gap_min = fmin(gap_min, pct(fin__hourly_at(g, k, h)->high, day));
+        for (size_t h = 0; h < nh; h++) {
+            const struct fin__hourly_cell *cell = fin__hourly_at(g, k, h);
+            PLFLT bx[4] = {h + 0.03, h + 0.97, h + 0.97, h + 0.03};
+            PLFLT by[4] = {y0 + 0.07, y0 + 0.07, y0 + 0.93, y0 + 0.93};
+            chr(0.78);
+            if (!cell->set) {
+                plcol0(COL_GRID);
+                plfill(4, bx, by);
+            } else if (cell->high == day) {
+                plcol0(COL_SERIES + 1);
+                plfill(4, bx, by);
+                plcol0(COL_TEXT);
+                snprintf(buf, sizeof buf, "high %.2f", cell->high);
+                plptex(h + 0.5, y0 + 0.5, 1, 0, 0.5, buf);
+            } else {
+                double gap = pct(cell->high, day);
+                double shade = gap_min < 0 ? 1.0 - gap / gap_min : 1.0;
+                plcol1(shade);
+                plfill(4, bx, by);
+                plcol0(shade > 0.55 ? COL_BG : COL_TEXT);
+                /* Never "-0.00%" for an hour a hair below the day's high. */
+                snprintf(buf, sizeof buf, fabs(gap) < 0.005 ? "%.3f%%" : "%.2f%%", gap);
+                plptex(h + 0.5, y0 + 0.5, 1, 0, 0.5, buf);
+            }
+        }
+        plcol0(COL_TEXT);
+        chr(0.9);
+        plot_text(t, sizeof t, g->tickers[k]);
+        plmtex("lv", 0.8, (y0 + 0.5) / (double)nt, 1.0, t);
+    }
+    chr(0.9);
+    plcol0(COL_TEXT);
+    for (size_t h = 0; h < nh; h++) {
+        snprintf(buf, sizeof buf, "%02d:00", g->hours[h]);
+        plmtex("t", 0.9, ((double)h + 0.5) / (double)nh, 0.5, buf);
+        plmtex("b", 1.6, ((double)h + 0.5) / (double)nh, 0.5, buf);
+    }
+    chr(1.0);
+    snprintf(t, sizeof t, "Hourly highs, %s", c->in->date ? c->in->date : "");
+    draw_title(100, t, "each hour's highest high below the ticker's high of the day (orange),"
+                       " darker = closer; shaded per row");
+}
+
 int fin__chart_hourly(const char *dir, const char *base, const struct fin_report_input *in,
                       const struct fin__hourly_grid *g)
 {
@@ -816,9 +883,11 @@ int fin__chart_hourly(const char *dir, const char *base, const struct fin_report
     struct hourly_ctx c = {in, g, malloc(g->n_hours * sizeof(PLFLT)),
                            malloc(g->n_hours * sizeof(PLFLT))};
     int rc = FIN_ENOMEM;
-    if (c.x && c.y) {
-        int h = g->n_tickers > 25 ? 700 : 600;
-        rc = plot_chart(dir, base, FIN_REPORT_WIDTH, h, draw_hourly, &c);
+    if (c.x && c.y && g->n_tickers <= N_PALETTE) {
+        rc = plot_chart(dir, base, FIN_REPORT_WIDTH, 600, draw_hourly, &c);
+    } else if (c.x && c.y) {
+        int h = 170 + 26 * (int)g->n_tickers;
+        rc = plot_chart(dir, base, FIN_REPORT_WIDTH, h < 440 ? 440 : h, draw_hourly_grid, &c);
     }
     free(c.x);
     free(c.y);

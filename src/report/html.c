@@ -32,7 +32,9 @@ static const char css[] =
     "th{background:#fafbfc;font-weight:600;position:sticky;top:0}\n"
     "td.t,th.t{text-align:left;font-weight:600}\n"
     "tbody tr:nth-child(even){background:#fbfbfc}\n"
-    "td small{display:block;color:#888;font-size:11px}\n"
+    "td small{display:block;color:#888;font-size:11px;white-space:normal;max-width:8em;"
+    "margin-left:auto}\n"
+    "table.hourly td{min-width:5.5em;vertical-align:top}\n"
     "td.max{background:#fff4d6}\n"
     ".up{color:#2e7d4a}.down{color:#c0392b}\n"
     "footer{color:#888;font-size:12px;margin-top:32px}\n";
@@ -160,7 +162,8 @@ static int put_ranges(struct fin_buf *b, const struct fin_report_input *in)
 
 static int put_hourly_table(struct fin_buf *b, const struct fin__hourly_grid *g)
 {
-    int rc = fin_buf_puts(b, "<section class=\"card scroll\"><table><thead><tr><th class=\"t\">Ticker</th>");
+    int rc = fin_buf_puts(b, "<section class=\"card scroll\"><table class=\"hourly\"><thead><tr>"
+                             "<th class=\"t\">Ticker</th>");
     for (size_t h = 0; h < g->n_hours; h++)
         rc |= fin_buf_printf(b, "<th>%02d:00</th>", g->hours[h]);
     rc |= fin_buf_puts(b, "</tr></thead><tbody>\n");

@@ -24,6 +24,7 @@
 
 struct walk {
     struct fin_report_data *d;
+    uint64_t parquet;        /* Parquet objects seen (not read: the query engine reads them) */
 };
 
 static const char *const ts_keys[] = {"ts", "timestamp", "datetime", "date", NULL};
@@ -60,22 +61,19 @@ static int get_price(json_t *obj, const char *key, double *out)
 
 #define bad(w, ...) fin__report_data_bad((w)->d, __VA_ARGS__)
 
-static int read_object(struct walk *w, const char *path)
+/* Adds every record of an opened reader; label names it in messages. Returns 0 or
+ * FIN_ENOMEM: bad records are reported and counted, not returned. */
+static int read_records(struct fin_report_data *d, struct fin_json_reader *r, const char *label)
 {
-    struct fin_json_reader r;
-    int rc = fin_json_reader_open_file(&r, path);
-    if (rc) {
-        bad(w, "%s: %s", path, fin_err_msg());
-        return 0;
-    }
     const char *rec;
     size_t len;
-    int line;
-    while ((rc = fin_json_reader_next(&r, &rec, &len, &line)) == 0) {
+    int line, rc;
+    while ((rc = fin_json_reader_next(r, &rec, &len, &line)) == 0) {
         json_error_t jerr;
         json_t *o = json_loadb(rec, len, 0, &jerr);
         if (!o || !json_is_object(o)) {
-            bad(w, "%s:%d: not a JSON object%s%s", path, line, o ? "" : ": ", o ? "" : jerr.text);
+            fin__report_data_bad(d, "%s:%d: not a JSON object%s%s", label, line, o ? "" : ": ",
+                                 o ? "" : jerr.text);
             json_decref(o);
             continue;
         }
@@ -85,34 +83,65 @@ static int read_object(struct walk *w, const char *path)
             ts = get_ci(o, ts_keys[k]);
         double open, high, low, close;
         char where[4200];
-        snprintf(where, sizeof where, "%s:%d", path, line);
+        snprintf(where, sizeof where, "%s:%d", label, line);
         if (!json_is_string(name) || !json_is_string(ts)) {
-            bad(w, "%s: no name or ts string", where);
+            fin__report_data_bad(d, "%s: no name or ts string", where);
         } else if (get_price(o, "high", &high) || get_price(o, "low", &low) ||
                    get_price(o, "open", &open) || get_price(o, "close", &close)) {
-            bad(w, "%s: a price is not a number", where);
+            fin__report_data_bad(d, "%s: a price is not a number", where);
         } else {
-            int arc = fin_report_data_add(w->d, json_string_value(name), json_string_value(ts),
+            int arc = fin_report_data_add(d, json_string_value(name), json_string_value(ts),
                                           open, high, low, close, where);
             if (arc == FIN_ENOMEM) {
                 json_decref(o);
-                fin_json_reader_fini(&r);
                 return arc;
             }
             if (arc)
-                bad(w, "%s", fin_err_msg());
+                fin__report_data_bad(d, "%s", fin_err_msg());
         }
         json_decref(o);
     }
     if (rc != FIN_EEND)
-        bad(w, "%s", fin_err_msg());
-    fin_json_reader_fini(&r);
+        fin__report_data_bad(d, "%s", fin_err_msg());
     return 0;
+}
+
+static int read_object(struct walk *w, const char *path)
+{
+    struct fin_json_reader r;
+    int rc = fin_json_reader_open_file(&r, path);
+    if (rc) {
+        bad(w, "%s: %s", path, fin_err_msg());
+        return 0;
+    }
+    rc = read_records(w->d, &r, path);
+    fin_json_reader_fini(&r);
+    return rc;
+}
+
+int fin__report_load_mem(struct fin_report_data *d, const void *data, size_t len,
+                         const char *label)
+{
+    struct fin_json_reader r;
+    int rc = fin_json_reader_init_mem(&r, data, len, label);
+    if (rc) {
+        fin__report_data_bad(d, "%s: %s", label, fin_err_msg());
+        return 0;
+    }
+    rc = read_records(d, &r, label);
+    fin_json_reader_fini(&r);
+    return rc;
 }
 
 static bool skip_name(const char *name, bool top)
 {
     return name[0] == '.' || strstr(name, ".tmp") != NULL || (top && strcmp(name, "errors") == 0);
+}
+
+static bool is_parquet(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 8 && strcmp(name + n - 8, ".parquet") == 0;
 }
 
 static int walk_dir(struct walk *w, const char *dir, bool top)
@@ -133,6 +162,8 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
                 bad(w, "%s: cannot stat", path);
             else if (S_ISDIR(st.st_mode))
                 rc = walk_dir(w, path, false);
+            else if (S_ISREG(st.st_mode) && is_parquet(name))
+                w->parquet++;
             else if (S_ISREG(st.st_mode)) {
                 fin__report_data_count_object(w->d, (uint64_t)st.st_size);
                 rc = read_object(w, path);
@@ -147,8 +178,12 @@ static int walk_dir(struct walk *w, const char *dir, bool top)
 
 int fin_report_load_dir(struct fin_report_data *d, const char *dir)
 {
-    struct walk w = {d};
+    struct walk w = {d, 0};
     if (!fin_is_dir(dir))
         return fin_err_set(FIN_ENOENT, "%s: no such folder", dir);
-    return walk_dir(&w, dir, true);
+    int rc = walk_dir(&w, dir, true);
+    if (rc == 0 && w.parquet)
+        fin_warn("%s: %llu Parquet object%s not read; crawl the folder and report from its table",
+                 dir, (unsigned long long)w.parquet, w.parquet == 1 ? "" : "s");
+    return rc;
 }

@@ -70,6 +70,10 @@ int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const
 int fin__report_table_hourly(struct fin_report_data *d, struct fin_query *q, const char *table,
                              const char *ts, const char *date, struct fin_buf *sql);
 
+/* Adds the records of one object held in memory, as the lake reader does for a file. */
+int fin__report_load_mem(struct fin_report_data *d, const void *data, size_t len,
+                         const char *label);
+
 /* Counts an object the lake reader opened (for the provenance). */
 void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes);
 

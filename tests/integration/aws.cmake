@@ -9,3 +9,5 @@ target_include_directories(test_aws_peers PRIVATE ${CMAKE_SOURCE_DIR}/tests/incl
 target_link_libraries(test_aws_peers PRIVATE fin_aws fin_delivery PkgConfig::CMOCKA)
 fin_script_test(NAME aws_peers SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_peers.sh
                 LABELS integration TIMEOUT 240)
+fin_script_test(NAME aws_collect SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_collect.sh
+                LABELS integration TIMEOUT 240)

@@ -676,6 +676,61 @@ static void test_parquet(void **state)
     fin_test_rmdir(dir);
 }
 
+/* NULLs are per row even across DuckDB's 2048-row vectors. */
+static void test_parquet_nulls(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-pqnull");
+    struct mem_src m;
+    mem_init(&m, 1);
+    char rec[256];
+    for (int i = 0; i < 5000; i++) {
+        if (i % 3 == 0)
+            snprintf(rec, sizeof rec, "{\"name\":\"N%d\",\"high\":%d.5}", i, i);
+        else
+            snprintf(rec, sizeof rec, "{\"name\":\"N%d\",\"high\":null,\"volume\":%d}", i, i);
+        mem_put(&m, 0, rec, T0);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.format = FIN_FORMAT_PARQUET;
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "pn", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 1);
+    struct fin_parquet_writer *w;
+    assert_int_equal(fin_parquet_writer_create(&w, 0), 0);
+    char path[1024], *schema, *json;
+    uint64_t rows;
+    snprintf(path, sizeof path, "%s/lake/%s", dir, f.paths[0]);
+    assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
+    assert_string_equal(schema, "name VARCHAR, high DOUBLE, volume BIGINT");
+    assert_int_equal(rows, 5000);
+    char *line = json;
+    for (int i = 0; i < 5000; i++) {
+        char want[128];
+        if (i % 3 == 0)
+            snprintf(want, sizeof want, "{\"name\":\"N%d\",\"high\":%d.5,\"volume\":null}", i, i);
+        else
+            snprintf(want, sizeof want, "{\"name\":\"N%d\",\"high\":null,\"volume\":%d}", i, i);
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        assert_string_equal(line, want);
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+    free(schema);
+    free(json);
+    fin_parquet_writer_destroy(w);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* ---- exactly once: an unfinished flush is rewritten under the same names ---- */
 
 static void test_replay_unfinished_flush(void **state)
@@ -929,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
+        cmocka_unit_test(test_parquet_nulls),
         cmocka_unit_test(test_replay_unfinished_flush),
         cmocka_unit_test(test_retry_after_failure),
         cmocka_unit_test(test_shared_firehose_objects),

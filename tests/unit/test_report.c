@@ -179,7 +179,9 @@ static void test_fifty_tickers(void **state)
         fail_msg("render: %s", fin_err_msg());
     /* The range chart grows a row per ticker so bars and labels keep their size. */
     assert_png(dir, "range.png", FIN_REPORT_WIDTH, 200 + 26 * 50);
-    assert_png(dir, "hourly.png", FIN_REPORT_WIDTH, 700);
+    /* Past ten tickers the hourly highs are a grid of one row per ticker. */
+    assert_png(dir, "hourly.png", FIN_REPORT_WIDTH, 170 + 26 * 50);
+    assert_svg(dir, "hourly.svg", "Hourly highs, 2020-05-14");
     char *html = slurp(out.index_path);
     assert_links_exist(dir, html);
     for (size_t t = 0; t < 50; t++) {

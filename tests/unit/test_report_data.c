@@ -282,9 +282,11 @@ static void test_days_duplicates_bad_records(void **state)
     assert_int_equal(gzwrite(gz, cat, (unsigned)strlen(cat)), (int)strlen(cat));
     gzclose(gz);
     free(gz_path);
-    /* What must not be read: temporaries, hidden files, the error prefix. */
+    /* What must not be read: temporaries, hidden files, Parquet (the query engine's), the
+     * error prefix. */
     put_file(sub, "d.json.tmp.123", "garbage\n");
     put_file(sub, ".hidden", "garbage\n");
+    put_file(sub, "f.parquet", "PAR1 not for the JSON reader PAR1");
     char *errs = fin_path_join(dir, "errors");
     assert_int_equal(fin_mkdir_p(errs, 0755), 0);
     put_file(errs, "e.json", "{\"errorCode\":\"x\"}\n");
