@@ -160,6 +160,15 @@ void lambda_invoke(struct fin_serve *svc, const struct fin_serve_request *req,
 int schedules_start(struct fin_serve *svc);
 void schedules_stop(struct fin_serve *svc);
 
+/* ---- cbor.c ---- */
+
+/* The JSON value a CBOR body means (byte strings become base64 text); *out owned by
+ * the caller. FIN_EPARSE for malformed input. */
+int cbor_to_json(const void *data, size_t len, json_t **out);
+/* A JSON answer as CBOR (Data members as byte strings, timestamps tagged); *out owned
+ * by the caller (free()). */
+int json_text_to_cbor(const char *text, size_t len, char **out, size_t *out_len);
+
 /* ---- fastput.c ---- */
 
 /* PutRecords of the usual shape without a JSON tree: true when it answered, false when

@@ -468,6 +468,19 @@ static int auth_check(struct fin_serve *svc, const struct fin_serve_request *req
     return FIN_EAUTH;
 }
 
+/* A CBOR request gets its answer in CBOR. */
+static void to_cbor(struct fin_serve_response *resp)
+{
+    char *out;
+    size_t len;
+    if (!resp->body || json_text_to_cbor(resp->body, resp->body_len, &out, &len))
+        return;
+    free(resp->body);
+    resp->body = out;
+    resp->body_len = len;
+    resp->content_type = "application/x-amz-cbor-1.1";
+}
+
 void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req,
                       struct fin_serve_response *resp)
 {
@@ -491,11 +504,8 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
                         "the request has no X-Amz-Target header");
         return;
     }
-    if (req->content_type && strncasecmp(req->content_type, "application/x-amz-cbor", 22) == 0) {
-        fin_serve_error(svc, resp, 415, "SerializationException",
-                        "CBOR bodies are not supported; send application/x-amz-json-1.1");
-        return;
-    }
+    bool cbor = req->content_type &&
+                strncasecmp(req->content_type, "application/x-amz-cbor", 22) == 0;
     const char *op = NULL;
     bool firehose = false;
     if (strncmp(req->target, KINESIS_PREFIX, strlen(KINESIS_PREFIX)) == 0) {
@@ -509,25 +519,43 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
                         req->target);
         return;
     }
-    if (!firehose && strcmp(op, "PutRecords") == 0 && kinesis_put_records_fast(svc, req->body, req->body_len, resp))
+    if (!cbor && !firehose && strcmp(op, "PutRecords") == 0 &&
+        kinesis_put_records_fast(svc, req->body, req->body_len, resp))
         return;
     json_error_t jerr;
-    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
-                                 : json_object();
-    if (!body || !json_is_object(body)) {
-        if (body)
+    json_t *body = NULL;
+    if (cbor) {
+        if (!req->body_len)
+            body = json_object();
+        else if (cbor_to_json(req->body, req->body_len, &body))
+            body = NULL;
+        if (!body || !json_is_object(body)) {
             fin_serve_error(svc, resp, 400, "SerializationException",
-                            "the request body is not a JSON object");
-        else
-            fin_serve_error(svc, resp, 400, "SerializationException",
-                            "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
-                            jerr.text);
-        json_decref(body);
-        return;
+                            "the request body is not a CBOR map");
+            json_decref(body);
+            to_cbor(resp);
+            return;
+        }
+    } else {
+        body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
+                             : json_object();
+        if (!body || !json_is_object(body)) {
+            if (body)
+                fin_serve_error(svc, resp, 400, "SerializationException",
+                                "the request body is not a JSON object");
+            else
+                fin_serve_error(svc, resp, 400, "SerializationException",
+                                "malformed JSON at line %d column %d: %s", jerr.line,
+                                jerr.column, jerr.text);
+            json_decref(body);
+            return;
+        }
     }
     if (firehose)
         firehose_dispatch(svc, op, body, resp);
     else
         kinesis_dispatch(svc, op, body, resp);
     json_decref(body);
+    if (cbor)
+        to_cbor(resp);
 }

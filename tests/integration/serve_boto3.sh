@@ -17,8 +17,9 @@ else
 fi
 $PY "$EP" day "$T/day.ndjson"
 $PY "$EP" errors
+$PY "$EP" cbor
 m=$(curl -s "$EP/metrics")
-assert_contains "$m" 'finstream_kinesis_incoming_records_total 3845'
+assert_contains "$m" 'finstream_kinesis_incoming_records_total 3847'
 assert_contains "$m" 'finstream_errors_total{type="ValidationException"} 4'
 assert_eq "$(curl -s "$EP/health")" "ok"
 stop_serve
