@@ -462,6 +462,60 @@ static void test_tags_retention_delete(void **state)
     json_decref(v);
 }
 
+/* Malformed CBOR of every kind is a SerializationException in CBOR, never a crash. */
+static void test_cbor_malformed(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } bad[] = {
+        {"\xa1", 1},                       /* map of one, nothing after */
+        {"\xa1\x01\x02", 3},               /* key not a string */
+        {"\x7a\xff\xff\xff\xff", 5},       /* text longer than the body */
+        {"\xbf\x61\x61", 3},               /* indefinite map never closed */
+        {"\x1c", 1},                       /* reserved additional info */
+        {"\x83\x01\x02", 3},               /* array short of an item */
+        {"\xa0\x00", 2},                   /* trailing bytes */
+        {"\x01", 1},                       /* not a map */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct fin_serve_request req = {.method = "POST", .path = "/",
+                                        .target = "Kinesis_20131202.ListStreams",
+                                        .content_type = "application/x-amz-cbor-1.1",
+                                        .authorization = AUTH, .body = bad[i].bytes,
+                                        .body_len = bad[i].len};
+        struct fin_serve_response resp;
+        fin_serve_handle(f->svc, &req, &resp);
+        assert_int_equal(resp.status, 400);
+        assert_string_equal(resp.content_type, "application/x-amz-cbor-1.1");
+        /* {"__type": "SerializationException", ...} : a map whose first key is __type */
+        assert_true(resp.body_len > 20);
+        assert_int_equal((unsigned char)resp.body[0], 0xa2);
+        assert_non_null(memmem(resp.body, resp.body_len, "SerializationException", 22));
+        fin_serve_response_fini(&resp);
+    }
+    /* nesting deeper than the limit */
+    char deep[200];
+    memset(deep, 0x81, sizeof deep);   /* arrays of one, forever */
+    deep[0] = (char)0xa1, deep[1] = 0x61, deep[2] = 'a';
+    struct fin_serve_request req = {.method = "POST", .path = "/",
+                                    .target = "Kinesis_20131202.ListStreams",
+                                    .content_type = "application/x-amz-cbor-1.1",
+                                    .authorization = AUTH, .body = deep, .body_len = sizeof deep};
+    struct fin_serve_response resp;
+    fin_serve_handle(f->svc, &req, &resp);
+    assert_int_equal(resp.status, 400);
+    fin_serve_response_fini(&resp);
+    /* a good one: {"Limit": 5} */
+    req.body = "\xa1\x65Limit\x05";
+    req.body_len = 8;
+    fin_serve_handle(f->svc, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal((unsigned char)resp.body[0] >> 5, 5);   /* a map */
+    fin_serve_response_fini(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +525,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterator_expiry_and_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tags_retention_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cbor_malformed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
