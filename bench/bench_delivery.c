@@ -71,6 +71,15 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the whole process (every thread): on a shared machine it varies less than
+ * the wall clock, and it shows how much of a second core a format uses. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int run(const char *dir, const char *label, struct mem *m, int format, int compression,
                int64_t buffer)
 {
@@ -86,13 +95,14 @@ static int run(const char *dir, const char *label, struct mem *m, int format, in
     mem_seek(m, 0, "");
     mem_seek(m, 1, "");
     struct fin_delivery_engine *e;
-    double t = now_s();
+    double t = now_s(), c = cpu_s();
     int rc = fin_delivery_engine_create(&e, sub, "bench", &set, &m->src, NULL);
     if (!rc)
         rc = fin_delivery_engine_pump(e, 0, NULL);
     if (!rc)
         rc = fin_delivery_engine_flush(e);
     t = now_s() - t;
+    c = cpu_s() - c;
     if (rc) {
         fprintf(stderr, "%s: %s: %s\n", label, fin_strerror(rc), fin_err_msg());
         fin_delivery_engine_destroy(e);
@@ -101,8 +111,8 @@ static int run(const char *dir, const char *label, struct mem *m, int format, in
     }
     const struct fin_delivery_stats *s = fin_delivery_engine_stats(e);
     double in_mb = (double)m->off[m->n] / 1e6;
-    printf("%-8s %9zu records %8.1f MB in  %8.1f MB out  %3llu objects  %6.3f s  %8.1f MB/s  %6.2f M records/s\n",
-           label, m->n, in_mb, (double)s->bytes / 1e6, (unsigned long long)s->objects, t,
+    printf("%-8s %9zu records %8.1f MB in  %8.1f MB out  %3llu objects  %6.3f s (cpu %6.3f s)  %8.1f MB/s  %6.2f M records/s\n",
+           label, m->n, in_mb, (double)s->bytes / 1e6, (unsigned long long)s->objects, t, c,
            in_mb / t, (double)m->n / t / 1e6);
     fin_delivery_engine_destroy(e);
     fin_delivery_settings_fini(&set);

@@ -46,6 +46,28 @@ void fin_parquet_put_bool(struct fin_parquet_writer *w, size_t col, bool v);
 void fin_parquet_put_varchar(struct fin_parquet_writer *w, size_t col, const char *s, size_t len);
 void fin_parquet_end_row(struct fin_parquet_writer *w);
 
+/* ---- writing whole columns ----
+ *
+ * fin_parquet_write_chunks() is the same with the values handed over a column at a time:
+ * chunk_fn fills rows 0 .. n-1 of every column of the next chunk (n at most cap, which is
+ * DuckDB's vector size) through the pointers of fin_parquet_doubles() and the like, or
+ * fin_parquet_set_varchar() and fin_parquet_set_null(); every row starts valid, so a NULL
+ * must be set. It returns n (0 when there are no more rows) or a negative FIN_E* code
+ * (its message set with fin_err_set) to abandon the file. The pointers are valid only
+ * inside chunk_fn. This is the fast path: no call per value for numbers. */
+#define FIN_PARQUET_CHUNK_MAX 2048   /* the most rows chunk_fn is ever asked for */
+typedef long (*fin_parquet_chunk_fn)(void *ctx, struct fin_parquet_writer *w, size_t cap);
+int fin_parquet_write_chunks(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                             size_t n_cols, const char *out_path, fin_parquet_chunk_fn chunk_fn,
+                             void *ctx, uint64_t *rows);
+double *fin_parquet_doubles(struct fin_parquet_writer *w, size_t col);
+int64_t *fin_parquet_bigints(struct fin_parquet_writer *w, size_t col);
+bool *fin_parquet_bools(struct fin_parquet_writer *w, size_t col);
+/* s is copied (DuckDB keeps its own copy). */
+void fin_parquet_set_varchar(struct fin_parquet_writer *w, size_t col, size_t row, const char *s,
+                             size_t len);
+void fin_parquet_set_null(struct fin_parquet_writer *w, size_t col, size_t row);
+
 /* Reads a Parquet file back: *schema gets "col TYPE, col TYPE, ..." and *rows the row
  * count; *json (may be NULL) gets every row as a JSON object, one per line, in file order.
  * Strings owned by the caller (free()). For checks and tests; not a hot path. */

@@ -4,8 +4,9 @@
  * with fixed types, so a record that disagrees is refused with the field and the reason;
  * other fields get a type inferred across the buffer (integers BIGINT, with reals DOUBLE,
  * booleans BOOLEAN, anything else VARCHAR). Records are checked when they enter the
- * buffer, so a flush only converts records known to be good: the Parquet writer pulls
- * them one by one and they go straight into DuckDB's vectors. */
+ * buffer, so a flush only converts records known to be good. The check is the only scan
+ * of a record: it also notes where each value sits (struct column's cells), and a flush
+ * fills DuckDB's vectors a column at a time from those notes, 2048 rows per call. */
 #include "engine.h"
 #include "finstream/clock.h"
 #include "finstream/error.h"
@@ -68,7 +69,39 @@ static bool int64_fits(const char *s, size_t n)
     return memcmp(d, neg ? "9223372036854775808" : "9223372036854775807", 19) <= 0;
 }
 
-const char *convert_check(struct fin_delivery_engine *e, const struct jfield *f, size_t nf)
+/* Makes room for record index ri in every column's cells; new slots are absent. */
+static int cells_reserve(struct column *c, size_t ri)
+{
+    if (ri < c->cell_cap)
+        return 0;
+    size_t nc = c->cell_cap ? c->cell_cap : 4096;
+    while (nc <= ri)
+        nc *= 2;
+    uint64_t *cell = realloc(c->cell, nc * sizeof *cell);
+    if (!cell)
+        return FIN_ENOMEM;
+    c->cell = cell;
+    uint8_t *ty = realloc(c->cell_type, nc);
+    if (!ty)
+        return FIN_ENOMEM;
+    memset(ty + c->cell_cap, CELL_ABSENT, nc - c->cell_cap);
+    c->cell_type = ty;
+    c->cell_cap = nc;
+    return 0;
+}
+
+void convert_reset(struct fin_delivery_engine *e)
+{
+    for (size_t i = 0; i < e->n_cols; i++) {
+        free(e->cols[i].name);
+        free(e->cols[i].cell);
+        free(e->cols[i].cell_type);
+    }
+    e->n_cols = 0;
+}
+
+const char *convert_check(struct fin_delivery_engine *e, const char *rec, const struct jfield *f,
+                          size_t nf)
 {
     char keybuf[256];
     long idx[JSCAN_MAX_FIELDS];   /* column of each field, -1 when new (indexes survive add_col) */
@@ -130,6 +163,30 @@ const char *convert_check(struct fin_delivery_engine *e, const struct jfield *f,
             bool nums = (c->kind == C_INT || c->kind == C_REAL) && (k2 == C_INT || k2 == C_REAL);
             c->kind = nums ? C_REAL : C_STRING;
         }
+    }
+    /* Where the values sit, for the flush. Columns are all known now. */
+    size_t ri = e->n_recs;
+    for (size_t i = 0; i < e->n_cols; i++) {
+        if (cells_reserve(&e->cols[i], ri))
+            return "out of memory";
+        e->cols[i].cell_type[ri] = CELL_ABSENT;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        struct column *c = idx[i] >= 0 ? &e->cols[idx[i]] : NULL;
+        if (!c) {
+            const char *k = f[i].key;
+            size_t kl = f[i].key_len;
+            if (f[i].key_escaped) {
+                jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl);
+                k = keybuf;
+            }
+            if (!(c = find_col(e, k, kl, i)))
+                continue;
+        }
+        if (f[i].type == J_NULL)
+            continue;   /* a later duplicate null leaves an earlier value, as before */
+        c->cell[ri] = (uint64_t)(f[i].val - rec) << 32 | (uint32_t)f[i].val_len;
+        c->cell_type[ri] = (uint8_t)(f[i].type | (f[i].val_escaped ? 0x80 : 0));
     }
     return NULL;
 }
@@ -193,95 +250,116 @@ static enum fin_parquet_type col_type(const struct column *c)
          : c->kind == C_REAL ? FIN_PQ_DOUBLE : FIN_PQ_VARCHAR;
 }
 
-/* One row from a record that passed check_types at intake. */
-static int put_row(struct fin_delivery_engine *e, const char *rec, size_t len)
+struct chunk_cursor {
+    struct fin_delivery_engine *e;
+    const struct part *p;
+    size_t next;
+    const char **base;        /* per row of the chunk, the record's first byte */
+    const enum fin_parquet_type *types;
+};
+
+/* Fills the next chunk of the partition, a column at a time, from the values noted at
+ * intake: numbers parsed straight into the vectors, strings copied once by DuckDB. */
+static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
 {
-    struct jfield f[JSCAN_MAX_FIELDS];
-    size_t nf;
-    const char *why;
-    char keybuf[256];
-    if (jscan_object(rec, len, f, JSCAN_MAX_FIELDS, &nf, &why) != 0)
-        return fin_err_set(FIN_EINVAL, "parquet: a checked record no longer scans: %s", why);
-    for (size_t i = 0; i < nf; i++) {
-        const char *k = f[i].key;
-        size_t kl = f[i].key_len;
-        if (f[i].key_escaped) {
-            if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
-                continue;
-            k = keybuf;
+    struct chunk_cursor *cc = ctx;
+    struct fin_delivery_engine *e = cc->e;
+    size_t n = cc->p->n - cc->next < cap ? cc->p->n - cc->next : cap;
+    const uint32_t *idx = cc->p->idx + cc->next;
+    for (size_t r = 0; r < n; r++) {
+        const struct rec *rec = &e->recs[idx[r]];
+        cc->base[r] = e->pos[rec->shard].data.data + rec->off;
+    }
+    for (size_t ci = 0; ci < e->n_cols; ci++) {
+        const struct column *c = &e->cols[ci];
+        const uint64_t *cell = c->cell;
+        const uint8_t *ty = c->cell_type;
+        switch (cc->types[ci]) {
+        case FIN_PQ_DOUBLE: {
+            double *out = fin_parquet_doubles(w, ci);
+            for (size_t r = 0; r < n; r++) {
+                uint32_t ri = idx[r];
+                if (ty[ri] == CELL_ABSENT) {
+                    fin_parquet_set_null(w, ci, r);
+                    continue;
+                }
+                out[r] = parse_double(cc->base[r] + (cell[ri] >> 32), (uint32_t)cell[ri]);
+            }
+            break;
         }
-        struct column *c = find_col(e, k, kl, i);
-        if (!c || f[i].type == J_NULL)
-            continue;
-        size_t ci = (size_t)(c - e->cols);
-        const char *v = f[i].val;
-        size_t vl = f[i].val_len;
-        switch (col_type(c)) {
-        case FIN_PQ_DOUBLE:
-            fin_parquet_put_double(e->pq, ci, parse_double(v, vl));
+        case FIN_PQ_BIGINT: {
+            int64_t *out = fin_parquet_bigints(w, ci);
+            for (size_t r = 0; r < n; r++) {
+                uint32_t ri = idx[r];
+                if (ty[ri] == CELL_ABSENT) {
+                    fin_parquet_set_null(w, ci, r);
+                    continue;
+                }
+                out[r] = parse_int(cc->base[r] + (cell[ri] >> 32), (uint32_t)cell[ri]);
+            }
             break;
-        case FIN_PQ_BIGINT:
-            fin_parquet_put_bigint(e->pq, ci, parse_int(v, vl));
+        }
+        case FIN_PQ_BOOLEAN: {
+            bool *out = fin_parquet_bools(w, ci);
+            for (size_t r = 0; r < n; r++) {
+                uint32_t ri = idx[r];
+                if (ty[ri] == CELL_ABSENT)
+                    fin_parquet_set_null(w, ci, r);
+                else
+                    out[r] = (ty[ri] & 0x7f) == J_TRUE;
+            }
             break;
-        case FIN_PQ_BOOLEAN:
-            fin_parquet_put_bool(e->pq, ci, f[i].type == J_TRUE);
-            break;
+        }
         case FIN_PQ_VARCHAR:
-            if (f[i].type == J_STRING && f[i].val_escaped) {
-                fin_buf_reset(&e->scratch);
-                size_t ul;
-                if (fin_buf_reserve(&e->scratch, vl + 1) ||
-                    jscan_unescape(v, vl, e->scratch.data, vl + 1, &ul) != 0)
-                    return FIN_ENOMEM;
-                fin_parquet_put_varchar(e->pq, ci, e->scratch.data, ul);
-            } else {
-                fin_parquet_put_varchar(e->pq, ci, v, vl);
+            for (size_t r = 0; r < n; r++) {
+                uint32_t ri = idx[r];
+                if (ty[ri] == CELL_ABSENT) {
+                    fin_parquet_set_null(w, ci, r);
+                    continue;
+                }
+                const char *v = cc->base[r] + (cell[ri] >> 32);
+                size_t vl = (uint32_t)cell[ri];
+                /* an escaped string (bit 7) is decoded; other values go as their text */
+                if (ty[ri] == (J_STRING | 0x80)) {
+                    size_t ul;
+                    fin_buf_reset(&e->scratch);
+                    if (fin_buf_reserve(&e->scratch, vl + 1) ||
+                        jscan_unescape(v, vl, e->scratch.data, vl + 1, &ul) != 0)
+                        return FIN_ENOMEM;
+                    fin_parquet_set_varchar(w, ci, r, e->scratch.data, ul);
+                } else {
+                    fin_parquet_set_varchar(w, ci, r, v, vl);
+                }
             }
             break;
         }
     }
-    fin_parquet_end_row(e->pq);
-    return 0;
-}
-
-struct row_cursor {
-    struct fin_delivery_engine *e;
-    const struct part *p;
-    size_t next;
-};
-
-/* The Parquet writer pulls the partition's records one by one, in object order. */
-static int next_row(void *ctx, struct fin_parquet_writer *w)
-{
-    (void)w;
-    struct row_cursor *c = ctx;
-    if (c->next >= c->p->n)
-        return 0;
-    const struct rec *r = &c->e->recs[c->p->idx[c->next++]];
-    int rc = put_row(c->e, c->e->pos[r->shard].data.data + r->off, r->len - 1);
-    return rc ? rc : 1;
+    cc->next += n;
+    return (long)n;
 }
 
 int convert_write_parquet(struct fin_delivery_engine *e, struct part *p, const char *key,
                           uint64_t *bytes)
 {
     int rc = 0;
-    char *pq_tmp = fin_sink_local_tmp_path(e->sink, ".parquet");
+    char *pq_tmp = engine_tmp_path(e, ".parquet");
     struct fin_parquet_column *cols = calloc(e->n_cols ? e->n_cols : 1, sizeof *cols);
-    if (!pq_tmp || !cols) {
+    enum fin_parquet_type *types = calloc(e->n_cols ? e->n_cols : 1, sizeof *types);
+    const char **base = malloc(FIN_PARQUET_CHUNK_MAX * sizeof *base);
+    if (!pq_tmp || !cols || !types || !base) {
         rc = FIN_ENOMEM;
         goto fail;
     }
-    if (!e->pq && (rc = fin_parquet_writer_create(&e->pq, 0)))
+    if (!e->pq && (rc = fin_parquet_writer_create(&e->pq, 1)))
         goto fail;
     for (size_t i = 0; i < e->n_cols; i++) {
         cols[i].name = e->cols[i].name;
-        cols[i].type = col_type(&e->cols[i]);
+        cols[i].type = types[i] = col_type(&e->cols[i]);
     }
     int64_t t0 = fin_mono_ns(fin_clock_real());
-    struct row_cursor cur = {e, p, 0};
+    struct chunk_cursor cur = {e, p, 0, base, types};
     uint64_t rows = 0;
-    if ((rc = fin_parquet_write_rows(e->pq, cols, e->n_cols, pq_tmp, next_row, &cur, &rows)))
+    if ((rc = fin_parquet_write_chunks(e->pq, cols, e->n_cols, pq_tmp, next_chunk, &cur, &rows)))
         goto fail;
     fin_debug("delivery %s: %zu rows converted and written in %.3f s", e->name, p->n,
               (double)(fin_mono_ns(fin_clock_real()) - t0) / 1e9);
@@ -300,6 +378,8 @@ fail:
         unlink(pq_tmp);
     free(pq_tmp);
     free(cols);
+    free(types);
+    free(base);
     return rc;
 }
 

@@ -38,7 +38,16 @@ struct column {
     enum col_kind kind;       /* the widest value type seen (unknown fields) */
     bool known;               /* a field of the record schema, with a fixed type */
     enum fin_parquet_type type;
+    /* The column's value in each buffered record, by record index, found by the one scan
+     * at intake so that a flush never scans a record again: where the value's text sits in
+     * the record (offset << 32 | length) and its JSON type (CELL_ABSENT when the record
+     * has no such field). Grown with the record index; error records leave holes. */
+    uint64_t *cell;
+    uint8_t *cell_type;
+    size_t cell_cap;
 };
+
+#define CELL_ABSENT 0xff
 
 /* Per shard: the range buffered, and the records' bytes. One buffer per shard lets an
  * object that holds the whole flush be written straight from them, in shard order. */
@@ -61,6 +70,7 @@ struct fin_delivery_engine {
     const struct fin_clock *clock;
     const char **shard_ids;
     struct fin_sink *sink;
+    uint64_t tmp_seq;         /* names of temporary files in tmp_dir */
     struct fin_parquet_writer *pq;
     int lock_fd;
 
@@ -84,12 +94,24 @@ struct fin_delivery_engine {
     struct fin_buf obj, scratch;
 };
 
+/* ---- engine.c ---- */
+
+/* A fresh path in the delivery's tmp/ folder for a file that a writer like DuckDB makes
+ * itself (caller frees; NULL on ENOMEM). The folder is the engine's, not the sink's, so a
+ * Parquet object is made the same way whatever the destination. */
+char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext);
+
 /* ---- convert.c ---- */
 
-/* Checks a scanned record against the Parquet schema of the buffer (the record schema's
- * fixed types, inferred types for other fields) and, when it passes, adds its new fields
- * and widens inferred types. Returns NULL, or the reason (borrowed until the next call). */
-const char *convert_check(struct fin_delivery_engine *e, const struct jfield *f, size_t nf);
+/* Checks a scanned record (rec, its fields f) against the Parquet schema of the buffer
+ * (the record schema's fixed types, inferred types for other fields) and, when it passes,
+ * adds its new fields, widens inferred types and keeps where each value sits for the
+ * record about to be buffered (index e->n_recs). Returns NULL, or the reason (borrowed
+ * until the next call). */
+const char *convert_check(struct fin_delivery_engine *e, const char *rec, const struct jfield *f,
+                          size_t nf);
+/* Forgets the columns and their values (the buffer was written). */
+void convert_reset(struct fin_delivery_engine *e);
 /* Writes partition p (ordered) as a Parquet file and moves it to key; *bytes its size. */
 int convert_write_parquet(struct fin_delivery_engine *e, struct part *p, const char *key,
                           uint64_t *bytes);

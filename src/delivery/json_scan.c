@@ -28,16 +28,21 @@ static int str(struct scan *s, bool *escaped)
     *escaped = false;
     while (p < end) {
         /* Eight plain ASCII bytes at a time: no quote, backslash, control or high byte.
-         * The zero-byte tests can only misfire next to a real match, so a clean word is
-         * certainly clean. */
+         * The zero-byte tests can only misfire in bytes after a real match (a borrow runs
+         * upwards), so a clean word is certainly clean and the lowest flagged byte is a
+         * real one: skip straight to it. */
         while (end - p >= 8) {
             uint64_t v;
             memcpy(&v, p, 8);
             const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
             uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-            if (hit & highs)
+            uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+            if (hit) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                p += __builtin_ctzll(hit) >> 3;
+#endif
                 break;
+            }
             p += 8;
         }
         if (p >= end)

@@ -2,7 +2,7 @@
  *
  * The caller has already scanned and checked each record, so it hands over typed values.
  * They are produced inside a table function, fin_parquet_rows(), straight into the output
- * vectors DuckDB hands it (2048 rows at a time), and `COPY (SELECT * FROM
+ * vectors DuckDB hands it (2048 rows at a time; a row or a whole column per call), and `COPY (SELECT * FROM
  * fin_parquet_rows()) TO ... (FORMAT parquet)` consumes them as they come: no temporary
  * JSON file, no JSON parser, no table in between. One in-memory database serves every
  * object of a process; the column types are the caller's, never sampled. */
@@ -24,7 +24,8 @@ struct fin_parquet_writer {
     bool registered;           /* the fin_parquet_rows table function */
     const struct fin_parquet_column *cols;
     size_t n_cols;
-    fin_parquet_row_fn row_fn;
+    fin_parquet_row_fn row_fn;         /* one of these two is set */
+    fin_parquet_chunk_fn chunk_fn;
     void *row_ctx;
     int row_rc;                /* the row function's error, if it failed */
     char row_msg[512];         /* and its message: DuckDB may call it on a worker thread */
@@ -201,7 +202,7 @@ static duckdb_type duck_type(enum fin_parquet_type t)
 static void rows_bind(duckdb_bind_info info)
 {
     struct fin_parquet_writer *w = duckdb_bind_get_extra_info(info);
-    if (!w->row_fn) {
+    if (!w->row_fn && !w->chunk_fn) {
         duckdb_bind_set_error(info, "fin_parquet_rows() runs only inside fin_parquet_write_rows()");
         return;
     }
@@ -230,7 +231,21 @@ static void rows_next(duckdb_function_info info, duckdb_data_chunk out)
         if (valid)
             memset(valid, 0xff, (w->cap + 63) / 64 * sizeof *valid);
     }
-    while (!w->done && w->row < w->cap) {
+    if (w->chunk_fn && !w->done) {
+        if (w->cap > FIN_PARQUET_CHUNK_MAX)
+            w->cap = FIN_PARQUET_CHUNK_MAX;
+        long n = w->chunk_fn(w->row_ctx, w, w->cap);
+        if (n < 0) {
+            w->row_rc = (int)n;
+            snprintf(w->row_msg, sizeof w->row_msg, "%s", fin_err_msg());
+            duckdb_function_set_error(info, "the row source failed");
+        }
+        if (n <= 0)
+            w->done = true;
+        else
+            w->row = (idx_t)n <= w->cap ? (idx_t)n : w->cap;
+    }
+    while (w->row_fn && !w->done && w->row < w->cap) {
         int r = w->row_fn(w->row_ctx, w);
         if (r < 0) {
             w->row_rc = r;
@@ -278,9 +293,9 @@ static int register_rows(struct fin_parquet_writer *w)
     return rc;
 }
 
-int fin_parquet_write_rows(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
-                           size_t n_cols, const char *out_path, fin_parquet_row_fn row_fn,
-                           void *ctx, uint64_t *rows)
+static int write_file(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                      size_t n_cols, const char *out_path, fin_parquet_row_fn row_fn,
+                      fin_parquet_chunk_fn chunk_fn, void *ctx, uint64_t *rows)
 {
     if (n_cols == 0)
         return fin_err_set(FIN_EINVAL, "parquet: %s: no columns to write", out_path);
@@ -290,6 +305,7 @@ int fin_parquet_write_rows(struct fin_parquet_writer *w, const struct fin_parque
     w->cols = cols;
     w->n_cols = n_cols;
     w->row_fn = row_fn;
+    w->chunk_fn = chunk_fn;
     w->row_ctx = ctx;
     w->row_rc = 0;
     w->done = false;
@@ -325,9 +341,51 @@ done:
     w->vecs = NULL;
     w->set = NULL;
     w->row_fn = NULL;
+    w->chunk_fn = NULL;
     w->cols = NULL;
     w->n_cols = 0;
     return rc;
+}
+
+int fin_parquet_write_rows(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                           size_t n_cols, const char *out_path, fin_parquet_row_fn row_fn,
+                           void *ctx, uint64_t *rows)
+{
+    return write_file(w, cols, n_cols, out_path, row_fn, NULL, ctx, rows);
+}
+
+int fin_parquet_write_chunks(struct fin_parquet_writer *w, const struct fin_parquet_column *cols,
+                             size_t n_cols, const char *out_path, fin_parquet_chunk_fn chunk_fn,
+                             void *ctx, uint64_t *rows)
+{
+    return write_file(w, cols, n_cols, out_path, NULL, chunk_fn, ctx, rows);
+}
+
+double *fin_parquet_doubles(struct fin_parquet_writer *w, size_t col)
+{
+    return w->data[col];
+}
+
+int64_t *fin_parquet_bigints(struct fin_parquet_writer *w, size_t col)
+{
+    return w->data[col];
+}
+
+bool *fin_parquet_bools(struct fin_parquet_writer *w, size_t col)
+{
+    return w->data[col];
+}
+
+void fin_parquet_set_varchar(struct fin_parquet_writer *w, size_t col, size_t row, const char *s,
+                             size_t len)
+{
+    duckdb_vector_assign_string_element_len(w->vecs[col], row, s, len);
+}
+
+void fin_parquet_set_null(struct fin_parquet_writer *w, size_t col, size_t row)
+{
+    duckdb_vector_ensure_validity_writable(w->vecs[col]);
+    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(w->vecs[col]), row);
 }
 
 void fin_parquet_put_double(struct fin_parquet_writer *w, size_t col, double v)
