@@ -130,8 +130,11 @@ def errors(endpoint):
                                         ShardIteratorType="LATEST"), "ResourceNotFoundException")
     expect(lambda: k.get_records(ShardIterator="AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
            "InvalidArgumentException")
-    expect(lambda: k.split_shard(StreamName="err", ShardToSplit="shardId-000000000000",
-                                 NewStartingHashKey="1"), "InvalidArgumentException")
+    expect(lambda: k.split_shard(StreamName="err", ShardToSplit="shardId-000000000005",
+                                 NewStartingHashKey="1"), "ResourceNotFoundException")
+    expect(lambda: k.merge_shards(StreamName="err", ShardToMerge="shardId-000000000000",
+                                  AdjacentShardToMerge="shardId-000000000000"),
+           "InvalidArgumentException")
     st, body = raw(endpoint, "PutRecord", b'{"StreamName": "err", "Data": ')
     if st != 400 or body["__type"] != "SerializationException":
         fail("malformed JSON: %d %r" % (st, body))
@@ -193,6 +196,73 @@ def auth(endpoint):
     if len(got["shardId-000000000000"]) != 501:
         fail("signed puts: %d records" % len(got["shardId-000000000000"]))
     print("auth: signed requests pass, wrong, unknown, missing and tampered ones fail")
+
+
+def reshard(endpoint):
+    """Split and merge with puts around them; a consumer reading parents to their end
+    before children sees every key's records in order."""
+    k = client(endpoint)
+    k.create_stream(StreamName="rs", ShardCount=2)
+    k.get_waiter("stream_exists").wait(StreamName="rs", WaiterConfig={"Delay": 1})
+    keys = ["AAPL", "MSFT", "FB", "TSLA", "SHOP"]
+    sent = {key: [] for key in keys}
+    n = 0
+
+    def put(count):
+        nonlocal n
+        recs = []
+        for i in range(count):
+            key = keys[(n + i) % len(keys)]
+            data = b"%s-%06d" % (key.encode(), n + i)
+            sent[key].append(data)
+            recs.append({"Data": data, "PartitionKey": key})
+        n += count
+        if k.put_records(StreamName="rs", Records=recs)["FailedRecordCount"]:
+            fail("put failed")
+
+    def settle():
+        for _ in range(100):
+            if k.describe_stream_summary(StreamName="rs")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
+                return
+            import time
+            time.sleep(0.1)
+        fail("stream stayed UPDATING")
+
+    put(200)
+    k.split_shard(StreamName="rs", ShardToSplit="shardId-000000000000",
+                  NewStartingHashKey=str(2 ** 126))
+    settle()
+    put(200)
+    k.merge_shards(StreamName="rs", ShardToMerge="shardId-000000000002",
+                   AdjacentShardToMerge="shardId-000000000003")
+    settle()
+    put(200)
+    shards = k.list_shards(StreamName="rs")["Shards"]
+    if len(shards) != 5 or shards[2]["ParentShardId"] != "shardId-000000000000":
+        fail("shards after split and merge: %r" % shards)
+    # read parents before children, following ChildShards
+    got = {key: [] for key in keys}
+    done, todo = set(), [s["ShardId"] for s in shards if "ParentShardId" not in s]
+    while todo:
+        sid = todo.pop(0)
+        if sid in done:
+            continue
+        done.add(sid)
+        it = k.get_shard_iterator(StreamName="rs", ShardId=sid,
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            g = k.get_records(ShardIterator=it)
+            for r in g["Records"]:
+                got[r["PartitionKey"]].append(r["Data"])
+            it = g.get("NextShardIterator")
+            if it and not g["Records"]:
+                break
+            for c in g.get("ChildShards", []):
+                if all(p in done for p in c["ParentShards"]):
+                    todo.append(c["ShardId"])
+    if got != sent:
+        fail("per-key order across split and merge: %r" % {x: (len(got[x]), len(sent[x])) for x in keys})
+    print("reshard: %d records across a split and a merge, every key in order" % n)
 
 
 def cbor(endpoint):
@@ -279,4 +349,4 @@ def verify(endpoint, out):
 if __name__ == "__main__":
     ep, mode = sys.argv[1], sys.argv[2]
     {"day": lambda: day(ep, sys.argv[3]), "errors": lambda: errors(ep),
-     "auth": lambda: auth(ep), "cbor": lambda: cbor(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()
+     "auth": lambda: auth(ep), "cbor": lambda: cbor(ep), "reshard": lambda: reshard(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()
