@@ -53,10 +53,22 @@ static void not_found(struct freq *r, const char *name)
 
 /* ---- the registry of delivery streams ---- */
 
+static void on_flush(void *ctx, const char *name, const struct fin_delivery_stats *st)
+{
+    struct sdelivery *d = ctx;
+    (void)name;
+    atomic_store(&d->records, st->records);
+    atomic_store(&d->bytes, st->bytes);
+    atomic_store(&d->objects, st->objects);
+    atomic_store(&d->error_records, st->error_records);
+    atomic_store(&d->last_flush_ms, st->last_flush_ms);
+}
+
 static void *worker_main(void *arg)
 {
     struct sdelivery *d = arg;
-    struct fin_delivery_run_opts opts = {.once = false, .stop = &d->stop, .poll_ms = 50};
+    struct fin_delivery_run_opts opts = {.once = false, .stop = &d->stop, .poll_ms = 50,
+                                         .on_flush = on_flush, .ctx = d};
     const char *names[1] = {d->name};
     int rc = fin_delivery_run(d->svc->data_dir, d->svc->config_path, names, 1, &opts, NULL);
     if (rc)
@@ -141,6 +153,39 @@ int firehose_start(struct fin_serve *svc)
     }
     free(names);
     return rc;
+}
+
+void firehose_metrics(struct fin_serve *svc, struct fin_buf *b)
+{
+    fin_buf_puts(b, "# HELP finstream_firehose_delivery_records_total Records delivered into "
+                    "objects.\n# TYPE finstream_firehose_delivery_records_total counter\n"
+                    "# HELP finstream_firehose_delivery_bytes_total Bytes of objects written.\n"
+                    "# TYPE finstream_firehose_delivery_bytes_total counter\n"
+                    "# HELP finstream_firehose_delivery_objects_total Objects written.\n"
+                    "# TYPE finstream_firehose_delivery_objects_total counter\n"
+                    "# HELP finstream_firehose_delivery_error_records_total Records written "
+                    "under the error prefix.\n"
+                    "# TYPE finstream_firehose_delivery_error_records_total counter\n"
+                    "# HELP finstream_firehose_data_freshness_seconds Time since the last "
+                    "delivery to the lake (-1: none yet).\n"
+                    "# TYPE finstream_firehose_data_freshness_seconds gauge\n");
+    int64_t now = now_ms(svc);
+    reg_lock(svc);
+    for (struct sdelivery *d = svc->deliveries; d; d = d->next) {
+        int64_t last = atomic_load(&d->last_flush_ms);
+        fin_buf_printf(b,
+                       "finstream_firehose_delivery_records_total{delivery=\"%s\"} %llu\n"
+                       "finstream_firehose_delivery_bytes_total{delivery=\"%s\"} %llu\n"
+                       "finstream_firehose_delivery_objects_total{delivery=\"%s\"} %llu\n"
+                       "finstream_firehose_delivery_error_records_total{delivery=\"%s\"} %llu\n"
+                       "finstream_firehose_data_freshness_seconds{delivery=\"%s\"} %.3f\n",
+                       d->name, (unsigned long long)atomic_load(&d->records), d->name,
+                       (unsigned long long)atomic_load(&d->bytes), d->name,
+                       (unsigned long long)atomic_load(&d->objects), d->name,
+                       (unsigned long long)atomic_load(&d->error_records), d->name,
+                       last ? (double)(now - last) / 1000.0 : -1.0);
+    }
+    reg_unlock(svc);
 }
 
 void firehose_stop(struct fin_serve *svc)

@@ -44,6 +44,9 @@ struct sdelivery {
     pthread_t thread;           /* runs fin_delivery_run for it */
     bool running;
     volatile sig_atomic_t stop;
+    /* the delivery's counters after its last flush (written by its worker) */
+    atomic_uint_fast64_t records, bytes, objects, error_records;
+    atomic_int_fast64_t last_flush_ms;
     struct sdelivery *next;
 };
 
@@ -77,6 +80,10 @@ struct fin_serve {
     pthread_mutex_t mu;
     struct sstream *streams;
     struct sdelivery *deliveries;
+    struct schedule *schedules;   /* scheduled collectors (lambda.c) */
+    pthread_mutex_t sched_mu;
+    pthread_cond_t sched_cv;
+    bool sched_stop;
     struct metrics m;
 };
 
@@ -137,6 +144,8 @@ void put_entries(struct fin_serve *svc, struct fin_serve_response *resp, struct 
 /* Starts a worker for each [delivery] of the configuration; stops and frees them all. */
 int firehose_start(struct fin_serve *svc);
 void firehose_stop(struct fin_serve *svc);
+/* Appends the delivery streams' metrics. */
+void firehose_metrics(struct fin_serve *svc, struct fin_buf *b);
 void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                        struct fin_serve_response *resp);
 
@@ -146,6 +155,19 @@ void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
 bool lambda_path(const char *path);
 void lambda_invoke(struct fin_serve *svc, const struct fin_serve_request *req,
                    struct fin_serve_response *resp);
+/* Starts a thread for each [collector] with `every` that sends to a stream or delivery
+ * stream; stops and joins them. */
+int schedules_start(struct fin_serve *svc);
+void schedules_stop(struct fin_serve *svc);
+
+/* ---- cbor.c ---- */
+
+/* The JSON value a CBOR body means (byte strings become base64 text); *out owned by
+ * the caller. FIN_EPARSE for malformed input. */
+int cbor_to_json(const void *data, size_t len, json_t **out);
+/* A JSON answer as CBOR (Data members as byte strings, timestamps tagged); *out owned
+ * by the caller (free()). */
+int json_text_to_cbor(const char *text, size_t len, char **out, size_t *out_len);
 
 /* ---- fastput.c ---- */
 

@@ -12,7 +12,12 @@
  * is TRIM_HORIZON, AT/AFTER a sequence number or AT a timestamp: LATEST is resolved to
  * "after the newest record" when the iterator is made, so records put afterwards are
  * read by it. GetRecords opens a stream iterator at the position, reads, and returns
- * a new token positioned after the last record it returned. */
+ * a new token positioned after the last record it returned; at the end of a shard
+ * closed by a split or merge it returns no next token but the child shards, as Kinesis
+ * does, so consumers read a parent to its end before its children.
+ *
+ * Tokens name the shard by its number, not its position in the handle, since closed
+ * shards leave the stream when retention has emptied them. */
 #include "internal.h"
 
 #include "finstream/crc32c.h"
@@ -296,18 +301,45 @@ static void delete_stream(struct req *r)
 
 /* ---- DescribeStream, DescribeStreamSummary, ListStreams, ListShards ---- */
 
-static json_t *shard_json(struct fin_stream *st, int i)
+/* A Shard as Kinesis shows it: parents, hash-key range, sequence-number range (with
+ * the ending number once the shard is closed by a split or merge). */
+static json_t *shard_json(const struct fin_shard_desc *d)
 {
-    struct fin_shard_info info;
-    if (fin_stream_shard_info(st, i, &info))
+    json_t *seqr = json_pack("{s:s}", "StartingSequenceNumber", d->starting_seq);
+    if (seqr && d->closed && d->ending_seq[0])
+        json_object_set_new(seqr, "EndingSequenceNumber", json_string(d->ending_seq));
+    json_t *o = json_pack("{s:s, s:{s:s, s:s}, s:o}", "ShardId", d->id, "HashKeyRange",
+                          "StartingHashKey", d->hash_start, "EndingHashKey", d->hash_end,
+                          "SequenceNumberRange", seqr);
+    if (o && d->parent[0])
+        json_object_set_new(o, "ParentShardId", json_string(d->parent));
+    if (o && d->adjacent_parent[0])
+        json_object_set_new(o, "AdjacentParentShardId", json_string(d->adjacent_parent));
+    return o;
+}
+
+/* Up to max shards after start (an id, or NULL), as ListShards orders them; *more says
+ * whether shards are left, *last the id of the last one given. */
+static json_t *shards_page(struct fin_stream *st, const char *start, size_t max, bool *more,
+                           char last[FIN_SHARD_ID_LEN + 1])
+{
+    struct fin_shard_desc *v = NULL;
+    size_t n = 0;
+    if (fin_stream_list_shards(st, &v, &n))
         return NULL;
-    json_t *seqr = json_object();
-    /* An empty shard has no first sequence number to show yet. */
-    if (!info.empty)
-        json_object_set_new(seqr, "StartingSequenceNumber", json_string(info.first_seq));
-    return json_pack("{s:s, s:{s:s, s:s}, s:o}", "ShardId", info.id, "HashKeyRange",
-                     "StartingHashKey", info.hash_start, "EndingHashKey", info.hash_end,
-                     "SequenceNumberRange", seqr);
+    json_t *a = json_array();
+    size_t i = 0;
+    if (start)
+        while (i < n && strcmp(v[i].id, start) <= 0)
+            i++;
+    last[0] = 0;
+    for (; a && i < n && json_array_size(a) < max; i++) {
+        json_array_append_new(a, shard_json(&v[i]));
+        memcpy(last, v[i].id, FIN_SHARD_ID_LEN + 1);
+    }
+    *more = i < n;
+    free(v);
+    return a;
 }
 
 static json_t *summary_fields(struct fin_serve *svc, struct sstream *ss, int status)
@@ -359,33 +391,24 @@ static void describe_stream(struct req *r, bool summary)
         return;
     int status = sstream_status(r->svc, ss);
     json_t *d = summary_fields(r->svc, ss, status);
-    int n = fin_stream_shard_count(ss->st);
     if (summary) {
-        json_object_set_new(d, "OpenShardCount", json_integer(n));
+        json_object_set_new(d, "OpenShardCount", json_integer(fin_stream_open_shard_count(ss->st)));
         json_object_set_new(d, "ConsumerCount", json_integer(0));
         respond_value(r->svc, r->resp, json_pack("{s:o}", "StreamDescriptionSummary", d));
         reg_release(r->svc, ss);
         return;
     }
-    json_t *shards = json_array();
-    int i = 0;
-    if (start)
-        while (i < n && strcmp(fin_stream_shard_id(ss->st, i), start) <= 0)
-            i++;
-    for (; i < n && json_array_size(shards) < (size_t)limit; i++) {
-        json_t *sj = shard_json(ss->st, i);
-        if (!sj) {
-            json_decref(shards);
-            json_decref(d);
-            reg_release(r->svc, ss);
-            fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-            return;
-        }
-        json_array_append_new(shards, sj);
+    bool more;
+    char last[FIN_SHARD_ID_LEN + 1];
+    json_t *shards = shards_page(ss->st, start, (size_t)limit, &more, last);
+    reg_release(r->svc, ss);
+    if (!shards) {
+        json_decref(d);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        return;
     }
     json_object_set_new(d, "Shards", shards);
-    json_object_set_new(d, "HasMoreShards", json_boolean(i < n));
-    reg_release(r->svc, ss);
+    json_object_set_new(d, "HasMoreShards", json_boolean(more));
     respond_value(r->svc, r->resp, json_pack("{s:o}", "StreamDescription", d));
 }
 
@@ -484,21 +507,17 @@ static void list_shards(struct req *r)
     struct sstream *ss = NULL;
     if (with_stream(r, false, &ss))
         return;
-    int n = fin_stream_shard_count(ss->st);
-    json_t *shards = json_array();
-    int i = 0;
-    if (start)
-        while (i < n && strcmp(fin_stream_shard_id(ss->st, i), start) <= 0)
-            i++;
-    for (; i < n && json_array_size(shards) < (size_t)max; i++) {
-        json_t *sj = shard_json(ss->st, i);
-        if (sj)
-            json_array_append_new(shards, sj);
+    bool more;
+    char last[FIN_SHARD_ID_LEN + 1];
+    json_t *shards = shards_page(ss->st, start, (size_t)max, &more, last);
+    if (!shards) {
+        reg_release(r->svc, ss);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        return;
     }
     json_t *out = json_pack("{s:o}", "Shards", shards);
-    if (i < n)
-        json_object_set_new(out, "NextToken",
-                            json_sprintf("%s/%s", ss->name, fin_stream_shard_id(ss->st, i - 1)));
+    if (more)
+        json_object_set_new(out, "NextToken", json_sprintf("%s/%s", ss->name, last));
     reg_release(r->svc, ss);
     respond_value(r->svc, r->resp, out);
 }
@@ -774,7 +793,7 @@ done:
 struct iter_token {
     uint8_t version;        /* 1 */
     uint8_t type;           /* enum fin_iter_type (never LATEST) */
-    uint16_t shard;
+    uint16_t shard;         /* the number in shardId-NNNNNNNNNNNN: positions may shift */
     int64_t made_ms;        /* when the token was made */
     int64_t ts_ms;          /* AT_TIMESTAMP */
     int64_t stream_created; /* the stream's creation time: tokens die with the stream */
@@ -839,13 +858,18 @@ static int token_parse(const char *s, size_t len, struct iter_token *t)
     return 0;
 }
 
-static int shard_index(struct fin_stream *st, const char *id)
+/* The number of "shardId-000000000003", or -1. */
+static int shard_number(const char *id)
 {
-    int n = fin_stream_shard_count(st);
-    for (int i = 0; i < n; i++)
-        if (strcmp(fin_stream_shard_id(st, i), id) == 0)
-            return i;
-    return -1;
+    if (strncmp(id, "shardId-", 8) != 0 || strlen(id) != FIN_SHARD_ID_LEN)
+        return -1;
+    int v = 0;
+    for (const char *p = id + 8; *p; p++) {
+        if (!isdigit((unsigned char)*p) || v > 6553)
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v <= 65535 ? v : -1;
 }
 
 static bool seq_shape_ok(const char *s)
@@ -914,14 +938,14 @@ static void get_shard_iterator(struct req *r)
     }
     if (with_stream(r, true, &ss))
         return;
-    int shard = shard_index(ss->st, shard_id);
-    if (shard < 0) {
+    int shard = fin_stream_shard_find(ss->st, shard_id);
+    if (shard < 0 || shard_number(shard_id) < 0) {
         fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
                         "Shard %s in stream %s under account %s does not exist", shard_id,
                         ss->name, r->svc->account);
         goto done;
     }
-    struct iter_token t = {.version = 1, .type = (uint8_t)ty, .shard = (uint16_t)shard,
+    struct iter_token t = {.version = 1, .type = (uint8_t)ty, .shard = (uint16_t)shard_number(shard_id),
                            .made_ms = now_ms(r->svc), .ts_ms = ts_ms,
                            .stream_created = ss->created_s};
     if (ty == FIN_ITER_LATEST) {
@@ -993,7 +1017,10 @@ static void get_records(struct req *r)
     name[t.name_len] = 0;
     if ((rc = reg_acquire(r->svc, name, true, &ss, r->resp)))
         goto done;
-    if (ss->created_s != t.stream_created || t.shard >= fin_stream_shard_count(ss->st)) {
+    char sid[FIN_SHARD_ID_LEN + 8];
+    snprintf(sid, sizeof sid, "shardId-%012u", (unsigned)t.shard);
+    int pos = fin_stream_shard_find(ss->st, sid);
+    if (ss->created_s != t.stream_created || pos < 0) {
         fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
                         "Stream %s under account %s not found.", name, r->svc->account);
         goto done;
@@ -1001,7 +1028,7 @@ static void get_records(struct req *r)
     char seq[FIN_SEQ_LEN + 1];
     memcpy(seq, t.seq, FIN_SEQ_LEN);
     seq[FIN_SEQ_LEN] = 0;
-    rc = fin_iter_open(&it, ss->st, t.shard, (enum fin_iter_type)t.type, seq, t.ts_ms);
+    rc = fin_iter_open(&it, ss->st, pos, (enum fin_iter_type)t.type, seq, t.ts_ms);
     if (rc) {
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
         goto done;
@@ -1044,10 +1071,31 @@ static void get_records(struct req *r)
     if (behind < 0)
         behind = 0;
     t.made_ms = now;
-    json_t *next = token_make(r->svc, &t);
-    fin_buf_puts(&b, "],\"NextShardIterator\":\"");
-    fin_buf_puts(&b, next ? json_string_value(next) : "");
-    fin_buf_printf(&b, "\",\"MillisBehindLatest\":%" PRId64 "}", behind);
+    /* At the end of a closed shard there is no next iterator: read the children. */
+    bool closed = at_end && fin_iter_shard_closed(it);
+    json_t *next = closed ? json_null() : token_make(r->svc, &t);
+    if (closed) {
+        fin_buf_puts(&b, "],\"ChildShards\":[");
+        struct fin_shard_desc *v = NULL;
+        size_t nv = 0, k = 0;
+        if (fin_stream_list_shards(ss->st, &v, &nv) == 0)
+            for (size_t i = 0; i < nv; i++)
+                if (strcmp(v[i].parent, sid) == 0 || strcmp(v[i].adjacent_parent, sid) == 0) {
+                    fin_buf_printf(&b, "%s{\"ShardId\":\"%s\",\"ParentShards\":[\"%s\"%s%s%s],"
+                                       "\"HashKeyRange\":{\"StartingHashKey\":\"%s\","
+                                       "\"EndingHashKey\":\"%s\"}}",
+                                   k++ ? "," : "", v[i].id, v[i].parent,
+                                   v[i].adjacent_parent[0] ? ",\"" : "", v[i].adjacent_parent,
+                                   v[i].adjacent_parent[0] ? "\"" : "", v[i].hash_start,
+                                   v[i].hash_end);
+                }
+        free(v);
+        fin_buf_printf(&b, "],\"MillisBehindLatest\":%" PRId64 "}", behind);
+    } else {
+        fin_buf_puts(&b, "],\"NextShardIterator\":\"");
+        fin_buf_puts(&b, next ? json_string_value(next) : "");
+        fin_buf_printf(&b, "\",\"MillisBehindLatest\":%" PRId64 "}", behind);
+    }
     json_decref(next);
     atomic_fetch_add(&r->svc->m.get_requests, 1);
     atomic_fetch_add(&r->svc->m.out_records, (uint_fast64_t)count);
@@ -1228,6 +1276,94 @@ static void list_tags(struct req *r)
     reg_release(r->svc, ss);
 }
 
+/* ---- SplitShard, MergeShards, UpdateShardCount ---- */
+
+/* The stream's own errors carry Kinesis' messages; the code picks the type. */
+static void reshard_error(struct req *r, int rc)
+{
+    if (rc == FIN_ENOENT)
+        fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException", "%s", fin_err_msg());
+    else if (rc == FIN_ELIMIT)
+        fin_serve_error(r->svc, r->resp, 400, "LimitExceededException", "%s", fin_err_msg());
+    else if (rc == FIN_EINVAL)
+        invalid(r, "%s", fin_err_msg());
+    else
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+}
+
+static void reshard(struct req *r, const char *op)
+{
+    struct sstream *ss = NULL;
+    int rc = 0;
+    const char *a = NULL, *b = NULL;
+    int64_t target = 0;
+    bool has;
+    if (strcmp(op, "SplitShard") == 0) {
+        a = get_str(r, "ShardToSplit", true, 1, 128, &rc);
+        if (!rc)
+            b = get_str(r, "NewStartingHashKey", true, 1, 39, &rc);
+        if (!rc && !hash_key_ok(b)) {
+            verr(r, "Value '%s' at 'newStartingHashKey' failed to satisfy constraint: Member "
+                    "must satisfy regular expression pattern: 0|([1-9]\\d{0,38})", b);
+            return;
+        }
+    } else if (strcmp(op, "MergeShards") == 0) {
+        a = get_str(r, "ShardToMerge", true, 1, 128, &rc);
+        if (!rc)
+            b = get_str(r, "AdjacentShardToMerge", true, 1, 128, &rc);
+    } else {
+        rc = get_int(r, "TargetShardCount", true, 1, 10000, &target, &has);
+        const char *st = rc ? NULL : get_str(r, "ScalingType", true, 1, 64, &rc);
+        if (!rc && strcmp(st, "UNIFORM_SCALING") != 0) {
+            verr(r, "Value '%s' at 'scalingType' failed to satisfy constraint: Member must "
+                    "satisfy enum value set: [UNIFORM_SCALING]", st);
+            return;
+        }
+    }
+    if (rc || with_stream(r, true, &ss))
+        return;
+    /* one change at a time, as Kinesis: the stream is UPDATING until it is done */
+    reg_lock(r->svc);
+    int st = sstream_status(r->svc, ss);
+    if (st != ST_ACTIVE) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
+                        "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
+                        r->svc->account, status_name(st));
+        goto done;
+    }
+    ss->status = ST_UPDATING;
+    ss->until_ms = INT64_MAX;
+    reg_unlock(r->svc);
+    int before = fin_stream_open_shard_count(ss->st);
+    if (a && b && strcmp(op, "SplitShard") == 0)
+        rc = fin_stream_split_shard(ss->st, a, b);
+    else if (a && b)
+        rc = fin_stream_merge_shards(ss->st, a, b);
+    else if (target < before / 2 + before % 2 || target > before * 2)
+        rc = fin_err_set(FIN_EINVAL, "UpdateShardCount target %lld for stream %s under account "
+                                     "%s must be between half and double the current count %d",
+                         (long long)target, ss->name, r->svc->account, before);
+    else
+        rc = fin_stream_update_shard_count(ss->st, (int)target);
+    reg_lock(r->svc);
+    ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
+    if (rc)
+        ss->status = ST_ACTIVE;
+    reg_unlock(r->svc);
+    if (rc)
+        reshard_error(r, rc);
+    else if (target)
+        respond_value(r->svc, r->resp,
+                      json_pack("{s:s, s:o, s:i, s:I}", "StreamName", ss->name, "StreamARN",
+                                arn(r->svc, ss->name), "CurrentShardCount", before,
+                                "TargetShardCount", (json_int_t)target));
+    else
+        respond_value(r->svc, r->resp, json_object());
+done:
+    reg_release(r->svc, ss);
+}
+
 /* ---- dispatch ---- */
 
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
@@ -1266,9 +1402,7 @@ void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
         list_tags(&r);
     else if (strcmp(op, "SplitShard") == 0 || strcmp(op, "MergeShards") == 0 ||
              strcmp(op, "UpdateShardCount") == 0)
-        fin_serve_error(svc, resp, 400, "InvalidArgumentException",
-                        "%s is not supported: finstream streams keep the shard count they were "
-                        "created with", op);
+        reshard(&r, op);
     else
         fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown operation %s", op);
 }

@@ -304,6 +304,7 @@ int fin_serve_metrics(struct fin_serve *svc, char **text, size_t *len)
                        (long long)json_integer_value(v));
     pthread_mutex_unlock(&m->err_mu);
 #undef COUNTER
+    firehose_metrics(svc, &b);
     if (!fin_buf_cstr(&b)) {
         fin_buf_fini(&b);
         return FIN_ENOMEM;

@@ -284,6 +284,8 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     if (!svc)
         return FIN_ENOMEM;
     pthread_mutex_init(&svc->mu, NULL);
+    pthread_mutex_init(&svc->sched_mu, NULL);
+    pthread_cond_init(&svc->sched_cv, NULL);
     metrics_init(&svc->m);
     svc->cfg = *cfg;
     svc->clock = cfg->clock ? cfg->clock : fin_clock_real();
@@ -321,7 +323,7 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
     free(names);
     names = NULL;
     n = 0;
-    if ((rc = firehose_start(svc)))
+    if ((rc = firehose_start(svc)) || (rc = schedules_start(svc)))
         goto fail;
     *out = svc;
     return 0;
@@ -337,7 +339,8 @@ void fin_serve_destroy(struct fin_serve *svc)
 {
     if (!svc)
         return;
-    /* the delivery workers read the streams: they stop (and flush) first */
+    /* collectors write to the streams and delivery workers read them: they stop first */
+    schedules_stop(svc);
     firehose_stop(svc);
     while (svc->streams) {
         struct sstream *ss = svc->streams;
@@ -352,6 +355,8 @@ void fin_serve_destroy(struct fin_serve *svc)
     free(svc->keys);
     metrics_fini(&svc->m);
     pthread_mutex_destroy(&svc->mu);
+    pthread_mutex_destroy(&svc->sched_mu);
+    pthread_cond_destroy(&svc->sched_cv);
     free(svc->data_dir);
     free(svc->config_path);
     free(svc->meta_dir);
@@ -463,6 +468,19 @@ static int auth_check(struct fin_serve *svc, const struct fin_serve_request *req
     return FIN_EAUTH;
 }
 
+/* A CBOR request gets its answer in CBOR. */
+static void to_cbor(struct fin_serve_response *resp)
+{
+    char *out;
+    size_t len;
+    if (!resp->body || json_text_to_cbor(resp->body, resp->body_len, &out, &len))
+        return;
+    free(resp->body);
+    resp->body = out;
+    resp->body_len = len;
+    resp->content_type = "application/x-amz-cbor-1.1";
+}
+
 void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req,
                       struct fin_serve_response *resp)
 {
@@ -486,11 +504,8 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
                         "the request has no X-Amz-Target header");
         return;
     }
-    if (req->content_type && strncasecmp(req->content_type, "application/x-amz-cbor", 22) == 0) {
-        fin_serve_error(svc, resp, 415, "SerializationException",
-                        "CBOR bodies are not supported; send application/x-amz-json-1.1");
-        return;
-    }
+    bool cbor = req->content_type &&
+                strncasecmp(req->content_type, "application/x-amz-cbor", 22) == 0;
     const char *op = NULL;
     bool firehose = false;
     if (strncmp(req->target, KINESIS_PREFIX, strlen(KINESIS_PREFIX)) == 0) {
@@ -504,25 +519,43 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
                         req->target);
         return;
     }
-    if (!firehose && strcmp(op, "PutRecords") == 0 && kinesis_put_records_fast(svc, req->body, req->body_len, resp))
+    if (!cbor && !firehose && strcmp(op, "PutRecords") == 0 &&
+        kinesis_put_records_fast(svc, req->body, req->body_len, resp))
         return;
     json_error_t jerr;
-    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
-                                 : json_object();
-    if (!body || !json_is_object(body)) {
-        if (body)
+    json_t *body = NULL;
+    if (cbor) {
+        if (!req->body_len)
+            body = json_object();
+        else if (cbor_to_json(req->body, req->body_len, &body))
+            body = NULL;
+        if (!body || !json_is_object(body)) {
             fin_serve_error(svc, resp, 400, "SerializationException",
-                            "the request body is not a JSON object");
-        else
-            fin_serve_error(svc, resp, 400, "SerializationException",
-                            "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
-                            jerr.text);
-        json_decref(body);
-        return;
+                            "the request body is not a CBOR map");
+            json_decref(body);
+            to_cbor(resp);
+            return;
+        }
+    } else {
+        body = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
+                             : json_object();
+        if (!body || !json_is_object(body)) {
+            if (body)
+                fin_serve_error(svc, resp, 400, "SerializationException",
+                                "the request body is not a JSON object");
+            else
+                fin_serve_error(svc, resp, 400, "SerializationException",
+                                "malformed JSON at line %d column %d: %s", jerr.line,
+                                jerr.column, jerr.text);
+            json_decref(body);
+            return;
+        }
     }
     if (firehose)
         firehose_dispatch(svc, op, body, resp);
     else
         kinesis_dispatch(svc, op, body, resp);
     json_decref(body);
+    if (cbor)
+        to_cbor(resp);
 }

@@ -8,6 +8,7 @@ export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_RE
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
 mkdir -p "$T/data"
 printf '[collector "classic"]\nsource = sim\ntickers = FB,SHOP\nto = stream:lam\n' > "$T/data/finstream.ini"
+printf '[collector "ticker"]\nsource = sim\ntickers = FB\nevery = 1s\nto = stream:sched\n' >> "$T/data/finstream.ini"
 start_serve
 aws() { /usr/bin/aws --endpoint-url "$EP" --output json "$@"; }
 aws kinesis create-stream --stream-name cli --shard-count 2
@@ -48,6 +49,7 @@ assert_eq "$(aws firehose describe-delivery-stream --delivery-stream-name from-s
   --query DeliveryStreamDescription.DeliveryStreamType --output text)" "KinesisStreamAsSource"
 sleep 0.3
 aws firehose put-record --delivery-stream-name direct --record '{"Data":"eyJuYW1lIjoiQUFQTCJ9Cg=="}' >/dev/null
+assert_contains "$(curl -s "$EP/metrics")" 'finstream_firehose_delivery_records_total{delivery="direct"} 0' 
 aws kinesis put-record --stream-name src --partition-key AAPL --data '{"name":"MSFT"}' \
   --cli-binary-format raw-in-base64-out >/dev/null
 if aws firehose put-record --delivery-stream-name nope --record Data=eA== 2>"$T/err"; then fail "put to a missing delivery stream"; fi
@@ -68,6 +70,10 @@ n=$(aws kinesis get-records --shard-iterator "$(aws kinesis get-shard-iterator -
       --shard-id shardId-000000000000 --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)" \
       --query 'length(Records)')
 assert_eq "$n" "390" "records the function put"
+# the scheduled collector runs inside serve, every second, into its stream
+aws kinesis create-stream --stream-name sched --shard-count 1
+for _ in $(seq 1 100); do grep -q 'collector ticker: [0-9]* records' "$T/serve.err" && break; sleep 0.1; done
+assert_contains "$(cat "$T/serve.err")" "collector ticker: [0-9]* records" "scheduled collector ran"
 if aws lambda invoke --function-name nope "$T/x.json" 2>"$T/err"; then fail "invoke of a missing function"; fi
 assert_contains "$(cat "$T/err")" "ResourceNotFoundException"
 stop_serve

@@ -17,8 +17,10 @@ else
 fi
 $PY "$EP" day "$T/day.ndjson"
 $PY "$EP" errors
+$PY "$EP" cbor
+$PY "$EP" reshard
 m=$(curl -s "$EP/metrics")
-assert_contains "$m" 'finstream_kinesis_incoming_records_total 3845'
+assert_contains "$m" 'finstream_kinesis_incoming_records_total 4447'
 assert_contains "$m" 'finstream_errors_total{type="ValidationException"} 4'
 assert_eq "$(curl -s "$EP/health")" "ok"
 stop_serve

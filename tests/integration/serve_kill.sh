@@ -16,6 +16,7 @@ for round in 1 2; do
   done
   kill -KILL "$SERVE_PID"
   wait "$SERVE_PID" 2>/dev/null || true
+  SERVE_PID=
   wait "$prod" || true
 done
 start_serve

@@ -1,4 +1,7 @@
 # serve_lib.sh - sourced by the serve tests after lib.sh: start and stop `finstream serve`.
+# A test that fails still stops the serve it started (and only that one).
+SERVE_PID=
+trap '[ -n "$SERVE_PID" ] && kill -KILL "$SERVE_PID" 2>/dev/null; rm -rf "$T"' EXIT
 start_serve() {
   mkdir -p "$T/data"
   "$FIN_BIN" --data-dir "$T/data" serve --listen 127.0.0.1:0 --status-delay "${STATUS_DELAY:-200ms}" \
@@ -15,8 +18,10 @@ start_serve() {
   EP="http://127.0.0.1:$PORT"
 }
 stop_serve() {
-  kill -TERM "$SERVE_PID" 2>/dev/null || true
-  wait "$SERVE_PID" || fail "serve exited with $? on SIGTERM"
+  local pid=$SERVE_PID
+  SERVE_PID=
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" || fail "serve exited with $? on SIGTERM"
 }
 need_boto3() {
   /usr/bin/python3 -c 'import boto3' 2>/dev/null || { echo "python3-boto3 not installed: skipping"; exit 0; }

@@ -364,7 +364,9 @@ static void test_errors(void **state)
     expect_error(f, "GetShardIterator",
                  "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
                  "\"ShardIteratorType\":\"AT_SEQUENCE_NUMBER\"}", 400, "InvalidArgumentException");
-    expect_error(f, "SplitShard", "{\"StreamName\":\"s\"}", 400, "InvalidArgumentException");
+    expect_error(f, "SplitShard", "{\"StreamName\":\"s\"}", 400, "ValidationException");
+    expect_error(f, "SplitShard", "{\"StreamName\":\"s\",\"ShardToSplit\":\"shardId-000000000009\","
+                                  "\"NewStartingHashKey\":\"5\"}", 400, "ResourceNotFoundException");
 
     /* data over 1 MiB */
     size_t n = FIN_STREAM_MAX_DATA + 3;
@@ -395,8 +397,8 @@ static void test_errors(void **state)
     char *text;
     size_t len;
     assert_int_equal(fin_serve_metrics(f->svc, &text, &len), 0);
-    assert_non_null(strstr(text, "finstream_errors_total{type=\"ResourceNotFoundException\"} 2"));
-    assert_non_null(strstr(text, "finstream_errors_total{type=\"ValidationException\"} 7"));
+    assert_non_null(strstr(text, "finstream_errors_total{type=\"ResourceNotFoundException\"} 3"));
+    assert_non_null(strstr(text, "finstream_errors_total{type=\"ValidationException\"} 8"));
     free(text);
 }
 
@@ -462,6 +464,123 @@ static void test_tags_retention_delete(void **state)
     json_decref(v);
 }
 
+/* A split: the parent is read to its end, then says no next iterator and names its
+ * children; records put after the split go to the children. */
+static void test_split(void **state)
+{
+    struct fx *f = *state;
+    make_active(f, "s", 1);
+    json_t *v;
+    assert_int_equal(call(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"YQ==\","
+                                          "\"PartitionKey\":\"k\"}", NULL), 200);
+    assert_int_equal(call(f, "GetShardIterator",
+                          "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                          "\"ShardIteratorType\":\"TRIM_HORIZON\"}", &v), 200);
+    char body[700];
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}",
+             json_string_value(json_object_get(v, "ShardIterator")));
+    json_decref(v);
+    assert_int_equal(call(f, "SplitShard", "{\"StreamName\":\"s\",\"ShardToSplit\":"
+                                           "\"shardId-000000000000\",\"NewStartingHashKey\":"
+                                           "\"170141183460469231731687303715884105728\"}", NULL),
+                     200);
+    assert_string_equal(status_of(f, "s"), "UPDATING");
+    expect_error(f, "MergeShards", "{\"StreamName\":\"s\",\"ShardToMerge\":"
+                                   "\"shardId-000000000001\",\"AdjacentShardToMerge\":"
+                                   "\"shardId-000000000002\"}", 400, "ResourceInUseException");
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    assert_int_equal(call(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"Yg==\","
+                                          "\"PartitionKey\":\"k\"}", &v), 200);
+    const char *child = json_string_value(json_object_get(v, "ShardId"));
+    assert_true(strcmp(child, "shardId-000000000001") == 0 ||
+                strcmp(child, "shardId-000000000002") == 0);
+    json_decref(v);
+
+    assert_int_equal(call(f, "ListShards", "{\"StreamName\":\"s\"}", &v), 200);
+    json_t *shards = json_object_get(v, "Shards");
+    assert_int_equal(json_array_size(shards), 3);
+    json_t *parent = json_array_get(shards, 0), *c1 = json_array_get(shards, 1);
+    assert_non_null(json_object_get(json_object_get(parent, "SequenceNumberRange"),
+                                    "EndingSequenceNumber"));
+    assert_string_equal(json_string_value(json_object_get(c1, "ParentShardId")),
+                        "shardId-000000000000");
+    json_decref(v);
+
+    /* the parent: its one record, then no next iterator and the two children */
+    assert_int_equal(call(f, "GetRecords", body, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "Records")), 1);
+    assert_null(json_object_get(v, "NextShardIterator"));
+    assert_int_equal(json_array_size(json_object_get(v, "ChildShards")), 2);
+    json_decref(v);
+
+    assert_int_equal(call(f, "DescribeStreamSummary", "{\"StreamName\":\"s\"}", &v), 200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(v, "StreamDescriptionSummary"), "OpenShardCount")), 2);
+    json_decref(v);
+    assert_int_equal(call(f, "UpdateShardCount", "{\"StreamName\":\"s\",\"TargetShardCount\":4,"
+                                                 "\"ScalingType\":\"UNIFORM_SCALING\"}", &v), 200);
+    assert_int_equal(json_integer_value(json_object_get(v, "TargetShardCount")), 4);
+    json_decref(v);
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    expect_error(f, "UpdateShardCount", "{\"StreamName\":\"s\",\"TargetShardCount\":9,"
+                                        "\"ScalingType\":\"UNIFORM_SCALING\"}", 400,
+                 "InvalidArgumentException");
+}
+
+/* Malformed CBOR of every kind is a SerializationException in CBOR, never a crash. */
+static void test_cbor_malformed(void **state)
+{
+    struct fx *f = *state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } bad[] = {
+        {"\xa1", 1},                       /* map of one, nothing after */
+        {"\xa1\x01\x02", 3},               /* key not a string */
+        {"\x7a\xff\xff\xff\xff", 5},       /* text longer than the body */
+        {"\xbf\x61\x61", 3},               /* indefinite map never closed */
+        {"\x1c", 1},                       /* reserved additional info */
+        {"\x83\x01\x02", 3},               /* array short of an item */
+        {"\xa0\x00", 2},                   /* trailing bytes */
+        {"\x01", 1},                       /* not a map */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct fin_serve_request req = {.method = "POST", .path = "/",
+                                        .target = "Kinesis_20131202.ListStreams",
+                                        .content_type = "application/x-amz-cbor-1.1",
+                                        .authorization = AUTH, .body = bad[i].bytes,
+                                        .body_len = bad[i].len};
+        struct fin_serve_response resp;
+        fin_serve_handle(f->svc, &req, &resp);
+        assert_int_equal(resp.status, 400);
+        assert_string_equal(resp.content_type, "application/x-amz-cbor-1.1");
+        /* {"__type": "SerializationException", ...} : a map whose first key is __type */
+        assert_true(resp.body_len > 20);
+        assert_int_equal((unsigned char)resp.body[0], 0xa2);
+        assert_non_null(memmem(resp.body, resp.body_len, "SerializationException", 22));
+        fin_serve_response_fini(&resp);
+    }
+    /* nesting deeper than the limit */
+    char deep[200];
+    memset(deep, 0x81, sizeof deep);   /* arrays of one, forever */
+    deep[0] = (char)0xa1, deep[1] = 0x61, deep[2] = 'a';
+    struct fin_serve_request req = {.method = "POST", .path = "/",
+                                    .target = "Kinesis_20131202.ListStreams",
+                                    .content_type = "application/x-amz-cbor-1.1",
+                                    .authorization = AUTH, .body = deep, .body_len = sizeof deep};
+    struct fin_serve_response resp;
+    fin_serve_handle(f->svc, &req, &resp);
+    assert_int_equal(resp.status, 400);
+    fin_serve_response_fini(&resp);
+    /* a good one: {"Limit": 5} */
+    req.body = "\xa1\x65Limit\x05";
+    req.body_len = 8;
+    fin_serve_handle(f->svc, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal((unsigned char)resp.body[0] >> 5, 5);   /* a map */
+    fin_serve_response_fini(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +590,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterator_expiry_and_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tags_retention_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cbor_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
