@@ -35,16 +35,24 @@
 enum fin_delivery_compression { FIN_COMPRESS_NONE, FIN_COMPRESS_GZIP };
 enum fin_delivery_format { FIN_FORMAT_JSON, FIN_FORMAT_PARQUET };
 
+struct fin_aws_settings;
+
 /* The [delivery "NAME"] section. Strings are owned (fin_delivery_settings_fini). */
 struct fin_delivery_settings {
-    char *source;             /* "stream:NAME" or "direct" */
+    char *source;             /* "stream:NAME", "kinesis:STREAM" or "direct" */
     char *prefix;             /* "" or YYYY/MM/DD/HH/ = the default */
     char *error_prefix;
     int64_t buffer_size;      /* bytes */
     int64_t buffer_interval_ms;
     int compression;          /* enum fin_delivery_compression */
     int format;               /* enum fin_delivery_format */
-    char *destination;        /* lake folder; "" = <data_dir>/lake */
+    char *destination;        /* lake folder or "s3://BUCKET/prefix/"; "" = <data_dir>/lake */
+    /* Not options of the section: the [aws] settings with [aws "s3"] over them, for an
+     * s3:// destination, and with [aws "kinesis"] over them, for a kinesis: source.
+     * fin_delivery_settings_load fills them from the same file when the section needs
+     * them; NULL otherwise, which means defaults and the environment. Owned. */
+    struct fin_aws_settings *aws_s3;
+    struct fin_aws_settings *aws_kinesis;
 };
 
 /* The option table, terminated by key == NULL; also used by `finstream run` to write a
@@ -57,9 +65,12 @@ extern const struct fin_opt fin_delivery_opts[];
 int fin_delivery_settings_load(struct fin_delivery_settings *set, const char *config_path,
                                const char *name);
 int fin_delivery_settings_defaults(struct fin_delivery_settings *set);
-/* Validates a settings struct (prefixes compile, source is stream:NAME or direct). */
+/* Validates a settings struct (prefixes compile, source is stream:NAME, kinesis:STREAM or
+ * direct, destination is a folder or a valid s3:// URL). */
 int fin_delivery_settings_check(const struct fin_delivery_settings *set);
 void fin_delivery_settings_fini(struct fin_delivery_settings *set);
+/* True when destination names a bucket (s3://...) rather than a lake folder. */
+bool fin_delivery_is_s3(const char *destination);
 
 /* The names of the delivery streams declared in config_path, in file order; *names and
  * each name owned by the caller (free()). A missing file gives none. */
@@ -115,6 +126,12 @@ struct fin_delivery_source {
     int (*seek)(void *ctx, int shard, const char *after_seq);
     /* 0 and *rec, FIN_EEND when nothing more is written now, or an error. */
     int (*next)(void *ctx, int shard, struct fin_record *rec);
+    /* May be NULL: then FIN_EEND from a shard means it is read to its end. A remote
+     * source whose next() also answers FIN_EEND while it may not call the service yet
+     * (Kinesis: 5 calls a second per shard) says here whether the shard was really read
+     * to its end, so that `deliver --once` knows when to stop and a rewritten flush
+     * waits for all of its records. */
+    bool (*caught_up)(void *ctx, int shard);
     void *ctx;
 };
 

@@ -102,13 +102,16 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
 /* Flushes, syncs, writes the clean-shutdown marker (writers) and frees. Accepts NULL. */
 void fin_stream_close(struct fin_stream *s);
 
+/* Shards are addressed by position (0 .. fin_stream_shard_count()-1) in the calls below.
+ * Positions count every shard the handle knows, open or closed (see "resharding"); a
+ * position never changes while the handle is open, and new children are appended. */
 int fin_stream_shard_count(const struct fin_stream *s);
 /* "shardId-000000000000"; borrowed until close. */
 const char *fin_stream_shard_id(const struct fin_stream *s, int shard);
 const struct fin_stream_config *fin_stream_get_config(const struct fin_stream *s);
 
-/* The shard that partition key (or, when explicit_hash_key is a decimal 128-bit number,
- * that hash key) maps to; -1 when explicit_hash_key is not such a number. */
+/* The open shard that partition key (or, when explicit_hash_key is a decimal 128-bit
+ * number, that hash key) maps to; -1 when explicit_hash_key is not such a number. */
 int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t key_len,
                              const char *explicit_hash_key);
 
@@ -167,9 +170,75 @@ struct fin_iter;
 int fin_iter_open(struct fin_iter **out, struct fin_stream *s, int shard, enum fin_iter_type type,
                   const char *seq, int64_t ts_ms);
 /* The next record: 0 and *rec filled, FIN_EEND when the iterator has reached the end of
- * what is written now (call again later to follow the tail), FIN_ECORRUPT on bad bytes. */
+ * what is written now (call again later to follow the tail), FIN_ECORRUPT on bad bytes.
+ * On a closed shard (split or merged) FIN_EEND after its last record is final, and
+ * fin_iter_shard_closed() then says so: the consumer moves on to the children. */
 int fin_iter_next(struct fin_iter *it, struct fin_record *rec);
+/* True once fin_iter_next has returned FIN_EEND at the end of a closed shard: nothing
+ * more will ever come (Kinesis returns no NextShardIterator then). */
+bool fin_iter_shard_closed(const struct fin_iter *it);
 void fin_iter_close(struct fin_iter *it);
+
+/* ---- resharding (as Kinesis SplitShard, MergeShards, UpdateShardCount, ListShards) ----
+ *
+ * A split or merge closes its parent shards and creates children with the next unused
+ * shard numbers (shardId-000000000002, ...). A closed shard takes no more puts; it keeps
+ * its records, readable to the end, until retention has removed all of them, and is then
+ * gone from the stream. Puts go to the open shard whose hash-key range holds the key, so
+ * a consumer that reads a parent to its end before its children sees each partition key's
+ * records in order. Children number their records from the starting sequence number; a
+ * closed shard reports the last sequence number it issued as its ending one.
+ *
+ * Each call is atomic on disk: a crash leaves the shard map as it was before the call or
+ * as after it (fin_stream_update_shard_count is several splits and merges, each atomic).
+ * All three need the stream open for writing (FIN_EINVAL otherwise), take effect for puts
+ * that start after they return, and may run while other threads put (puts wait for
+ * them). Errors carry Kinesis' messages: FIN_ENOENT "Could not find shard ...",
+ * FIN_EINVAL for a closed shard ("... has already been merged or split, and thus is not
+ * eligible for merging or splitting."), a hash key outside the shard, or shards that are
+ * not adjacent; FIN_ELIMIT past FIN_STREAM_MAX_SHARDS shards (open and closed together);
+ * I/O failures leave the old map in force. */
+
+/* Splits open shard shard_id at new_starting_hash_key (decimal; NULL: the middle of its
+ * range, start + (end - start) / 2 + 1). The first child takes [start, key - 1], the
+ * second [key, end]; both name shard_id as parent. */
+int fin_stream_split_shard(struct fin_stream *s, const char *shard_id,
+                           const char *new_starting_hash_key);
+/* Merges open shard shard_id with open adjacent_shard_id, whose ranges must touch; the
+ * child takes both ranges and names shard_id as parent and adjacent_shard_id as
+ * adjacent parent. */
+int fin_stream_merge_shards(struct fin_stream *s, const char *shard_id,
+                            const char *adjacent_shard_id);
+/* Uniform scaling, as UpdateShardCount: splits and merges until there are target open
+ * shards with even ranges (the ranges a new stream of target shards has). target must be
+ * between half and double the open shard count, as Kinesis requires. */
+int fin_stream_update_shard_count(struct fin_stream *s, int target);
+/* The number of open shards. */
+int fin_stream_open_shard_count(const struct fin_stream *s);
+/* The position of the shard with id shard_id ("shardId-000000000003"), or -1. */
+int fin_stream_shard_find(struct fin_stream *s, const char *shard_id);
+/* Whether the shard at position shard is closed (as the handle last saw the map). */
+bool fin_stream_shard_closed(const struct fin_stream *s, int shard);
+/* For handles opened for reading: picks up resharding another process has done since
+ * (new children are appended, parents marked closed). Iterators do it themselves when
+ * they reach the end of what is written; writers always see their own map. */
+int fin_stream_refresh(struct fin_stream *s);
+
+struct fin_shard_desc {
+    int shard;                                   /* position, for fin_iter_open */
+    char id[FIN_SHARD_ID_LEN + 1];
+    char parent[FIN_SHARD_ID_LEN + 1];           /* "" when none */
+    char adjacent_parent[FIN_SHARD_ID_LEN + 1];  /* "" when none */
+    char hash_start[40], hash_end[40];           /* decimal hash-key range, inclusive */
+    char starting_seq[FIN_SEQ_LEN + 1];
+    char ending_seq[FIN_SEQ_LEN + 1];            /* "" while open */
+    bool closed;
+};
+
+/* All shards the stream has now, parents before their children, as ListShards gives
+ * them (refreshes a reading handle first). *out (n entries) is owned by the caller:
+ * free(). */
+int fin_stream_list_shards(struct fin_stream *s, struct fin_shard_desc **out, size_t *n);
 
 /* ---- consumer checkpoints: a named consumer's position per shard ---- */
 
@@ -189,6 +258,7 @@ int fin_stream_apply_retention(struct fin_stream *s);
 struct fin_shard_info {
     char id[FIN_SHARD_ID_LEN + 1];
     char hash_start[40], hash_end[40];   /* decimal hash-key range, inclusive */
+    struct fin_shard_desc desc;          /* parents, state and sequence range */
     size_t segments;
     uint64_t bytes;                      /* of all segment files */
     bool empty;                          /* no records held */

@@ -233,6 +233,7 @@ int fin_kinesis_reader_set_position(struct fin_kinesis_reader *r, const char *sh
     json_decref(sh->batch);
     sh->batch = NULL;
     sh->closed = false;
+    sh->caught_up = false;
     return 0;
 }
 
@@ -458,7 +459,17 @@ static int src_seek(void *ctx, int shard, const char *after_seq)
     json_decref(sh->batch);
     sh->batch = NULL;
     sh->closed = false;
+    sh->caught_up = false;
     return 0;
+}
+
+/* The shard's records are all handed out, and it is closed or its last GetRecords
+ * answered nothing new at the tip. A child shard waiting for its parents is not. */
+static bool src_caught_up(void *ctx, int shard)
+{
+    struct kinesis_source *ks = ctx;
+    const struct shard *sh = &ks->r->shards[shard];
+    return sh->batch_next >= json_array_size(sh->batch) && (sh->closed || sh->caught_up);
 }
 
 /* Collects the records of one GetRecords answer instead of handing them to a callback. */
@@ -535,6 +546,7 @@ int fin_kinesis_delivery_source_create(struct fin_delivery_source **out, struct 
     ks->base.shard_id = src_shard_id;
     ks->base.seek = src_seek;
     ks->base.next = src_next;
+    ks->base.caught_up = src_caught_up;
     ks->base.ctx = ks;
     *out = &ks->base;
     return 0;

@@ -23,6 +23,7 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_report(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_check(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_run(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_version(struct fin_cli *cli, int argc, char **argv);
 
 /* True when argv holds -h or --help. */

@@ -148,7 +148,8 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
     struct fin_query *q = NULL;
     struct fin_result *res = NULL;
     char **deliveries = NULL;
-    size_t n_deliveries = 0;
+    size_t n_deliveries = 0, n_remote = 0;
+    char remote_dest[1024] = "";
     char *sql = NULL;
     int exit_code = 1, rc;
     struct timespec t0;
@@ -216,14 +217,28 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
             goto out;
         }
         struct fin_delivery_stats total = {0};
-        char where[300] = "lake/";
+        char where[1400] = "lake/";
         for (size_t i = 0; i < n_deliveries; i++) {
             total.records += ds[i].records;
             total.objects += ds[i].objects;
             total.bytes += ds[i].bytes;
             total.error_records += ds[i].error_records;
+            /* A delivery to a bucket: crawl, query and report read the local lake only. */
+            struct fin_delivery_settings set;
+            bool s3 = false;
+            char dest[1024] = "lake/";
+            if (fin_delivery_settings_load(&set, cli->config, deliveries[i]) == 0) {
+                s3 = fin_delivery_is_s3(set.destination);
+                if (s3)
+                    snprintf(dest, sizeof dest, "%s%s", set.destination,
+                             set.destination[strlen(set.destination) - 1] == '/' ? "" : "/");
+                fin_delivery_settings_fini(&set);
+            }
+            n_remote += s3;
+            if (s3 && !remote_dest[0])
+                snprintf(remote_dest, sizeof remote_dest, "%s", dest);
             if (ds[i].objects && ds[i].last_prefix[0])
-                snprintf(where, sizeof where, "lake/%s", ds[i].last_prefix);
+                snprintf(where, sizeof where, "%s%s", dest, ds[i].last_prefix);
         }
         free(ds);
         if (!quiet) {
@@ -236,6 +251,15 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
                 fprintf(stderr, "  %llu records to the error prefix", (unsigned long long)total.error_records);
             fputc('\n', stderr);
         }
+    }
+
+    if (n_deliveries && n_remote == n_deliveries) {
+        if (!quiet)
+            fprintf(stderr, "crawl     skipped: the objects are in %s; crawl a local lake, then\n"
+                    "          finstream catalog ddl finance.%s --location %s gives Athena the table\n",
+                    remote_dest, ro.table, remote_dest);
+        exit_code = 0;
+        goto out;
     }
 
     /* crawl */

@@ -1,4 +1,4 @@
-/* cmd_stream.c - finstream stream create|list|describe|put|get|delete.
+/* cmd_stream.c - finstream stream create|list|describe|put|get|split|merge|scale|delete.
  *
  * The command-line face of the stream: what the AWS CLI's `kinesis` commands do, on
  * the local data directory. `put` takes records from arguments or one per stdin line;
@@ -35,8 +35,9 @@ static void usage(FILE *out)
     fin_opts_print_help(fin_stream_opts, out);
     fprintf(out,
             "  list                         the streams, one per line\n"
-            "  describe NAME                settings, and per shard: hash-key range, segments,\n"
-            "                               bytes, first and last sequence number\n"
+            "  describe NAME                settings, and per shard (open and closed): hash-key\n"
+            "                               range, parents and children, sequence range,\n"
+            "                               segments, bytes, first and last sequence number\n"
             "  put NAME [--key KEY | --key-field FIELD] [--hash-key N] [RECORD...]\n"
             "        appends each RECORD, or each line of stdin when none is given; the\n"
             "        partition key is KEY, or the JSON field FIELD of each record\n"
@@ -49,6 +50,18 @@ static void usage(FILE *out)
             "        TRIM_HORIZON (default), LATEST, AT_SEQUENCE_NUMBER,\n"
             "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP; --follow keeps reading as\n"
             "        records arrive, until interrupted\n"
+            "        with --shard, also the children of that shard once it is read to its\n"
+            "        closed end; without, every shard, each after its parents\n"
+            "  split NAME --shard ID [--at HASHKEY]\n"
+            "        closes shard ID (shardId-000000000000 or 0) and opens two children:\n"
+            "        [start, HASHKEY-1] and [HASHKEY, end]; default HASHKEY: the middle\n"
+            "  merge NAME --shard ID --adjacent ID\n"
+            "        closes two shards whose hash-key ranges touch and opens one child\n"
+            "        with both ranges\n"
+            "  scale NAME --shards N        splits and merges until N open shards have even\n"
+            "                               ranges (N from half to double the open count)\n"
+            "        (split, merge and scale need the stream free of other writers; closed\n"
+            "        shards keep their records until retention removes them)\n"
             "  delete NAME                  removes the stream and all its records\n");
 }
 
@@ -147,21 +160,45 @@ static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
         return 1;
     }
     const struct fin_stream_config *c = fin_stream_get_config(s);
+    int n = fin_stream_shard_count(s);
     printf("stream          %s\n"
-           "shards          %d\n"
-           "retention       %lld s\n"
+           "shards          %d",
+           argv[1], fin_stream_open_shard_count(s));
+    if (n != fin_stream_open_shard_count(s))
+        printf(" open, %d closed", n - fin_stream_open_shard_count(s));
+    printf("\nretention       %lld s\n"
            "fsync           %s",
-           argv[1], c->shards, (long long)(c->retention_ms / 1000),
+           (long long)(c->retention_ms / 1000),
            fin_fsync_policy_name(c->fsync));
     if (c->fsync == FIN_FSYNC_INTERVAL)
         printf(" (every %lld ms)", (long long)c->fsync_interval_ms);
     printf("\nsegment_size    %lld bytes\n", (long long)c->segment_bytes);
-    for (int i = 0; i < c->shards && !rc; i++) {
+    for (int i = 0; i < n && !rc; i++) {
         struct fin_shard_info info;
         if ((rc = fin_stream_shard_info(s, i, &info)))
             break;
-        printf("\n%s\n  hash keys     %s .. %s\n  segments      %zu (%llu bytes)\n", info.id,
-               info.hash_start, info.hash_end, info.segments, (unsigned long long)info.bytes);
+        const struct fin_shard_desc *d = &info.desc;
+        printf("\n%s%s\n  hash keys     %s .. %s\n", info.id, d->closed ? "  (closed)" : "",
+               info.hash_start, info.hash_end);
+        if (d->parent[0])
+            printf("  parent        %s%s%s\n", d->parent, d->adjacent_parent[0] ? ", " : "",
+                   d->adjacent_parent);
+        /* children: the shards that name this one as a parent */
+        bool first = true;
+        for (int j = i + 1; j < n; j++) {
+            struct fin_shard_info ci;
+            if (fin_stream_shard_info(s, j, &ci) != 0)
+                continue;
+            if (strcmp(ci.desc.parent, info.id) && strcmp(ci.desc.adjacent_parent, info.id))
+                continue;
+            printf("%s%s", first ? "  children      " : ", ", ci.id);
+            first = false;
+        }
+        if (!first)
+            printf("\n");
+        printf("  sequence      %s ..", d->starting_seq);
+        printf(" %s\n", d->closed ? d->ending_seq : "(open)");
+        printf("  segments      %zu (%llu bytes)\n", info.segments, (unsigned long long)info.bytes);
         if (info.empty)
             printf("  records       none\n");
         else
@@ -173,6 +210,132 @@ static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* "3" or "shardId-000000000003". */
+static int parse_shard_arg(const char *arg, int *out)
+{
+    int64_t v;
+    if (strncmp(arg, "shardId-", 8) == 0)
+        arg += 8;
+    if (fin_parse_int(arg, &v) || v < 0 || v > 999999999)
+        return FIN_EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+/* ---- split, merge, scale ---- */
+
+/* Opens NAME for writing, runs fn, and prints the open shards after it. */
+static int reshard_cmd(struct fin_cli *cli, const char *what, const char *name,
+                       int (*fn)(struct fin_stream *, const void *), const void *arg)
+{
+    struct fin_stream *s;
+    int rc = fin_stream_open(&s, cli->data_dir, name, FIN_STREAM_WRITE, NULL);
+    if (rc) {
+        fin_log_err(rc, what);
+        return 1;
+    }
+    if ((rc = fn(s, arg))) {
+        fin_log_err(rc, what);
+        fin_stream_close(s);
+        return 1;
+    }
+    struct fin_shard_desc *v;
+    size_t n;
+    if (!cli->quiet && fin_stream_list_shards(s, &v, &n) == 0) {
+        printf("%s: %d open shard%s\n", name, fin_stream_open_shard_count(s),
+               fin_stream_open_shard_count(s) == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++) {
+            if (v[i].closed)
+                continue;
+            printf("  %s  %s .. %s", v[i].id, v[i].hash_start, v[i].hash_end);
+            if (v[i].parent[0])
+                printf("  (from %s%s%s)", v[i].parent, v[i].adjacent_parent[0] ? " + " : "",
+                       v[i].adjacent_parent);
+            printf("\n");
+        }
+        free(v);
+    }
+    fin_stream_close(s);
+    return 0;
+}
+
+struct split_arg {
+    const char *shard, *at;
+};
+static int do_split(struct fin_stream *s, const void *arg)
+{
+    const struct split_arg *a = arg;
+    return fin_stream_split_shard(s, a->shard, a->at);
+}
+static int do_merge(struct fin_stream *s, const void *arg)
+{
+    const struct split_arg *a = arg;
+    return fin_stream_merge_shards(s, a->shard, a->at);
+}
+static int do_scale(struct fin_stream *s, const void *arg)
+{
+    return fin_stream_update_shard_count(s, *(const int *)arg);
+}
+
+/* Reads --shard/--at (split), --shard/--adjacent (merge) or --shards (scale). */
+static int cmd_reshard(struct fin_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"shard", required_argument, NULL, 's'},
+        {"at", required_argument, NULL, 'a'},
+        {"adjacent", required_argument, NULL, 'j'},
+        {"shards", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = argv[0];
+    struct split_arg a = {NULL, NULL};
+    const char *adjacent = NULL;
+    char ids[2][FIN_SHARD_ID_LEN + 1];
+    int64_t target = -1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int num;
+        switch (c) {
+        case 's':
+        case 'j':
+            if (parse_shard_arg(optarg, &num))
+                return fin_cli_usage_error("stream", "--%s: '%s' is not a shard id",
+                                           c == 's' ? "shard" : "adjacent", optarg);
+            snprintf(ids[c == 'j'], sizeof ids[0], "shardId-%012d", num);
+            if (c == 's')
+                a.shard = ids[0];
+            else
+                adjacent = ids[1];
+            break;
+        case 'a': a.at = optarg; break;
+        case 'n':
+            if (fin_parse_int(optarg, &target) || target < 1 || target > FIN_STREAM_MAX_SHARDS)
+                return fin_cli_usage_error("stream", "--shards: '%s' is not 1 to %d", optarg,
+                                           FIN_STREAM_MAX_SHARDS);
+            break;
+        default: return fin_cli_usage_error("stream", "bad option for %s", cmd);
+        }
+    }
+    if (optind + 1 != argc)
+        return fin_cli_usage_error("stream", "%s takes one stream name", cmd);
+    const char *name = argv[optind];
+    if (!strcmp(cmd, "split")) {
+        if (!a.shard || adjacent || target >= 0)
+            return fin_cli_usage_error("stream", "split takes --shard and, optionally, --at");
+        return reshard_cmd(cli, "stream split", name, do_split, &a);
+    }
+    if (!strcmp(cmd, "merge")) {
+        if (!a.shard || !adjacent || a.at || target >= 0)
+            return fin_cli_usage_error("stream", "merge takes --shard and --adjacent");
+        a.at = adjacent;
+        return reshard_cmd(cli, "stream merge", name, do_merge, &a);
+    }
+    if (target < 0 || a.shard || a.at || adjacent)
+        return fin_cli_usage_error("stream", "scale takes --shards N");
+    int t = (int)target;
+    return reshard_cmd(cli, "stream scale", name, do_scale, &t);
 }
 
 static int cmd_delete(struct fin_cli *cli, int argc, char **argv)
@@ -486,6 +649,55 @@ static int parse_utc(const char *s, int64_t *out)
     return 0;
 }
 
+/* What `get` reads: every shard (or the one chosen and the children that follow it),
+ * a child only once each of its parents has been read to its closed end, so records of
+ * one partition key come out in the order they were put, as a Kinesis consumer must. */
+struct get_state {
+    struct fin_stream *s;
+    int first;                 /* the shard chosen with --shard, or -1 for all */
+    enum fin_iter_type type;
+    const char *seq;
+    int64_t ts_ms;
+    int at_start;              /* shards there when get began take the iterator asked for */
+    struct fin_iter *its[FIN_STREAM_MAX_SHARDS];
+    bool wanted[FIN_STREAM_MAX_SHARDS], finished[FIN_STREAM_MAX_SHARDS];
+};
+
+/* Opens iterators on the shards whose turn has come; *n is the shard count now. */
+static int get_update(struct get_state *g, int *n)
+{
+    struct fin_shard_desc *v;
+    size_t nv;
+    int rc = fin_stream_list_shards(g->s, &v, &nv);
+    if (rc)
+        return rc;
+    *n = fin_stream_shard_count(g->s);
+    for (size_t k = 0; k < nv && !rc; k++) {
+        int i = v[k].shard;
+        if (g->its[i])
+            continue;
+        int p = v[k].parent[0] ? fin_stream_shard_find(g->s, v[k].parent) : -1;
+        int q = v[k].adjacent_parent[0] ? fin_stream_shard_find(g->s, v[k].adjacent_parent) : -1;
+        if (g->first < 0 || i == g->first)
+            g->wanted[i] = true;
+        else if ((p >= 0 && g->wanted[p]) || (q >= 0 && g->wanted[q]))
+            g->wanted[i] = true;   /* a child of what is being read: follow it */
+        /* Parents that are read must be finished first; with --shard, a merged child's
+         * other parent is not read at all and is not waited for. */
+        if (!g->wanted[i] || (p >= 0 && g->wanted[p] && !g->finished[p]) ||
+            (q >= 0 && g->wanted[q] && !g->finished[q]))
+            continue;
+        /* A child that appeared while reading starts at its beginning. */
+        enum fin_iter_type type = g->type;
+        if (i != g->first && (type == FIN_ITER_AT_SEQUENCE_NUMBER ||
+                              type == FIN_ITER_AFTER_SEQUENCE_NUMBER || i >= g->at_start))
+            type = type == FIN_ITER_AT_TIMESTAMP ? type : FIN_ITER_TRIM_HORIZON;
+        rc = fin_iter_open(&g->its[i], g->s, i, type, g->seq, g->ts_ms);
+    }
+    free(v);
+    return rc;
+}
+
 static int cmd_get(struct fin_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -508,9 +720,9 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         int64_t v;
         switch (c) {
         case 's':
-            if (fin_parse_int(optarg, &v) || v < 0 || v >= FIN_STREAM_MAX_SHARDS)
-                return fin_cli_usage_error("stream", "--shard: '%s' is not a shard number", optarg);
-            shard = (int)v;
+            if (parse_shard_arg(optarg, &shard))
+                return fin_cli_usage_error("stream", "--shard: '%s' is not a shard number or "
+                                           "id", optarg);
             break;
         case 'i':
             if (parse_iter_type(optarg, &type))
@@ -563,38 +775,35 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "stream get");
         return 1;
     }
-    int n = fin_stream_shard_count(s);
-    int lo = shard < 0 ? 0 : shard, hi = shard < 0 ? n : shard + 1;
-    if (shard >= n) {
-        fin_stream_close(s);
-        fin_error("stream '%s' has %d shard%s; there is no shard %d", argv[optind], n,
-                  n == 1 ? "" : "s", shard);
-        return 1;
+    int first = -1;
+    if (shard >= 0) {
+        char id[FIN_SHARD_ID_LEN + 1];
+        snprintf(id, sizeof id, "shardId-%012d", shard);
+        if ((first = fin_stream_shard_find(s, id)) < 0) {
+            fin_stream_close(s);
+            fin_error("stream '%s' has no shard %s", argv[optind], id);
+            return 1;
+        }
     }
-    struct fin_iter **its = calloc((size_t)n, sizeof *its);
-    int status = 0;
-    if (!its) {
-        fin_stream_close(s);
-        return 1;
-    }
-    for (int i = lo; i < hi && !rc; i++)
-        if ((rc = fin_iter_open(&its[i], s, i, type, seq, ts_ms)))
-            fin_log_err(rc, "stream get");
-    if (rc) {
-        status = 1;
-        goto done;
-    }
+    struct get_state g = {.s = s, .first = first, .type = type, .seq = seq, .ts_ms = ts_ms,
+                          .at_start = fin_stream_shard_count(s)};
     if (follow) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         signal(SIGPIPE, SIG_IGN);
     }
+    int status = 0;
     int64_t printed = 0;
     while (!stop && (limit < 0 || printed < limit)) {
         bool any = false;
-        for (int i = lo; i < hi && (limit < 0 || printed < limit); i++) {
+        int n;
+        if ((rc = get_update(&g, &n)))
+            break;
+        for (int i = 0; i < n && (limit < 0 || printed < limit); i++) {
+            if (!g.its[i])
+                continue;
             struct fin_record r;
-            while ((limit < 0 || printed < limit) && (rc = fin_iter_next(its[i], &r)) == 0) {
+            while ((limit < 0 || printed < limit) && (rc = fin_iter_next(g.its[i], &r)) == 0) {
                 any = true;
                 if (show)
                     printf("%s\t%s\t%lld\t%.*s\t", fin_stream_shard_id(s, i), r.seq,
@@ -603,13 +812,17 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
                 putchar('\n');
                 printed++;
             }
-            if (rc && rc != FIN_EEND) {
-                fin_log_err(rc, "stream get");
-                status = 1;
-                goto done;
+            if (rc == FIN_EEND && fin_iter_shard_closed(g.its[i]) && !g.finished[i]) {
+                g.finished[i] = true;
+                any = true;   /* its children may be read now */
             }
+            if (rc && rc != FIN_EEND)
+                break;
+            rc = 0;
         }
-        if (!follow)
+        if (rc)
+            break;
+        if (!follow && !any)
             break;
         if (fflush(stdout) != 0 || ferror(stdout))
             break;   /* the reader went away */
@@ -618,12 +831,14 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
             nanosleep(&t, NULL);
         }
     }
+    if (rc) {
+        fin_log_err(rc, "stream get");
+        status = 1;
+    }
     if (fflush(stdout) != 0 && errno != EPIPE)
         status = 1;
-done:
-    for (int i = 0; i < n; i++)
-        fin_iter_close(its[i]);
-    free(its);
+    for (int i = 0; i < FIN_STREAM_MAX_SHARDS; i++)
+        fin_iter_close(g.its[i]);
     fin_stream_close(s);
     return status;
 }
@@ -638,7 +853,8 @@ int fin_cmd_stream(struct fin_cli *cli, int argc, char **argv)
         const char *name;
         int (*fn)(struct fin_cli *, int, char **);
     } subs[] = {{"create", cmd_create}, {"list", cmd_list}, {"describe", cmd_describe},
-                {"put", cmd_put},       {"get", cmd_get},   {"delete", cmd_delete}};
+                {"put", cmd_put},       {"get", cmd_get},   {"delete", cmd_delete},
+                {"split", cmd_reshard}, {"merge", cmd_reshard}, {"scale", cmd_reshard}};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(argv[1], subs[i].name) == 0) {
             optind = 1;

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"catalog", fin_cmd_catalog, "list | show | ddl tables"},
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
+    {"serve", fin_cmd_serve, "Kinesis Data Streams API over HTTP for AWS SDKs and the AWS CLI"},
     {"check", fin_cmd_check, "verify (and with --fix repair) stream logs"},
     {"version", fin_cmd_version, "print versions of finstream and its engines"},
 };

@@ -353,7 +353,7 @@ int convert_write_parquet(struct fin_delivery_engine *e, struct part *p, const c
                           uint64_t *bytes)
 {
     int rc = 0;
-    char *pq_tmp = fin_sink_local_tmp_path(e->sink, ".parquet");
+    char *pq_tmp = engine_tmp_path(e, ".parquet");
     struct fin_parquet_column *cols = calloc(e->n_cols ? e->n_cols : 1, sizeof *cols);
     enum fin_parquet_type *types = calloc(e->n_cols ? e->n_cols : 1, sizeof *types);
     const char **base = malloc(FIN_PARQUET_CHUNK_MAX * sizeof *base);

@@ -37,6 +37,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define REMOTE_WAIT_NS (50 * FIN_NS_PER_MS)   /* between polls of a remote shard */
+
 static const char *const err_type_names[ERR_KINDS] = {
     "processing-failed", "format-conversion-failed", "partitioning-failed"};
 
@@ -530,6 +532,14 @@ static void clean_tmp(const char *dir)
     closedir(d);
 }
 
+/* Orders two decimal sequence numbers. A local stream's all have 56 digits, but Kinesis
+ * promises only increasing numbers, not their length, so the shorter one is smaller. */
+static int seq_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
 static int replay_pending(struct fin_delivery_engine *e)
 {
     int rc = 0;
@@ -549,13 +559,19 @@ static int replay_pending(struct fin_delivery_engine *e)
         for (;;) {
             struct fin_record rec;
             rc = e->src->next(e->src->ctx, r->shard, &rec);
+            if (rc == FIN_EEND && e->src->caught_up && !e->src->caught_up(e->src->ctx, r->shard)) {
+                /* A remote shard that may not be asked again yet: the range's records are
+                 * still to come, and the objects must hold all of them. */
+                e->clock->sleep_ns(e->clock->ctx, REMOTE_WAIT_NS);
+                continue;
+            }
             if (rc == FIN_EEND) {
                 rc = 0;
                 break;
             }
             if (rc)
                 goto done;
-            if (strcmp(rec.seq, r->last_seq) > 0)
+            if (seq_cmp(rec.seq, r->last_seq) > 0)
                 break;
             if ((rc = intake(e, r->shard, &rec)))
                 goto done;
@@ -588,6 +604,33 @@ static int replay_pending(struct fin_delivery_engine *e)
     rc = flush(e);
 done:
     e->replaying = false;
+    return rc;
+}
+
+char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext)
+{
+    char name[128];
+    snprintf(name, sizeof name, "tmp-%ld-%llu%s", (long)getpid(),
+             (unsigned long long)++e->tmp_seq, ext ? ext : "");
+    return fin_path_join(e->tmp_dir, name);
+}
+
+/* The destination picks the sink: s3://BUCKET/prefix/ is a bucket, anything else a lake
+ * folder (default <data_dir>/lake). Either way tmp/ is the delivery's own folder. */
+static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
+                     const struct fin_delivery_settings *set)
+{
+    const char *dest = e->set.destination;
+    int rc = fin_mkdir_p(e->tmp_dir, 0755);
+    if (rc)
+        return rc;
+    if (fin_delivery_is_s3(dest))
+        return fin_sink_s3_create(&e->sink, set->aws_s3, dest, e->clock);
+    char *lake = dest && *dest ? strdup(dest) : fin_path_join(data_dir, "lake");
+    if (!lake)
+        return FIN_ENOMEM;
+    rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
+    free(lake);
     return rc;
 }
 
@@ -644,15 +687,7 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         e->shard_ids[i] = src->shard_id(src->ctx, i);
     if ((rc = fin_mkdir_p(e->dir, 0755)) || (rc = take_lock(e)))
         goto fail;
-    char *lake = e->set.destination && *e->set.destination ? strdup(e->set.destination)
-                                                           : fin_path_join(data_dir, "lake");
-    if (!lake) {
-        rc = FIN_ENOMEM;
-        goto fail;
-    }
-    rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
-    free(lake);
-    if (rc)
+    if ((rc = open_sink(e, data_dir, set)))
         goto fail;
     clean_tmp(e->tmp_dir);
     if ((rc = fin_delivery_state_load(&e->st, e->state_path, e->shard_ids, src->n_shards)))

@@ -70,6 +70,7 @@ struct fin_delivery_engine {
     const struct fin_clock *clock;
     const char **shard_ids;
     struct fin_sink *sink;
+    uint64_t tmp_seq;         /* names of temporary files in tmp_dir */
     struct fin_parquet_writer *pq;
     int lock_fd;
 
@@ -92,6 +93,13 @@ struct fin_delivery_engine {
 
     struct fin_buf obj, scratch;
 };
+
+/* ---- engine.c ---- */
+
+/* A fresh path in the delivery's tmp/ folder for a file that a writer like DuckDB makes
+ * itself (caller frees; NULL on ENOMEM). The folder is the engine's, not the sink's, so a
+ * Parquet object is made the same way whatever the destination. */
+char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext);
 
 /* ---- convert.c ---- */
 

@@ -1,9 +1,11 @@
 /* internal.h - what the files of src/delivery share and nothing else sees: the JSON
- * scanner, the sink seam, gzip, error records and the state file. */
+ * scanner, the sink seam (a lake folder or an S3 bucket), gzip, error records and the
+ * state file. */
 #ifndef FIN_DELIVERY_INTERNAL_H
 #define FIN_DELIVERY_INTERNAL_H
 
 #include "finstream/buf.h"
+#include "finstream/clock.h"
 #include "finstream/delivery.h"
 
 #include <stdbool.h>
@@ -64,6 +66,16 @@ char *fin_sink_local_tmp_path(struct fin_sink *s, const char *ext);
 /* fsync of a file by path. */
 int fin_fsync_path(const char *path);
 
+/* ---- sink_s3.c: finished objects into a bucket ---- */
+
+/* A sink writing under destination "s3://BUCKET/prefix/" with the keys the local sink
+ * gives them under its root. aws: the [aws] + [aws "s3"] settings (copied; NULL: defaults
+ * and the environment); clock (may be NULL) paces the client's retries. put and put_file
+ * return once S3 has confirmed the object; put_file removes the file then. */
+struct fin_aws_settings;
+int fin_sink_s3_create(struct fin_sink **out, const struct fin_aws_settings *aws,
+                       const char *destination, const struct fin_clock *clock);
+
 /* ---- encode.c ---- */
 
 /* gzip (one member, level 1) of the bytes of iov, in order, appended to out. */
@@ -95,7 +107,8 @@ struct fin_delivery_state {
 
 /* Loads path; a missing file is an empty state. Pending ranges name shards by id, mapped
  * to indexes in shard_ids (n_ids of them; an unknown one is FIN_ECORRUPT, as is content
- * that does not parse, naming the file). */
+ * that does not parse, naming the file). shard_ids NULL (status of a source that is not
+ * open) keeps pending ranges with shard -1. */
 int fin_delivery_state_load(struct fin_delivery_state *st, const char *path,
                             const char *const *shard_ids, int n_ids);
 int fin_delivery_state_save(const struct fin_delivery_state *st, const char *path,

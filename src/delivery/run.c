@@ -1,6 +1,12 @@
-/* run.c - running declared delivery streams: each one's source stream and engine, the
- * loop that follows the streams until stopped (or until caught up, with --once), status,
- * and direct put through a delivery's private stream.
+/* run.c - running declared delivery streams: each one's source (a local stream, a remote
+ * Kinesis stream, or its private stream for direct puts) and engine, the loop that follows
+ * the sources until stopped (or until caught up, with --once), status, and direct put.
+ *
+ * A Kinesis source (source = kinesis:STREAM) is the Kinesis reader of aws_kinesis.h behind
+ * delivery's source table: its shard ids and sequence numbers are Kinesis's and go into
+ * state.json as a local stream's do, so the checkpoints and the exactly-once rules are the
+ * same. It answers "nothing now" while a shard may not be called yet (5 GetRecords a
+ * second), so --once asks it whether it is really caught up before it stops.
  *
  * Direct put: records handed to fin_delivery_put() are appended to a stream that belongs
  * to the delivery (<data_dir>/deliveries/<name>/streams/direct, one shard) and read from
@@ -10,6 +16,7 @@
  * repaired by the next `finstream deliver NAME` or fin_delivery_open(), which resumes
  * from the checkpoint. */
 #include "internal.h"
+#include "finstream/aws_kinesis.h"
 #include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
@@ -23,13 +30,19 @@
 struct running {
     char *name;
     struct fin_delivery_settings set;
-    struct fin_stream *stream;
+    struct fin_stream *stream;             /* a local source, or NULL */
+    struct fin_kinesis_reader *kinesis;    /* a Kinesis source, or NULL */
     struct fin_delivery_source *src;
     struct fin_delivery_engine *e;
     struct fin_delivery_stats start;
 };
 
-/* The stream a delivery reads: "stream:NAME" under data_dir, or its private one. */
+static bool is_kinesis(const struct fin_delivery_settings *set)
+{
+    return strncmp(set->source, "kinesis:", 8) == 0;
+}
+
+/* The local stream a delivery reads: "stream:NAME" under data_dir, or its private one. */
 static int source_location(const char *data_dir, const char *name,
                            const struct fin_delivery_settings *set, char **dir, const char **stream)
 {
@@ -63,10 +76,32 @@ static int open_direct_stream(const char *dir, int mode, const struct fin_clock 
     return fin_stream_open(out, dir, "direct", mode, clock);
 }
 
+/* The counters in deliveries/<name>/state.json (zero when there is none yet). */
+static int load_stats(const char *data_dir, const char *name, struct fin_delivery_stats *out)
+{
+    char *deliveries = fin_path_join(data_dir, "deliveries");
+    char *dir = deliveries ? fin_path_join(deliveries, name) : NULL;
+    char *path = dir ? fin_path_join(dir, "state.json") : NULL;
+    struct fin_delivery_state st;
+    int rc = path ? fin_delivery_state_load(&st, path, NULL, 0) : FIN_ENOMEM;
+    if (rc == 0) {
+        *out = st.stats;
+        fin_delivery_state_fini(&st);
+    }
+    free(path);
+    free(dir);
+    free(deliveries);
+    return rc;
+}
+
 static void running_close(struct running *r)
 {
     fin_delivery_engine_destroy(r->e);
-    fin_delivery_stream_source_destroy(r->src);
+    if (r->kinesis)
+        fin_kinesis_delivery_source_destroy(r->src);
+    else
+        fin_delivery_stream_source_destroy(r->src);
+    fin_kinesis_reader_destroy(r->kinesis);
     fin_stream_close(r->stream);
     fin_delivery_settings_fini(&r->set);
     free(r->name);
@@ -86,12 +121,20 @@ static int running_open(struct running *r, const char *data_dir, const char *con
         rc = FIN_ENOMEM;
         goto fail;
     }
-    if ((rc = source_location(data_dir, name, &r->set, &dir, &stream)))
-        goto fail;
-    if (strcmp(r->set.source, "direct") == 0)
-        rc = open_direct_stream(dir, mode, clock, &r->stream);
-    else
-        rc = fin_stream_open(&r->stream, dir, stream, FIN_STREAM_READ, clock);
+    if (is_kinesis(&r->set)) {
+        /* A shard without a checkpoint starts at the oldest record Kinesis keeps, as a
+         * local stream's does; the engine's seek resumes the others after theirs. */
+        struct fin_aws_client_deps deps = {.clock = clock};
+        rc = fin_kinesis_reader_create(&r->kinesis, r->set.aws_kinesis, &deps,
+                                       r->set.source + 8, FIN_KINESIS_TRIM_HORIZON);
+    } else {
+        if ((rc = source_location(data_dir, name, &r->set, &dir, &stream)))
+            goto fail;
+        if (strcmp(r->set.source, "direct") == 0)
+            rc = open_direct_stream(dir, mode, clock, &r->stream);
+        else
+            rc = fin_stream_open(&r->stream, dir, stream, FIN_STREAM_READ, clock);
+    }
     if (rc) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", fin_err_msg());
@@ -99,15 +142,44 @@ static int running_open(struct running *r, const char *data_dir, const char *con
                          msg[0] ? msg : fin_strerror(rc));
         goto fail;
     }
-    if ((rc = fin_delivery_stream_source_create(&r->src, r->stream)) ||
-        (rc = fin_delivery_engine_create(&r->e, data_dir, name, &r->set, r->src, clock)))
+    if (r->kinesis)
+        rc = fin_kinesis_delivery_source_create(&r->src, r->kinesis);
+    else
+        rc = fin_delivery_stream_source_create(&r->src, r->stream);
+    if (rc)
         goto fail;
-    r->start = *fin_delivery_engine_stats(r->e);
+    /* The counters before the engine opens, so that a flush it rewrites on opening (one a
+     * crash or a failing destination left unfinished) counts in this run. */
+    bool have_start = load_stats(data_dir, name, &r->start) == 0;
+    if ((rc = fin_delivery_engine_create(&r->e, data_dir, name, &r->set, r->src, clock)))
+        goto fail;
+    if (!have_start)
+        r->start = *fin_delivery_engine_stats(r->e);
     free(dir);
     return 0;
 fail:
     free(dir);
     running_close(r);
+    return rc;
+}
+
+/* The source stream was split or merged: what is buffered goes out, and the delivery
+ * opens again with the children among its shards (it reads them after their parents). */
+static int reopen_resharded(struct running *r, const char *data_dir, const char *config_path,
+                            const struct fin_clock *clock)
+{
+    int rc = fin_delivery_engine_flush(r->e);
+    if (rc)
+        return rc;
+    struct fin_delivery_stats start = r->start;
+    char *name = strdup(r->name);
+    if (!name)
+        return FIN_ENOMEM;
+    running_close(r);
+    rc = running_open(r, data_dir, config_path, name, FIN_STREAM_READ, clock);
+    free(name);
+    if (!rc)
+        r->start = start;   /* the engine's counts are kept across runs; ours go on */
     return rc;
 }
 
@@ -164,10 +236,23 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
             size_t got;
             if (!rs[i].e)
                 continue;
-            do {
+            const struct fin_delivery_source *src = rs[i].src;
+            for (;;) {
                 if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 20, &got)))
                     goto done;
-            } while (got && !(opts->stop && *opts->stop));
+                if (opts->stop && *opts->stop)
+                    break;
+                if (got)
+                    continue;
+                /* Nothing now: a local source is at its end; a remote one may only have
+                 * to wait until it may ask again. */
+                bool at_end = true;
+                for (int sh = 0; src->caught_up && sh < src->n_shards && at_end; sh++)
+                    at_end = src->caught_up(src->ctx, sh);
+                if (at_end)
+                    break;
+                clock->sleep_ns(clock->ctx, poll_ns);
+            }
             if ((rc = fin_delivery_engine_flush(rs[i].e)))
                 goto done;
         }
@@ -192,6 +277,9 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
                 any += got;
                 if (opts->on_flush && fin_delivery_engine_stats(rs[i].e)->flushes != before)
                     opts->on_flush(opts->ctx, rs[i].name, fin_delivery_engine_stats(rs[i].e));
+                if (!failed && fin_stream_shard_count(rs[i].stream) != rs[i].src->n_shards &&
+                    (rc = reopen_resharded(&rs[i], data_dir, config_path, clock)))
+                    goto done;
             }
             if (opts->stop && *opts->stop)
                 break;
@@ -269,7 +357,8 @@ static int status_one(const char *data_dir, const char *config_path, const char 
     memset(&st, 0, sizeof st);
     const char **ids = NULL;
     char size[32];
-    if (!deliveries || (rc = source_location(data_dir, name, &set, &dir, &stream_name))) {
+    bool remote = is_kinesis(&set);
+    if (!deliveries || (!remote && (rc = source_location(data_dir, name, &set, &dir, &stream_name)))) {
         rc = FIN_ENOMEM;
         goto done;
     }
@@ -288,7 +377,7 @@ static int status_one(const char *data_dir, const char *config_path, const char 
             set.format == FIN_FORMAT_JSON && set.compression == FIN_COMPRESS_GZIP ? ", gzip" : "",
             size, set.buffer_interval_ms / 1000);
     int n_shards = 0;
-    bool have_stream = fin_is_dir(dir) &&
+    bool have_stream = !remote && fin_is_dir(dir) &&
                        fin_stream_open(&s, dir, stream_name, FIN_STREAM_READ, NULL) == 0;
     if (have_stream) {
         n_shards = fin_stream_shard_count(s);
@@ -317,6 +406,16 @@ static int status_one(const char *data_dir, const char *config_path, const char 
     if (st.n_pending)
         fprintf(out, "  unfinished   a flush of %zu shard range(s); the next run rewrites it\n",
                 st.n_pending);
+    if (remote) {
+        /* The lag of a remote stream would take a read of every shard; the checkpoints
+         * are what is known here. */
+        for (size_t i = 0; i < st.n_shards; i++)
+            fprintf(out, "  %s  checkpoint %s\n", st.shards[i].shard_id,
+                    st.shards[i].seq[0] ? st.shards[i].seq : "(none)");
+        if (st.n_shards == 0)
+            fprintf(out, "  nothing delivered from the stream yet\n");
+        goto done;
+    }
     if (!have_stream) {
         fprintf(out, "  source stream not found%s\n",
                 strcmp(set.source, "direct") == 0 ? " (nothing put yet)" : "");

@@ -129,7 +129,7 @@ static int place(struct sink_local *s, const char *key, const char *tmp)
     return rc;
 }
 
-char *fin_sink_local_tmp_path(struct fin_sink *base, const char *ext)
+static char *tmp_path(struct fin_sink *base, const char *ext)
 {
     struct sink_local *s = (struct sink_local *)base;
     char name[128];
@@ -141,7 +141,7 @@ char *fin_sink_local_tmp_path(struct fin_sink *base, const char *ext)
 static int local_put(struct fin_sink *base, const char *key, const struct iovec *iov, int n_iov)
 {
     struct sink_local *s = (struct sink_local *)base;
-    char *tmp = fin_sink_local_tmp_path(base, NULL);
+    char *tmp = tmp_path(base, NULL);
     if (!tmp)
         return FIN_ENOMEM;
     int rc = 0;

@@ -102,6 +102,10 @@ int fin_delivery_state_load(struct fin_delivery_state *st, const char *path,
         }
         r->count = get_u64(v, "count");
         r->shard = -1;
+        if (!shard_ids) {
+            st->n_pending++;   /* a reader that only reports: shard indexes unknown */
+            continue;
+        }
         for (int k = 0; k < n_ids; k++)
             if (strcmp(shard_ids[k], sid) == 0)
                 r->shard = k;

@@ -905,6 +905,16 @@ static double mono_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* DuckDB 1.4 repeats the "LINE n: ... ^" block of a parser error; keep one. */
+static void drop_repeated_position(char *msg)
+{
+    char *first = strstr(msg, "\n\nLINE ");
+    char *second = first ? strstr(first + 1, "\n\nLINE ") : NULL;
+    if (second && strlen(second) == (size_t)(second - first) &&
+        strncmp(first, second, (size_t)(second - first)) == 0)
+        *second = '\0';
+}
+
 /* Runs sql; on failure, *err holds a copy of DuckDB's message (caller frees). */
 static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, char **err)
 {
@@ -913,6 +923,8 @@ static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, cha
     if (duckdb_query(q->conn, sql, res) == DuckDBSuccess)
         return 0;
     *err = strdup(duckdb_result_error(res));
+    if (*err)
+        drop_repeated_position(*err);
     duckdb_destroy_result(res);
     return FIN_ESQL;
 }

@@ -141,11 +141,17 @@ struct wbuf {
 
 struct shard {
     struct fin_stream *s;
-    int index;
+    int index;                /* the shard's number: its id, sequence prefix and headers */
     char id[FIN_SHARD_ID_LEN + 1];
     char *dir;
     char prefix[SEQ_PREFIX_LEN + 1];
     u128 start, end;
+
+    /* resharding (shardmap.c): fixed once the shard is closed */
+    int parent, adjacent;     /* numbers of the parent shards, -1 for none */
+    bool closed;              /* split or merged: no more appends */
+    bool gone;                /* dropped from the map by retention while this handle was open */
+    uint64_t end_counter;     /* when closed: the last counter it issued (0: none) */
 
     /* writer state, under mu */
     pthread_mutex_t mu;
@@ -186,8 +192,18 @@ struct fin_stream {
     const struct fin_clock *clock;
     const struct fin_io *io;
     int lock_fd;
+    /* shards[] has room for FIN_STREAM_MAX_SHARDS, so entries never move: resharding
+     * appends children and publishes them by raising nshards (release/acquire). */
     int nshards;
     struct shard *shards;
+
+    /* the shard map (shardmap.c) */
+    pthread_rwlock_t map_lock;   /* puts hold it shared; resharding holds it exclusive */
+    bool map_lock_ready;
+    int next_num;                /* the number the next child shard gets */
+    int *open;                   /* positions of the open shards, by starting hash key */
+    int nopen;
+    struct { uint64_t ino, size; int64_t mtime_ns; bool exists; } map_stamp;
 
     /* background flusher (writers) */
     pthread_t thread;
@@ -199,10 +215,33 @@ struct fin_stream {
     int64_t last_retention_ns;
 };
 
-/* Appends n entries (already in the caller's order) to the shards shard_of gives
- * (NULL: by partition key); see fin_stream_put_batch. */
+/* Appends n entries (already in the caller's order) to the open shards that hold their
+ * hash keys: hash (NULL: the MD5 of each partition key) gives one hash key for all n;
+ * see fin_stream_put_batch. Takes map_lock shared. */
 int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
-               const int *shard_of, struct fin_put_result *res);
+               const u128 *hash, struct fin_put_result *res);
+
+/* ---- the shard map (shardmap.c) ---- */
+
+#define SHARD_MAP_FILE "shards"
+/* Sets up shards[pos] in memory as shard number num with the given range. */
+int shard_setup(struct fin_stream *s, int pos, int num, u128 start, u128 end);
+/* Loads the shard map (or, for a stream never resharded, the even ranges of its
+ * configuration) into s->shards; builds the routing table. */
+int shardmap_load(struct fin_stream *s);
+/* The position of the open shard that holds hash key h; map_lock held. */
+int shardmap_route(const struct fin_stream *s, u128 h);
+/* Readers: rereads the map when another process has changed it. */
+int shardmap_refresh(struct fin_stream *s);
+/* Writers: removes shard folders the map does not name (a split cut off by a crash,
+ * a shard retention dropped). */
+void shardmap_remove_orphans(struct fin_stream *s);
+/* Drops closed shard pos from the map (retention removed all its data). */
+int shardmap_drop(struct fin_stream *s, int pos);
+/* Fills d for the shard at position pos. */
+void shard_describe(const struct shard *sh, int pos, struct fin_shard_desc *d);
+/* Writes out the map of the shards in s (the ones not gone); through s->io. */
+int shardmap_save(struct fin_stream *s);
 
 /* Recovers a shard and prepares it for appends (write.c). */
 int shard_open_writer(struct shard *sh, bool clean);

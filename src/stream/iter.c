@@ -5,7 +5,11 @@
  * returns FIN_EEND; called again later it picks up where it stopped, moving on to the
  * next segment once the writer has rolled. A frame that is not complete yet is simply
  * not there yet: readers in other processes may see the writer mid-append. Bad bytes
- * with good frames after them are corruption, reported with segment and offset. */
+ * with good frames after them are corruption, reported with segment and offset.
+ *
+ * A shard closed by a split or merge was flushed and fsynced before the shard map said
+ * so: once an iterator knows the shard is closed (a reader rereads the map when it hits
+ * the end), the end it reaches is final and fin_iter_shard_closed() turns true. */
 #include "internal.h"
 
 #include "finstream/error.h"
@@ -33,6 +37,7 @@ struct fin_iter {
     size_t cap, have, pos;
     uint64_t base;          /* file offset of buf[0] */
     bool flushed;           /* asked the in-process writer to flush since the last record */
+    bool closed_end;        /* reached the end of a closed shard */
     uint64_t last_counter;  /* the counter last_seq spells, to step it instead of reformatting */
     char last_seq[FIN_SEQ_LEN + 1];
 };
@@ -285,6 +290,16 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
                                    frame_status_str(FRAME_BAD_LEN));
             if (rc == FIN_EEND) {
                 it->flushed = false;   /* the next call may ask the writer again */
+                if (it->sh->closed) {
+                    it->closed_end = true;
+                    return FIN_EEND;
+                }
+                /* Was it closed since we last looked? Then all it holds is on disk: read
+                 * once more before calling the end final. */
+                if ((rc = shardmap_refresh(it->s)))
+                    return rc;
+                if (it->sh->closed)
+                    continue;
                 return FIN_EEND;       /* the tail: nothing more written yet */
             }
             if (rc)
@@ -316,6 +331,8 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
                            (unsigned long long)off, frame_status_str(st));
     }
 }
+
+bool fin_iter_shard_closed(const struct fin_iter *it) { return it->closed_end; }
 
 void fin_iter_close(struct fin_iter *it)
 {

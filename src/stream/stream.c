@@ -6,6 +6,7 @@
  *     stream.ini                 the configuration, so the stream opens without finstream.ini
  *     writer.lock                flock()ed by the one writer; holds its pid
  *     clean                      present only after a clean close: recovery may skip the scan
+ *     shards                     the shard map, once the stream has been resharded (shardmap.c)
  *     shardId-000000000000/      segments <seq>.log and their indexes <seq>.idx
  *     consumers/<consumer>/shardId-000000000000   a checkpoint: the last finished sequence number */
 #include "internal.h"
@@ -370,6 +371,9 @@ static void stream_free(struct fin_stream *s)
     for (int i = 0; s->shards && i < s->nshards; i++)
         shard_fini(&s->shards[i]);
     free(s->shards);
+    free(s->open);
+    if (s->map_lock_ready)
+        pthread_rwlock_destroy(&s->map_lock);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s->data_dir);
@@ -402,31 +406,29 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
     }
     if ((rc = load_config(s->dir, name, &s->cfg, &s->created_s)))
         goto fail;
-    s->nshards = s->cfg.shards;
-    if (!(s->shards = calloc((size_t)s->nshards, sizeof *s->shards))) {
+    /* Room for every shard the stream may ever have at once, so that resharding never
+     * moves a shard another thread is using; untouched entries cost no memory. */
+    if (!(s->shards = calloc(FIN_STREAM_MAX_SHARDS, sizeof *s->shards)) ||
+        !(s->open = calloc(FIN_STREAM_MAX_SHARDS, sizeof *s->open))) {
         rc = FIN_ENOMEM;
         goto fail;
     }
-    for (int i = 0; i < s->nshards; i++) {
-        struct shard *sh = &s->shards[i];
-        sh->s = s;
-        sh->index = i;
-        sh->fd = -1;
-        snprintf(sh->id, sizeof sh->id, "shardId-%012d", i);
-        seq_prefix(sh->prefix, s->created_s, i);
-        sh->start = hash_range_start(i, s->nshards);
-        sh->end = i + 1 < s->nshards ? hash_range_start(i + 1, s->nshards) - 1 : ~(u128)0;
-        if (!(sh->dir = fin_path_join(s->dir, sh->id))) {
-            rc = FIN_ENOMEM;
-            goto fail;
-        }
-        pthread_mutex_init(&sh->mu, NULL);
-        pthread_cond_init(&sh->cv, NULL);
-        sh->mu_ready = true;
-    }
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    /* A reshard must not starve behind a steady flow of puts. */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->map_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    s->map_lock_ready = true;
     if (mode == FIN_STREAM_WRITE) {
         if ((rc = take_lock(s->dir, name, &s->lock_fd)))
             goto fail;
+    }
+    /* The map is read under the writer lock, so no reshard can change it meanwhile. */
+    if ((rc = shardmap_load(s)))
+        goto fail;
+    if (mode == FIN_STREAM_WRITE) {
+        shardmap_remove_orphans(s);
         char clean[PATH_MAX];
         snprintf(clean, sizeof clean, "%s/clean", s->dir);
         bool was_clean = fin_path_exists(clean);
@@ -439,6 +441,8 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
         }
         for (int i = 0; i < s->nshards; i++) {
             struct shard *sh = &s->shards[i];
+            if (sh->closed)
+                continue;   /* sealed and synced when it was closed */
             if ((rc = shard_open_writer(sh, was_clean)))
                 goto fail;
             sh->last_sync_ns = fin_mono_ns(s->clock);
@@ -527,18 +531,12 @@ int fin_stream_shard_for_key(const struct fin_stream *s, const char *key, size_t
         if (hash_key_parse(explicit_hash_key, &h) != 0)
             return -1;
     } else {
-        if (s->nshards == 1)
-            return 0;
         hash_key_md5(key, key_len, &h);
     }
-    /* Estimate from the top 64 bits (no 128-bit division on the put path), then settle
-     * against the exact range starts. */
-    int n = s->nshards;
-    int i = (int)(((u128)(uint64_t)(h >> 64) * (unsigned)n) >> 64);
-    while (i + 1 < n && h >= s->shards[i + 1].start)
-        i++;
-    while (i > 0 && h < s->shards[i].start)
-        i--;
+    struct fin_stream *m = (struct fin_stream *)s;   /* the lock, not the stream, changes */
+    pthread_rwlock_rdlock(&m->map_lock);
+    int i = shardmap_route(s, h);
+    pthread_rwlock_unlock(&m->map_lock);
     return i;
 }
 
@@ -548,17 +546,14 @@ int fin_stream_put(struct fin_stream *s, const char *key, size_t key_len, const 
                    size_t len, const char *explicit_hash_key, struct fin_put_result *res)
 {
     struct fin_put_entry e = {key, key_len, data, len};
-    int shard = 0;
     if (explicit_hash_key) {
         u128 h;
         int rc = hash_key_parse(explicit_hash_key, &h);
         if (rc)
             return rc;
-        shard = fin_stream_shard_for_key(s, key, key_len, explicit_hash_key);
-    } else if (s->nshards > 1 && key && key_len >= 1 && key_len <= FIN_STREAM_MAX_KEY) {
-        shard = fin_stream_shard_for_key(s, key, key_len, NULL);
+        return stream_put(s, &e, 1, &h, res);
     }
-    return stream_put(s, &e, 1, &shard, res);
+    return stream_put(s, &e, 1, NULL, res);
 }
 
 int fin_stream_put_batch(struct fin_stream *s, const struct fin_put_entry *entries, size_t n,
@@ -572,8 +567,11 @@ int fin_stream_sync(struct fin_stream *s)
     if (s->mode != FIN_STREAM_WRITE)
         return 0;
     int rc = 0;
+    pthread_rwlock_rdlock(&s->map_lock);
     for (int i = 0; i < s->nshards; i++) {
         struct shard *sh = &s->shards[i];
+        if (sh->closed)
+            continue;
         pthread_mutex_lock(&sh->mu);
         int r = shard_flush(sh, true);
         if (!r && sh->pending_err) {
@@ -584,6 +582,7 @@ int fin_stream_sync(struct fin_stream *s)
         if (r && !rc)
             rc = r;
     }
+    pthread_rwlock_unlock(&s->map_lock);
     return rc;
 }
 
@@ -601,7 +600,7 @@ static int segment_last_arrival(struct shard *sh, uint64_t first, int64_t *out)
     struct idx_file f;
     int rc = idx_read(ipath, &f);
     free(f.e);
-    if (!rc && f.log_size == (uint64_t)st.st_size) {
+    if (!rc && f.log_size == (uint64_t)st.st_size && f.last_counter) {
         *out = f.last_arrival;
         return 0;
     }
@@ -610,6 +609,16 @@ static int segment_last_arrival(struct shard *sh, uint64_t first, int64_t *out)
         return rc;
     *out = sc.last_arrival;
     seg_scan_fini(&sc);
+    if (sc.records == 0) {
+        /* An empty segment (a closed shard that never took a record) ages from when it
+         * was made, so a closed shard stays listed for the retention period. */
+        char hdr[SEG_HDR];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && pread(fd, hdr, SEG_HDR, 0) == SEG_HDR)
+            *out = (int64_t)get_u64(hdr + 24);
+        if (fd >= 0)
+            close(fd);
+    }
     return 0;
 }
 
@@ -619,15 +628,21 @@ int fin_stream_apply_retention(struct fin_stream *s)
         return fin_err_set(FIN_EINVAL, "retention needs the stream open for writing");
     int64_t cutoff = fin_now_ns(s->clock) / FIN_NS_PER_MS - s->cfg.retention_ms;
     int rc = 0;
-    for (int i = 0; i < s->nshards && !rc; i++) {
+    int nshards = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < nshards && !rc; i++) {
         struct shard *sh = &s->shards[i];
+        if (sh->gone)
+            continue;
         uint64_t *firsts = NULL;
         size_t n = 0;
         if ((rc = seg_list(sh->dir, sh->prefix, &firsts, &n)))
             break;
-        /* The newest segment is the one being written: it always stays, and with it
-         * the counter that keeps sequence numbers from being reused. */
-        for (size_t k = 0; k + 1 < n; k++) {
+        /* The newest segment of an open shard is the one being written: it always stays,
+         * and with it the counter that keeps sequence numbers from being reused. A closed
+         * shard takes no more records and its numbers are never reused: it may go whole,
+         * and then it leaves the shard map as it leaves ListShards in Kinesis. */
+        size_t keep = sh->closed ? 0 : 1, k = 0;
+        for (; k + keep < n; k++) {
             int64_t last = 0;
             if ((rc = segment_last_arrival(sh, firsts[k], &last)))
                 break;
@@ -644,6 +659,8 @@ int fin_stream_apply_retention(struct fin_stream *s)
             fin_debug("stream '%s' %s: retention deleted %s", s->name, sh->id, path);
         }
         free(firsts);
+        if (!rc && sh->closed && k == n)
+            rc = shardmap_drop(s, i);
     }
     return rc;
 }
@@ -715,7 +732,8 @@ int fin_stream_shard_info(struct fin_stream *s, int shard, struct fin_shard_info
     memcpy(info->id, sh->id, sizeof info->id);
     hash_key_format(sh->start, info->hash_start);
     hash_key_format(sh->end, info->hash_end);
-    if (s->mode == FIN_STREAM_WRITE) {
+    shard_describe(sh, shard, &info->desc);
+    if (s->mode == FIN_STREAM_WRITE && !sh->closed) {
         shard_flush_for_reader(sh);
     }
     uint64_t *firsts = NULL;

@@ -361,8 +361,24 @@ struct put_slot {
     const struct wbuf *buf;
 };
 
+static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
+                      const u128 *hash, struct fin_put_result *res);
+
 int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
-               const int *shard_of, struct fin_put_result *res)
+               const u128 *hash, struct fin_put_result *res)
+{
+    if (s->mode != FIN_STREAM_WRITE)
+        return fin_err_set(FIN_EINVAL, "stream '%s' is open for reading only", s->name);
+    /* Shared: a split or merge waits until the puts in flight are appended, and no put
+     * routes to a shard that is being closed. */
+    pthread_rwlock_rdlock(&s->map_lock);
+    int rc = put_routed(s, e, n, hash, res);
+    pthread_rwlock_unlock(&s->map_lock);
+    return rc;
+}
+
+static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
+                      const u128 *hash, struct fin_put_result *res)
 {
     if (s->mode != FIN_STREAM_WRITE)
         return fin_err_set(FIN_EINVAL, "stream '%s' is open for reading only", s->name);
@@ -390,9 +406,14 @@ int stream_put(struct fin_stream *s, const struct fin_put_entry *e, size_t n,
     int rc = 0;
     struct shard *cur = NULL;
     for (size_t i = 0; i < ok_n && !rc; i++) {
-        int si = shard_of ? shard_of[i] : 0;
-        if (!shard_of && s->nshards > 1)
-            si = fin_stream_shard_for_key(s, e[i].key, e[i].key_len, NULL);
+        int si = s->open[0];
+        if (hash) {
+            si = shardmap_route(s, *hash);
+        } else if (s->nopen > 1) {
+            u128 h;
+            hash_key_md5(e[i].key, e[i].key_len, &h);
+            si = shardmap_route(s, h);
+        }
         struct shard *sh = &s->shards[si];
         if (sh != cur) {
             if (cur)
@@ -762,8 +783,10 @@ static void *stream_thread(void *arg)
             break;
         s->kick = false;
         pthread_mutex_unlock(&s->tmu);
-        for (int i = 0; i < s->nshards; i++)
-            background_flush(&s->shards[i]);
+        int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
+        for (int i = 0; i < n; i++)
+            if (!s->shards[i].closed)
+                background_flush(&s->shards[i]);
         int64_t now = fin_mono_ns(fin_clock_real());
         if (now - s->last_retention_ns > 60 * FIN_NS_PER_SEC) {
             s->last_retention_ns = now;

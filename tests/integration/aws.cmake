@@ -11,3 +11,15 @@ fin_script_test(NAME aws_peers SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_peers.sh
                 LABELS integration TIMEOUT 240)
 fin_script_test(NAME aws_collect SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_collect.sh
                 LABELS integration TIMEOUT 240)
+
+# finstream deliver with destination = s3://... and source = kinesis:..., against s3rver
+# and kinesalite (skipped when npm cannot install them). aws_tool makes buckets and
+# streams and reads a bucket back for comparison with a local lake.
+add_executable(aws_tool ${CMAKE_CURRENT_LIST_DIR}/aws/aws_tool.c)
+target_link_libraries(aws_tool PRIVATE fin_aws)
+fin_script_test(NAME deliver_s3 SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3.sh
+                LABELS integration TIMEOUT 120)
+fin_script_test(NAME deliver_s3_fault SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s3_fault.sh
+                LABELS "integration;fault" TIMEOUT 120)
+fin_script_test(NAME deliver_kinesis SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_kinesis.sh
+                LABELS integration TIMEOUT 120)

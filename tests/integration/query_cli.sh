@@ -56,6 +56,7 @@ set -e
 assert_eq "$rc" 1 "SQL error status"
 assert_contains "$(cat "$T/err")" 'Referenced column "nme" not found'
 assert_contains "$(cat "$T/err")" "LINE 1: SELECT nme FROM finance.stocks"
+assert_eq "$(grep -c '^LINE 1:' "$T/err")" 1 "the position is shown once"
 set +e
 fs query "SELECT * FROM finance.nosuch" >/dev/null 2>"$T/err"; rc=$?
 fs query --format xml "SELECT 1" >/dev/null 2>&1; rc2=$?

@@ -11,7 +11,11 @@ PATTERN is a comma-separated cycle of what to do with successive requests:
   after500  forward, then answer 500 anyway (the server did the work; the client retries it)
   reset     close the connection without an answer
   throttle  answer 400 ProvisionedThroughputExceededException (JSON) without forwarding
-The chosen port is written to PORT_FILE. Counts go to stderr on exit.
+An item may carry a count, ACTION*N, for N requests in a row ("500*6"). A pattern that
+starts with "once:" is not repeated: after its last item every request is forwarded
+("once:500*6" fails the first six requests, then recovers for good).
+The chosen port is written to PORT_FILE. Counts go to stderr on exit; with
+FIN_PROXY_TRACE=1, also one line per request: the action, method and path.
 
 With FIN_PROXY_VERIFY=ACCESS_KEY:SECRET in the environment, every request's SigV4
 signature is recomputed with botocore's signer over the headers the client signed (and
@@ -39,7 +43,13 @@ AUTH_RE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]
                      r"SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$")
 
 UP = int(sys.argv[1])
-PATTERN = (sys.argv[3] if len(sys.argv) > 3 else "ok,503,ok,after500,ok,reset,ok,500").split(",")
+SPEC = sys.argv[3] if len(sys.argv) > 3 else "ok,503,ok,after500,ok,reset,ok,500"
+ONCE = SPEC.startswith("once:")
+PATTERN = []
+for item in SPEC[5 if ONCE else 0:].split(","):
+    action, _, times = item.partition("*")
+    PATTERN += [action] * int(times or 1)
+TRACE = os.environ.get("FIN_PROXY_TRACE") == "1"
 lock = threading.Lock()
 n = [0]
 counts = {}
@@ -91,9 +101,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 "<Error><Code>SignatureDoesNotMatch</Code><Message>The request "
                                 "signature we calculated does not match</Message></Error>")
         with lock:
-            action = PATTERN[n[0] % len(PATTERN)]
+            if ONCE:
+                action = PATTERN[n[0]] if n[0] < len(PATTERN) else "ok"
+            else:
+                action = PATTERN[n[0] % len(PATTERN)]
             n[0] += 1
             counts[action] = counts.get(action, 0) + 1
+            if TRACE:
+                print(action, self.command, self.path, file=sys.stderr, flush=True)
         if action == "reset":
             self.close_connection = True
             self.connection.shutdown(2)

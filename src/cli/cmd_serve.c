@@ -1,0 +1,149 @@
+/* cmd_serve.c - finstream serve: the Kinesis Data Streams API over HTTP.
+ *
+ * Settings come from [serve] in finstream.ini, then the command line. Runs the service
+ * and its HTTP front end until SIGINT or SIGTERM, then stops taking requests, lets the
+ * ones in flight finish and closes every stream writer (which syncs and marks a clean
+ * shutdown). The signals are blocked in every thread and taken here with sigwait, so
+ * no handler runs inside the server's threads. */
+#include "cli.h"
+#include "finstream/error.h"
+#include "finstream/log.h"
+#include "finstream/serve.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
+            "                       [--max-connections N] [--max-per-client N]\n"
+            "                       [--timeout DUR] [--status-delay DUR] [--insecure]\n"
+            "\n"
+            "Serves the Kinesis Data Streams API (AWS JSON 1.1) over the streams of the data\n"
+            "directory, so AWS SDKs and the AWS CLI work against finstream with only\n"
+            "--endpoint-url changed. serve holds the writer of every stream it serves.\n"
+            "\n"
+            "Settings, from [serve] in finstream.ini, each also an option (--max-body, ...):\n");
+    fin_opts_print_help(fin_serve_opts, out);
+    fprintf(out,
+            "  --insecure   listen on a non-loopback address although no access keys are\n"
+            "               configured (anyone who reaches it can write every stream)\n"
+            "\n"
+            "GET /health answers ok; GET /metrics gives Prometheus text. SIGINT or SIGTERM\n"
+            "stops the server cleanly. The bound address is printed on stdout as\n"
+            "'listening on ADDR:PORT'.\n");
+}
+
+int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"threads", required_argument, NULL, 't'},
+        {"max-body", required_argument, NULL, 'b'},
+        {"max-connections", required_argument, NULL, 'c'},
+        {"max-per-client", required_argument, NULL, 'p'},
+        {"timeout", required_argument, NULL, 'o'},
+        {"status-delay", required_argument, NULL, 'd'},
+        {"insecure", no_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
+    };
+    if (fin_cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
+    struct fin_serve_settings set;
+    int rc = fin_serve_settings_load(&set, cli->config);
+    if (rc) {
+        fprintf(stderr, "finstream serve: %s\n", fin_err_msg());
+        fin_serve_settings_fini(&set);
+        return 2;
+    }
+    bool insecure = false;
+    int c, idx;
+    while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+        if (c == 'i') {
+            insecure = true;
+            continue;
+        }
+        if (c == '?' || c == ':') {
+            fin_serve_settings_fini(&set);
+            return fin_cli_usage_error("serve", "unknown option");
+        }
+        /* --max-body is the table's max_body, and so on */
+        char key[32], where[48];
+        snprintf(key, sizeof key, "%s", opts[idx].name);
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        snprintf(where, sizeof where, "--%s", opts[idx].name);
+        if (fin_opts_set(fin_serve_opts, &set, key, optarg, where)) {
+            fprintf(stderr, "finstream serve: %s\n", fin_err_msg());
+            fin_serve_settings_fini(&set);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fin_serve_settings_fini(&set);
+        return fin_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    }
+
+    struct fin_serve_config scfg;
+    struct fin_serve_http_config hcfg;
+    fin_serve_config_defaults(&scfg);
+    fin_serve_http_config_defaults(&hcfg);
+    scfg.data_dir = cli->data_dir;
+    scfg.config_path = cli->config;
+    scfg.creating_ms = scfg.updating_ms = scfg.deleting_ms = set.status_delay_ms;
+    scfg.access_keys = set.access_keys;
+    scfg.region = set.region;
+    scfg.account = set.account;
+    hcfg.listen = set.listen;
+    hcfg.threads = (unsigned)set.threads;
+    hcfg.max_body = (size_t)set.max_body;
+    hcfg.max_connections = (unsigned)set.max_connections;
+    hcfg.max_per_client = (unsigned)set.max_per_client;
+    hcfg.timeout_s = (unsigned)((set.timeout_ms + 999) / 1000);
+    hcfg.insecure = insecure;
+
+    /* Blocked before any thread starts, so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct fin_serve *svc = NULL;
+    struct fin_serve_http *http = NULL;
+    int status = 1;
+    if ((rc = fin_serve_create(&svc, &scfg))) {
+        fin_log_err(rc, "serve");
+        goto done;
+    }
+    hcfg.have_keys = fin_serve_has_keys(svc);
+    if ((rc = fin_serve_http_start(&http, svc, &hcfg))) {
+        fin_log_err(rc, "serve");
+        status = rc == FIN_EINVAL ? 2 : 1;
+        goto done;
+    }
+    const char *colon = strrchr(hcfg.listen, ':');
+    printf("listening on %.*s:%d\n", (int)(colon - hcfg.listen), hcfg.listen,
+           fin_serve_http_port(http));
+    fflush(stdout);
+    fin_info("serve: data directory %s%s", cli->data_dir,
+             hcfg.have_keys ? ", signed requests only" : "");
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fin_info("serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = 0;
+done:
+    fin_serve_http_stop(http);
+    fin_serve_destroy(svc);
+    fin_serve_settings_fini(&set);
+    return status;
+}

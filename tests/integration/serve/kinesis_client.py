@@ -1,0 +1,237 @@
+"""Drives finstream serve with boto3, as a producer and consumer written for Kinesis would.
+
+    kinesis_client.py ENDPOINT day FILE      put a trading day (one JSON record per line of
+                                             FILE) with put_records, 500 per call, read it
+                                             back from every shard, compare exactly
+    kinesis_client.py ENDPOINT errors        each bad request gets its exact error type
+    kinesis_client.py ENDPOINT produce OUT   put until killed; append each acknowledged
+                                             record's data to OUT after the call returns
+    kinesis_client.py ENDPOINT verify OUT    every record in OUT is in the stream
+"""
+import base64
+import json
+import sys
+import urllib.request
+
+import boto3
+import botocore
+from botocore.config import Config
+
+
+def client(endpoint, validate=True, key="AKIDEXAMPLE", secret="secret"):
+    return boto3.client(
+        "kinesis", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=key, aws_secret_access_key=secret,
+        config=Config(parameter_validation=validate, retries={"max_attempts": 1}))
+
+
+def fail(msg):
+    print("FAIL:", msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def read_all(k, stream):
+    """All records of all shards, per shard in order."""
+    out = {}
+    for sh in k.list_shards(StreamName=stream)["Shards"]:
+        it = k.get_shard_iterator(StreamName=stream, ShardId=sh["ShardId"],
+                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        recs = []
+        while True:
+            g = k.get_records(ShardIterator=it, Limit=1000)
+            recs.extend(g["Records"])
+            it = g["NextShardIterator"]
+            if not g["Records"]:
+                break
+        out[sh["ShardId"]] = recs
+    return out
+
+
+def day(endpoint, path):
+    k = client(endpoint)
+    lines = [l for l in open(path, "rb").read().split(b"\n") if l.strip()]
+    k.create_stream(StreamName="day", ShardCount=2)
+    k.get_waiter("stream_exists").wait(StreamName="day", WaiterConfig={"Delay": 1})
+    acked = 0
+    for i in range(0, len(lines), 500):
+        batch = [{"Data": l, "PartitionKey": json.loads(l).get("name", "x")}
+                 for l in lines[i:i + 500]]
+        r = k.put_records(StreamName="day", Records=batch)
+        if r["FailedRecordCount"]:
+            fail("failed records: %r" % r["FailedRecordCount"])
+        if len(r["Records"]) != len(batch):
+            fail("one result per record")
+        acked += len(batch)
+    got = read_all(k, "day")
+    flat = [r for recs in got.values() for r in recs]
+    if len(flat) != len(lines) or acked != len(lines):
+        fail("put %d, acknowledged %d, read %d" % (len(lines), acked, len(flat)))
+    if sorted(r["Data"] for r in flat) != sorted(lines):
+        fail("data read back differs from data put")
+    # per partition key, the order of the file
+    for recs in got.values():
+        seqs = [int(r["SequenceNumber"]) for r in recs]
+        if seqs != sorted(seqs) or len(set(seqs)) != len(seqs):
+            fail("sequence numbers do not grow within a shard")
+    for key in {json.loads(l).get("name", "x") for l in lines}:
+        want = [l for l in lines if json.loads(l).get("name", "x") == key]
+        have = [r["Data"] for recs in got.values() for r in recs if r["PartitionKey"] == key]
+        if want != have:
+            fail("order of key %s not kept" % key)
+    print("day: %d records put in %d calls and read back from %d shards"
+          % (len(lines), (len(lines) + 499) // 500, len(got)))
+
+
+def expect(fn, typ, status=400):
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        code = e.response["Error"]["Code"]
+        st = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        if code != typ or st != status:
+            fail("expected %s/%d, got %s/%d: %s" % (typ, status, code, st, e))
+        if not e.response["ResponseMetadata"].get("RequestId"):
+            fail("no request id on %s" % typ)
+        return
+    fail("expected %s, the call succeeded" % typ)
+
+
+def raw(endpoint, target, body, ctype="application/x-amz-json-1.1", auth=True):
+    headers = {"X-Amz-Target": "Kinesis_20131202." + target, "Content-Type": ctype}
+    if auth:
+        headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/"
+                                    "kinesis/aws4_request, SignedHeaders=host, Signature=00")
+    req = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def errors(endpoint):
+    k = client(endpoint)
+    kn = client(endpoint, validate=False)
+    k.create_stream(StreamName="err", ShardCount=1)
+    k.get_waiter("stream_exists").wait(StreamName="err", WaiterConfig={"Delay": 1})
+    expect(lambda: k.describe_stream(StreamName="missing"), "ResourceNotFoundException")
+    expect(lambda: k.create_stream(StreamName="err", ShardCount=1), "ResourceInUseException")
+    expect(lambda: k.put_record(StreamName="missing", Data=b"x", PartitionKey="k"),
+           "ResourceNotFoundException")
+    expect(lambda: kn.put_record(StreamName="err", Data=b"x" * (1024 * 1024 + 1), PartitionKey="k"),
+           "ValidationException")
+    expect(lambda: kn.put_record(StreamName="err", Data=b"x", PartitionKey=""),
+           "ValidationException")
+    expect(lambda: kn.put_records(StreamName="err",
+                                  Records=[{"Data": b"x", "PartitionKey": "k"}] * 501),
+           "ValidationException")
+    expect(lambda: kn.create_stream(StreamName="bad name", ShardCount=1), "ValidationException")
+    expect(lambda: k.get_shard_iterator(StreamName="err", ShardId="shardId-000000000007",
+                                        ShardIteratorType="LATEST"), "ResourceNotFoundException")
+    expect(lambda: k.get_records(ShardIterator="AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+           "InvalidArgumentException")
+    expect(lambda: k.split_shard(StreamName="err", ShardToSplit="shardId-000000000000",
+                                 NewStartingHashKey="1"), "InvalidArgumentException")
+    st, body = raw(endpoint, "PutRecord", b'{"StreamName": "err", "Data": ')
+    if st != 400 or body["__type"] != "SerializationException":
+        fail("malformed JSON: %d %r" % (st, body))
+    st, body = raw(endpoint, "PutRecord",
+                   b'{"StreamName": "err", "Data": "%%%%", "PartitionKey": "k"}')
+    if st != 400 or body["__type"] != "SerializationException":
+        fail("malformed base64: %d %r" % (st, body))
+    st, body = raw(endpoint, "ListStreams", b"{}", auth=False)
+    if st != 400 or body["__type"] != "MissingAuthenticationTokenException":
+        fail("no signature: %d %r" % (st, body))
+    st, body = raw(endpoint, "ListStreams", b"{}" + b" " * (11 * 1024 * 1024))
+    if st != 413 or body["__type"] != "RequestEntityTooLargeException":
+        fail("oversize body: %d %r" % (st, body))
+    # still serving, and nothing lost
+    k.put_record(StreamName="err", Data=b"after", PartitionKey="k")
+    got = read_all(k, "err")
+    if [r["Data"] for r in got["shardId-000000000000"]] != [b"after"]:
+        fail("records after the errors: %r" % got)
+    print("errors: every bad request got its error type; serve kept running")
+
+
+def auth(endpoint):
+    """serve has access_keys = AKIDEXAMPLE:secret: botocore's signatures by that key pass,
+    any other key or secret gets AWS's error type."""
+    k = client(endpoint)
+    k.create_stream(StreamName="signed", ShardCount=1)
+    k.get_waiter("stream_exists").wait(StreamName="signed", WaiterConfig={"Delay": 1})
+    k.put_records(StreamName="signed", Records=[{"Data": b"x" * 100, "PartitionKey": "k"}] * 500)
+    k.put_record(StreamName="signed", Data=b"one", PartitionKey="k")
+    expect(lambda: client(endpoint, secret="wrong").list_streams(), "InvalidSignatureException")
+    expect(lambda: client(endpoint, key="AKIDOTHER").list_streams(), "UnrecognizedClientException")
+    st, body = raw(endpoint, "ListStreams", b"{}")
+    if st != 400 or body["__type"] not in ("IncompleteSignatureException",
+                                            "InvalidSignatureException"):
+        fail("unsigned header accepted: %d %r" % (st, body))
+    st, body = raw(endpoint, "ListStreams", b"{}", auth=False)
+    if st != 400 or body["__type"] != "MissingAuthenticationTokenException":
+        fail("no signature: %d %r" % (st, body))
+    # a body changed after signing: the payload hash no longer matches
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url=endpoint + "/", data=b'{"StreamName":"signed"}',
+        headers={"X-Amz-Target": "Kinesis_20131202.DescribeStream",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("AKIDEXAMPLE", "secret"),
+                            "kinesis", "us-east-1").add_auth(req)
+    p = req.prepare()
+    hdrs = dict(p.headers)
+    r = urllib.request.Request(endpoint + "/", data=b'{"StreamName":"signex"}', headers=hdrs,
+                               method="POST")
+    try:
+        urllib.request.urlopen(r)
+        fail("tampered body accepted")
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read())
+        if body["__type"] != "InvalidSignatureException":
+            fail("tampered body: %r" % body)
+    got = read_all(k, "signed")
+    if len(got["shardId-000000000000"]) != 501:
+        fail("signed puts: %d records" % len(got["shardId-000000000000"]))
+    print("auth: signed requests pass, wrong, unknown, missing and tampered ones fail")
+
+
+def produce(endpoint, out):
+    k = client(endpoint)
+    try:
+        k.create_stream(StreamName="crash", ShardCount=2)
+        k.get_waiter("stream_exists").wait(StreamName="crash", WaiterConfig={"Delay": 1})
+    except botocore.exceptions.ClientError:
+        pass
+    n = 0
+    with open(out, "a") as f:
+        while True:
+            batch = [{"Data": b"rec-%08d" % (n + i), "PartitionKey": "k%d" % (i % 5)}
+                     for i in range(100)]
+            try:
+                r = k.put_records(StreamName="crash", Records=batch)
+            except Exception:
+                return
+            for b, res in zip(batch, r["Records"]):
+                if "SequenceNumber" in res:
+                    f.write(b["Data"].decode() + "\n")
+            f.flush()
+            n += 100
+
+
+def verify(endpoint, out):
+    k = client(endpoint)
+    acked = set(l.strip() for l in open(out) if l.strip())
+    got = read_all(k, "crash")
+    have = set(r["Data"].decode() for recs in got.values() for r in recs)
+    lost = acked - have
+    if lost or not acked:
+        fail("%d acknowledged records lost (of %d), e.g. %r" % (len(lost), len(acked),
+                                                               sorted(lost)[:3]))
+    print("verify: all %d acknowledged records are there (%d in the stream)"
+          % (len(acked), len(have)))
+
+
+if __name__ == "__main__":
+    ep, mode = sys.argv[1], sys.argv[2]
+    {"day": lambda: day(ep, sys.argv[3]), "errors": lambda: errors(ep),
+     "auth": lambda: auth(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()

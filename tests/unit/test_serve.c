@@ -1,0 +1,476 @@
+/* test_serve.c - the Kinesis API handlers, called without sockets: requests in,
+ * responses (status, error type, JSON body) out, over a real stream in a temporary
+ * directory, with a fake clock for stream status and iterator expiry. */
+#include "fin_test.h"
+
+#include "finstream/buf.h"
+#include "finstream/clock.h"
+#include "finstream/serve.h"
+#include "serve/internal.h"
+
+#include <jansson.h>
+
+#define AUTH "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, " \
+             "SignedHeaders=host;x-amz-date, Signature=abcdef"
+
+struct fx {
+    char *dir;
+    struct fin_fake_clock clock;
+    struct fin_serve *svc;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    f->dir = fin_test_mkdtemp("serve");
+    fin_fake_clock_init(&f->clock, 1767225600LL * FIN_NS_PER_SEC);
+    struct fin_serve_config cfg;
+    fin_serve_config_defaults(&cfg);
+    cfg.data_dir = f->dir;
+    cfg.clock = &f->clock.clock;
+    cfg.creating_ms = 1000;
+    cfg.updating_ms = 1000;
+    cfg.deleting_ms = 1000;
+    assert_int_equal(fin_serve_create(&f->svc, &cfg), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    fin_serve_destroy(f->svc);
+    fin_test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Sends body to action op; returns the status and the parsed body in *out. */
+static int call_full(struct fx *f, const char *target, const char *auth, const char *body,
+                     json_t **out)
+{
+    struct fin_serve_request req = {.method = "POST", .path = "/", .target = target,
+                                    .content_type = "application/x-amz-json-1.1",
+                                    .authorization = auth, .body = body,
+                                    .body_len = strlen(body)};
+    struct fin_serve_response resp;
+    fin_serve_handle(f->svc, &req, &resp);
+    assert_int_equal(strlen(resp.request_id), 36);
+    assert_true(strlen(resp.id2) > 20);
+    assert_string_equal(resp.content_type, "application/x-amz-json-1.1");
+    json_error_t jerr;
+    json_t *v = json_loadb(resp.body, resp.body_len, 0, &jerr);
+    assert_non_null(v);
+    if (out)
+        *out = v;
+    else
+        json_decref(v);
+    int status = resp.status;
+    fin_serve_response_fini(&resp);
+    return status;
+}
+
+static int call(struct fx *f, const char *op, const char *body, json_t **out)
+{
+    char target[128];
+    snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
+    return call_full(f, target, AUTH, body, out);
+}
+
+/* Calls op expecting an error of type; checks status 400 unless told. */
+static void expect_error(struct fx *f, const char *op, const char *body, int status,
+                         const char *type)
+{
+    json_t *v = NULL;
+    int st = call(f, op, body, &v);
+    if (st != status || strcmp(json_string_value(json_object_get(v, "__type")), type) != 0)
+        fail_msg("%s %s: got %d %s, want %d %s", op, body, st, json_dumps(v, 0), status, type);
+    assert_non_null(json_string_value(json_object_get(v, "message")));
+    json_decref(v);
+}
+
+static const char *status_of(struct fx *f, const char *name)
+{
+    static char st[32];
+    char body[256];
+    json_t *v;
+    snprintf(body, sizeof body, "{\"StreamName\":\"%s\"}", name);
+    assert_int_equal(call(f, "DescribeStreamSummary", body, &v), 200);
+    snprintf(st, sizeof st, "%s",
+             json_string_value(json_object_get(json_object_get(v, "StreamDescriptionSummary"),
+                                               "StreamStatus")));
+    json_decref(v);
+    return st;
+}
+
+static void make_active(struct fx *f, const char *name, int shards)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"StreamName\":\"%s\",\"ShardCount\":%d}", name, shards);
+    json_t *v = NULL;
+    if (call(f, "CreateStream", body, &v) != 200)
+        fail_msg("CreateStream: %s", json_dumps(v, 0));
+    json_decref(v);
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    assert_string_equal(status_of(f, name), "ACTIVE");
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    const char *plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char *enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        struct fin_buf b;
+        fin_buf_init(&b);
+        assert_int_equal(b64_append(&b, plain[i], strlen(plain[i])), 0);
+        assert_int_equal(b.len, strlen(enc[i]));
+        assert_memory_equal(b.data, enc[i], b.len);
+        unsigned char out[16];
+        assert_int_equal(b64_decode(enc[i], strlen(enc[i]), out), (long)strlen(plain[i]));
+        assert_memory_equal(out, plain[i], strlen(plain[i]));
+        fin_buf_fini(&b);
+    }
+    unsigned char out[16];
+    assert_int_equal(b64_decode("Zm9", 3, out), -1);        /* length */
+    assert_int_equal(b64_decode("Zm9*", 4, out), -1);       /* alphabet */
+    assert_int_equal(b64_decode("Zg==Zg==", 8, out), -1);   /* padding inside */
+    assert_int_equal(b64_decode("Z=9v", 4, out), -1);
+}
+
+static void test_create_status_and_describe(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(call(f, "CreateStream", "{\"StreamName\":\"ticks\",\"ShardCount\":3}", NULL),
+                     200);
+    assert_string_equal(status_of(f, "ticks"), "CREATING");
+    /* not writable yet, as with Kinesis */
+    expect_error(f, "PutRecord", "{\"StreamName\":\"ticks\",\"Data\":\"eA==\",\"PartitionKey\":\"k\"}",
+                 400, "ResourceNotFoundException");
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    assert_string_equal(status_of(f, "ticks"), "ACTIVE");
+    expect_error(f, "CreateStream", "{\"StreamName\":\"ticks\",\"ShardCount\":1}", 400,
+                 "ResourceInUseException");
+
+    json_t *v;
+    assert_int_equal(call(f, "DescribeStream", "{\"StreamName\":\"ticks\"}", &v), 200);
+    json_t *d = json_object_get(v, "StreamDescription");
+    assert_string_equal(json_string_value(json_object_get(d, "StreamARN")),
+                        "arn:aws:kinesis:us-east-1:000000000000:stream/ticks");
+    json_t *shards = json_object_get(d, "Shards");
+    assert_int_equal(json_array_size(shards), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(shards, 2), "ShardId")),
+                        "shardId-000000000002");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(shards, 2), "HashKeyRange"),
+                            "EndingHashKey")),
+                        "340282366920938463463374607431768211455");
+    assert_int_equal(json_integer_value(json_object_get(d, "RetentionPeriodHours")), 24);
+    json_decref(v);
+
+    assert_int_equal(call(f, "ListShards", "{\"StreamName\":\"ticks\",\"MaxResults\":2}", &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "Shards")), 2);
+    char body[512];
+    snprintf(body, sizeof body, "{\"NextToken\":\"%s\"}",
+             json_string_value(json_object_get(v, "NextToken")));
+    json_decref(v);
+    assert_int_equal(call(f, "ListShards", body, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "Shards")), 1);
+    assert_null(json_object_get(v, "NextToken"));
+    json_decref(v);
+
+    assert_int_equal(call(f, "ListStreams", "{}", &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "StreamNames")), 1);
+    assert_false(json_is_true(json_object_get(v, "HasMoreStreams")));
+    json_decref(v);
+}
+
+static void test_put_and_get(void **state)
+{
+    struct fx *f = *state;
+    make_active(f, "s", 2);
+    /* 20 records over 4 keys, then read both shards back */
+    struct fin_buf b;
+    fin_buf_init(&b);
+    fin_buf_puts(&b, "{\"StreamName\":\"s\",\"Records\":[");
+    for (int i = 0; i < 20; i++) {
+        char data[32], key[8];
+        snprintf(data, sizeof data, "{\"n\":%d}", i);
+        snprintf(key, sizeof key, "K%d", i % 4);
+        fin_buf_printf(&b, "%s{\"PartitionKey\":\"%s\",\"Data\":\"", i ? "," : "", key);
+        b64_append(&b, data, strlen(data));
+        fin_buf_puts(&b, "\"}");
+    }
+    fin_buf_puts(&b, "]}");
+    json_t *v;
+    assert_int_equal(call(f, "PutRecords", fin_buf_cstr(&b), &v), 200);
+    fin_buf_fini(&b);
+    assert_int_equal(json_integer_value(json_object_get(v, "FailedRecordCount")), 0);
+    json_t *recs = json_object_get(v, "Records");
+    assert_int_equal(json_array_size(recs), 20);
+    for (size_t i = 0; i < 20; i++)
+        assert_int_equal(strlen(json_string_value(
+                             json_object_get(json_array_get(recs, i), "SequenceNumber"))),
+                         56);
+    json_decref(v);
+
+    int seen[20] = {0}, total = 0;
+    for (int sh = 0; sh < 2; sh++) {
+        char body[1024];
+        snprintf(body, sizeof body,
+                 "{\"StreamName\":\"s\",\"ShardId\":\"shardId-%012d\","
+                 "\"ShardIteratorType\":\"TRIM_HORIZON\"}", sh);
+        assert_int_equal(call(f, "GetShardIterator", body, &v), 200);
+        char it[600];
+        snprintf(it, sizeof it, "%s", json_string_value(json_object_get(v, "ShardIterator")));
+        json_decref(v);
+        snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\",\"Limit\":3}", it);
+        int last = -1;
+        char prev_seq[64] = "";
+        for (;;) {
+            assert_int_equal(call(f, "GetRecords", body, &v), 200);
+            json_t *rs = json_object_get(v, "Records");
+            size_t i;
+            json_t *r;
+            json_array_foreach(rs, i, r) {
+                const char *seq = json_string_value(json_object_get(r, "SequenceNumber"));
+                assert_true(strcmp(seq, prev_seq) > 0);   /* grows within the shard */
+                snprintf(prev_seq, sizeof prev_seq, "%s", seq);
+                unsigned char data[64];
+                const char *d64 = json_string_value(json_object_get(r, "Data"));
+                long n = b64_decode(d64, strlen(d64), data);
+                assert_true(n > 0);
+                data[n] = 0;
+                int k;
+                assert_int_equal(sscanf((char *)data, "{\"n\":%d}", &k), 1);
+                assert_true(k > last || strcmp(json_string_value(json_object_get(r, "PartitionKey")),
+                                               "") != 0);
+                seen[k]++;
+                total++;
+            }
+            size_t got = json_array_size(rs);
+            assert_true(got <= 3);
+            snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\",\"Limit\":3}",
+                     json_string_value(json_object_get(v, "NextShardIterator")));
+            json_decref(v);
+            if (got == 0)
+                break;
+        }
+        (void)last;
+    }
+    assert_int_equal(total, 20);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(seen[i], 1);
+
+    /* LATEST sees only what comes after it */
+    assert_int_equal(call(f, "GetShardIterator",
+                          "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                          "\"ShardIteratorType\":\"LATEST\"}", &v), 200);
+    char body[700];
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}",
+             json_string_value(json_object_get(v, "ShardIterator")));
+    json_decref(v);
+    assert_int_equal(call(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"bmV3\","
+                                          "\"PartitionKey\":\"x\",\"ExplicitHashKey\":\"0\"}", &v),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(v, "ShardId")), "shardId-000000000000");
+    char seq[64];
+    snprintf(seq, sizeof seq, "%s", json_string_value(json_object_get(v, "SequenceNumber")));
+    json_decref(v);
+    assert_int_equal(call(f, "GetRecords", body, &v), 200);
+    json_t *rs = json_object_get(v, "Records");
+    assert_int_equal(json_array_size(rs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rs, 0), "Data")), "bmV3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rs, 0), "SequenceNumber")),
+                        seq);
+    assert_int_equal(json_integer_value(json_object_get(v, "MillisBehindLatest")), 0);
+    json_decref(v);
+
+    /* AT_SEQUENCE_NUMBER starts at that record */
+    snprintf(body, sizeof body,
+             "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+             "\"ShardIteratorType\":\"AT_SEQUENCE_NUMBER\",\"StartingSequenceNumber\":\"%s\"}", seq);
+    assert_int_equal(call(f, "GetShardIterator", body, &v), 200);
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}",
+             json_string_value(json_object_get(v, "ShardIterator")));
+    json_decref(v);
+    assert_int_equal(call(f, "GetRecords", body, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "Records")), 1);
+    json_decref(v);
+    /* a number of shard 0 used on shard 1 */
+    snprintf(body, sizeof body,
+             "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000001\","
+             "\"ShardIteratorType\":\"AFTER_SEQUENCE_NUMBER\",\"StartingSequenceNumber\":\"%s\"}",
+             seq);
+    expect_error(f, "GetShardIterator", body, 400, "InvalidArgumentException");
+}
+
+static void test_iterator_expiry_and_tampering(void **state)
+{
+    struct fx *f = *state;
+    make_active(f, "s", 1);
+    json_t *v;
+    assert_int_equal(call(f, "GetShardIterator",
+                          "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                          "\"ShardIteratorType\":\"TRIM_HORIZON\"}", &v), 200);
+    char it[600], body[700];
+    snprintf(it, sizeof it, "%s", json_string_value(json_object_get(v, "ShardIterator")));
+    json_decref(v);
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", it);
+    assert_int_equal(call(f, "GetRecords", body, NULL), 200);
+    /* one flipped character: not ours */
+    char orig = it[10];
+    it[10] = orig == 'A' ? 'B' : 'A';
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", it);
+    expect_error(f, "GetRecords", body, 400, "InvalidArgumentException");
+    expect_error(f, "GetRecords", "{\"ShardIterator\":\"bm90IGFuIGl0ZXJhdG9y\"}", 400,
+                 "InvalidArgumentException");
+    it[10] = orig;
+    snprintf(body, sizeof body, "{\"ShardIterator\":\"%s\"}", it);
+    fin_fake_clock_advance(&f->clock, (300 * 1000 + 1) * FIN_NS_PER_MS);
+    expect_error(f, "GetRecords", body, 400, "ExpiredIteratorException");
+}
+
+static void test_errors(void **state)
+{
+    struct fx *f = *state;
+    make_active(f, "s", 1);
+    expect_error(f, "DescribeStream", "{\"StreamName\":\"nope\"}", 400,
+                 "ResourceNotFoundException");
+    expect_error(f, "DescribeStream", "{\"StreamName\":\"bad/name\"}", 400, "ValidationException");
+    expect_error(f, "DescribeStream", "{\"StreamName\":\"", 400, "SerializationException");
+    expect_error(f, "DescribeStream", "[1,2]", 400, "SerializationException");
+    expect_error(f, "NoSuchThing", "{}", 400, "UnknownOperationException");
+    expect_error(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"!!!!\",\"PartitionKey\":\"k\"}",
+                 400, "SerializationException");
+    expect_error(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"eA==\",\"PartitionKey\":\"\"}",
+                 400, "ValidationException");
+    expect_error(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"eA==\"}", 400,
+                 "ValidationException");
+    expect_error(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"eA==\",\"PartitionKey\":\"k\","
+                                 "\"ExplicitHashKey\":\"abc\"}", 400, "InvalidArgumentException");
+    expect_error(f, "PutRecords", "{\"StreamName\":\"s\",\"Records\":[]}", 400,
+                 "ValidationException");
+    expect_error(f, "CreateStream", "{\"StreamName\":\"t\",\"ShardCount\":0}", 400,
+                 "ValidationException");
+    expect_error(f, "CreateStream", "{\"StreamName\":\"t\",\"ShardCount\":5000}", 400,
+                 "LimitExceededException");
+    expect_error(f, "GetShardIterator",
+                 "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000009\","
+                 "\"ShardIteratorType\":\"LATEST\"}", 400, "ResourceNotFoundException");
+    expect_error(f, "GetShardIterator",
+                 "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                 "\"ShardIteratorType\":\"SOMEWHERE\"}", 400, "ValidationException");
+    expect_error(f, "GetShardIterator",
+                 "{\"StreamName\":\"s\",\"ShardId\":\"shardId-000000000000\","
+                 "\"ShardIteratorType\":\"AT_SEQUENCE_NUMBER\"}", 400, "InvalidArgumentException");
+    expect_error(f, "SplitShard", "{\"StreamName\":\"s\"}", 400, "InvalidArgumentException");
+
+    /* data over 1 MiB */
+    size_t n = FIN_STREAM_MAX_DATA + 3;
+    char *raw = malloc(n);
+    memset(raw, 'x', n);
+    struct fin_buf b;
+    fin_buf_init(&b);
+    fin_buf_puts(&b, "{\"StreamName\":\"s\",\"PartitionKey\":\"k\",\"Data\":\"");
+    b64_append(&b, raw, n);
+    fin_buf_puts(&b, "\"}");
+    expect_error(f, "PutRecord", fin_buf_cstr(&b), 400, "ValidationException");
+    fin_buf_fini(&b);
+    free(raw);
+
+    /* authentication */
+    json_t *v;
+    assert_int_equal(call_full(f, "Kinesis_20131202.ListStreams", NULL, "{}", &v), 400);
+    assert_string_equal(json_string_value(json_object_get(v, "__type")),
+                        "MissingAuthenticationTokenException");
+    json_decref(v);
+    assert_int_equal(call_full(f, "Kinesis_20131202.ListStreams", "AWS4-HMAC-SHA256 Signature=x",
+                               "{}", &v), 400);
+    assert_string_equal(json_string_value(json_object_get(v, "__type")),
+                        "IncompleteSignatureException");
+    json_decref(v);
+
+    /* every error above was counted */
+    char *text;
+    size_t len;
+    assert_int_equal(fin_serve_metrics(f->svc, &text, &len), 0);
+    assert_non_null(strstr(text, "finstream_errors_total{type=\"ResourceNotFoundException\"} 2"));
+    assert_non_null(strstr(text, "finstream_errors_total{type=\"ValidationException\"} 7"));
+    free(text);
+}
+
+static void test_tags_retention_delete(void **state)
+{
+    struct fx *f = *state;
+    make_active(f, "s", 1);
+    json_t *v;
+    assert_int_equal(call(f, "AddTagsToStream", "{\"StreamName\":\"s\",\"Tags\":{\"b\":\"2\","
+                                                "\"a\":\"1\",\"c\":\"3\"}}", NULL), 200);
+    assert_int_equal(call(f, "RemoveTagsFromStream", "{\"StreamName\":\"s\",\"TagKeys\":[\"c\"]}",
+                          NULL), 200);
+    assert_int_equal(call(f, "ListTagsForStream", "{\"StreamName\":\"s\"}", &v), 200);
+    json_t *tags = json_object_get(v, "Tags");
+    assert_int_equal(json_array_size(tags), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tags, 0), "Key")), "a");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(tags, 1), "Value")), "2");
+    json_decref(v);
+
+    expect_error(f, "DecreaseStreamRetentionPeriod",
+                 "{\"StreamName\":\"s\",\"RetentionPeriodHours\":12}", 400,
+                 "InvalidArgumentException");
+    expect_error(f, "DecreaseStreamRetentionPeriod",
+                 "{\"StreamName\":\"s\",\"RetentionPeriodHours\":48}", 400,
+                 "InvalidArgumentException");
+    assert_int_equal(call(f, "IncreaseStreamRetentionPeriod",
+                          "{\"StreamName\":\"s\",\"RetentionPeriodHours\":48}", NULL), 200);
+    assert_string_equal(status_of(f, "s"), "UPDATING");
+    expect_error(f, "IncreaseStreamRetentionPeriod",
+                 "{\"StreamName\":\"s\",\"RetentionPeriodHours\":72}", 400,
+                 "ResourceInUseException");
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    assert_string_equal(status_of(f, "s"), "ACTIVE");
+
+    /* tags and retention survive a restart of the service */
+    fin_serve_destroy(f->svc);
+    struct fin_serve_config cfg;
+    fin_serve_config_defaults(&cfg);
+    cfg.data_dir = f->dir;
+    cfg.clock = &f->clock.clock;
+    cfg.deleting_ms = 1000;
+    assert_int_equal(fin_serve_create(&f->svc, &cfg), 0);
+    assert_int_equal(call(f, "DescribeStreamSummary", "{\"StreamName\":\"s\"}", &v), 200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(v, "StreamDescriptionSummary"), "RetentionPeriodHours")),
+                     48);
+    json_decref(v);
+    assert_int_equal(call(f, "ListTagsForStream", "{\"StreamName\":\"s\"}", &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "Tags")), 2);
+    json_decref(v);
+
+    assert_int_equal(call(f, "DeleteStream", "{\"StreamName\":\"s\"}", NULL), 200);
+    assert_string_equal(status_of(f, "s"), "DELETING");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/streams/s", f->dir);
+    assert_false(fin_path_exists(path));
+    expect_error(f, "PutRecord", "{\"StreamName\":\"s\",\"Data\":\"eA==\",\"PartitionKey\":\"k\"}",
+                 400, "ResourceNotFoundException");
+    fin_fake_clock_advance(&f->clock, 1001 * FIN_NS_PER_MS);
+    expect_error(f, "DescribeStream", "{\"StreamName\":\"s\"}", 400, "ResourceNotFoundException");
+    assert_int_equal(call(f, "ListStreams", "{}", &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "StreamNames")), 0);
+    json_decref(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test_setup_teardown(test_create_status_and_describe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_and_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iterator_expiry_and_tampering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tags_retention_delete, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
