@@ -8,6 +8,7 @@
 #include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/timeutil.h"
+#include "round.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,8 +19,11 @@ static const char *const field_names[FIN_FIELD_COUNT] = {
     "name", "ts", "open", "high", "low", "close", "volume",
 };
 
-/* Each field's key as written: "name": and so on, with its length. */
-static const struct { const char *text; size_t len; } field_keys[FIN_FIELD_COUNT] = {
+/* Each field's key as written: "name": and so on, with its length. The text is padded
+ * to KEY_COPY bytes so that it goes out as one fixed-size copy (no call to memcpy for a
+ * few bytes); the bytes after len are overwritten by what follows. */
+#define KEY_COPY 16
+static const struct { char text[KEY_COPY]; size_t len; } field_keys[FIN_FIELD_COUNT] = {
     {"\"name\":", 7}, {"\"ts\":", 5}, {"\"open\":", 7}, {"\"high\":", 7},
     {"\"low\":", 6}, {"\"close\":", 8}, {"\"volume\":", 9},
 };
@@ -62,24 +66,29 @@ static const char digit_pairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-/* Unsigned integer, digits only, two at a time from the right; returns the length. */
+static inline size_t count_digits(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 10000; v /= 10000)
+        n += 4;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Unsigned integer, digits only, two at a time from the right, straight into out (its
+ * length is counted first, so there is no staging copy); returns the length. */
 static size_t put_u64(char *out, uint64_t v)
 {
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
+    size_t n = count_digits(v);
+    char *p = out + n;
     while (v >= 100) {
         p -= 2;
         memcpy(p, digit_pairs + (v % 100) * 2, 2);
         v /= 100;
     }
-    if (v >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + v * 2, 2);
-    } else {
-        *--p = (char)('0' + v);
-    }
-    size_t n = (size_t)(tmp + sizeof tmp - p);
-    memcpy(out, p, n);
+    if (v >= 10)
+        memcpy(p - 2, digit_pairs + v * 2, 2);
+    else
+        p[-1] = (char)('0' + v);
     return n;
 }
 
@@ -92,17 +101,37 @@ static size_t put_i64(char *out, int64_t v)
     return put_u64(out, (uint64_t)v);
 }
 
-size_t fin_format_double(char *out, double v)
+/* The shortest %.*g that reads back as v: slow, and rare here. Out of line, so that the
+ * fast path below has no array on its stack (and no stack-protector check per call). */
+static __attribute__((noinline)) size_t format_double_slow(char *out, double v)
 {
     if (!isfinite(v)) {
         memcpy(out, "null", 4);
         return 4;
     }
-    /* Fast path: a price on the cent grid. c / 100.0 == v proves that the two-decimal
-     * text reads back as exactly v, and below 1e12 no shorter text does. */
-    double a = fabs(v);
-    if (a < 1e12) {
-        double cents = nearbyint(v * 100.0);
+    char buf[40];
+    int len = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        len = snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    memcpy(out, buf, (size_t)len);
+    if (!memchr(buf, '.', (size_t)len) && !memchr(buf, 'e', (size_t)len) &&
+        !memchr(buf, 'n', (size_t)len)) {
+        out[len++] = '.';
+        out[len++] = '0';
+    }
+    return (size_t)len;
+}
+
+/* Fast path: a price on the cent grid. c / 100.0 == v proves that the two-decimal text
+ * reads back as exactly v, and below 1e12 no shorter text does. (NaN and infinities
+ * fail the range test.) */
+static inline size_t format_double(char *out, double v)
+{
+    if (fabs(v) < 1e12) {
+        double cents = fin_round_even(v * 100.0);
         if (cents / 100.0 == v) {
             int64_t c = (int64_t)cents;
             size_t n = 0;
@@ -119,21 +148,12 @@ size_t fin_format_double(char *out, double v)
             return n;
         }
     }
-    /* Slow path: the shortest %.*g that reads back as v. */
-    char buf[40];
-    int len = 0;
-    for (int prec = 1; prec <= 17; prec++) {
-        len = snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    memcpy(out, buf, (size_t)len);
-    if (!memchr(buf, '.', (size_t)len) && !memchr(buf, 'e', (size_t)len) &&
-        !memchr(buf, 'n', (size_t)len)) {
-        out[len++] = '.';
-        out[len++] = '0';
-    }
-    return (size_t)len;
+    return format_double_slow(out, v);
+}
+
+size_t fin_format_double(char *out, double v)
+{
+    return format_double(out, v);
 }
 
 bool fin_is_json_number(const char *s, size_t n)
@@ -207,7 +227,9 @@ size_t fin_record_write(char *out, const struct fin_record_format *f, const stru
         if (!first)
             out[o++] = ',';
         first = false;
-        memcpy(out + o, field_keys[fld].text, field_keys[fld].len);
+        /* Safe to copy KEY_COPY bytes: a value always follows the key, and the longest
+         * record stays far below FIN_RECORD_MAX - KEY_COPY. */
+        memcpy(out + o, field_keys[fld].text, KEY_COPY);
         o += field_keys[fld].len;
         switch (fld) {
         case FIN_FIELD_NAME: {
@@ -231,7 +253,7 @@ size_t fin_record_write(char *out, const struct fin_record_format *f, const stru
                 memcpy(out + o, txt, tl);
                 o += tl;
             } else {
-                o += fin_format_double(out + o, bar->px[k]);
+                o += format_double(out + o, bar->px[k]);
             }
             break;
         }

@@ -12,6 +12,7 @@
 #include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/timeutil.h"
+#include "round.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -147,7 +148,11 @@ static const struct shape_table *shape_table_get(void)
     return &t;
 }
 
-static double round_cents(double x) { return nearbyint(x * 100.0) / 100.0; }
+static double round_cents(double x) { return fin_round_even(x * 100.0) / 100.0; }
+
+/* fmax and fmin without the libm calls: prices are never NaN. */
+static inline double max2(double a, double b) { return a > b ? a : b; }
+static inline double min2(double a, double b) { return a < b ? a : b; }
 
 static int create(struct fin_source **out, const char *arg, const struct fin_collect_settings *set)
 {
@@ -186,10 +191,11 @@ static void simulate_day(const struct fin_source *src, const char *t, size_t n, 
             c = 0.01;
         /* Wicks: a half-normal excursion beyond the body (first order in s, which is
          * small for one minute, so no exp is needed). */
-        double hi = fmax(o, c) * (1.0 + fabs(rng_normal(&r)) * s * 0.6);
-        double lo = fmin(o, c) * (1.0 - fabs(rng_normal(&r)) * s * 0.6);
-        hi = fmax(round_cents(hi), fmax(o, c));
-        lo = fmin(round_cents(lo), fmin(o, c));
+        double top = max2(o, c), bottom = min2(o, c);
+        double hi = top * (1.0 + fabs(rng_normal(&r)) * s * 0.6);
+        double lo = bottom * (1.0 - fabs(rng_normal(&r)) * s * 0.6);
+        hi = max2(round_cents(hi), top);
+        lo = min2(round_cents(lo), bottom);
         if (lo < 0.01)
             lo = 0.01;
         double vol = base_volume * sh->v[i] * exp(0.45 * rng_normal(&r));

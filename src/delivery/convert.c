@@ -27,12 +27,17 @@ static const struct { const char *name; enum fin_parquet_type type; } record_sch
 
 /* Records of one stream mostly have their fields in one order: try the field's own
  * position first. */
+static inline bool same_name(const struct column *c, const char *k, size_t n)
+{
+    return c->name_len == n && (n == 0 || (c->name[0] == k[0] && memcmp(c->name, k, n) == 0));
+}
+
 static struct column *find_col(struct fin_delivery_engine *e, const char *k, size_t n, size_t hint)
 {
-    if (hint < e->n_cols && e->cols[hint].name_len == n && memcmp(e->cols[hint].name, k, n) == 0)
+    if (hint < e->n_cols && same_name(&e->cols[hint], k, n))
         return &e->cols[hint];
     for (size_t i = 0; i < e->n_cols; i++)
-        if (e->cols[i].name_len == n && memcmp(e->cols[i].name, k, n) == 0)
+        if (same_name(&e->cols[i], k, n))
             return &e->cols[i];
     return NULL;
 }
@@ -105,6 +110,7 @@ const char *convert_check(struct fin_delivery_engine *e, const char *rec, const 
 {
     char keybuf[256];
     long idx[JSCAN_MAX_FIELDS];   /* column of each field, -1 when new (indexes survive add_col) */
+    bool widen = false;           /* a field is new or not of the record schema */
     for (size_t i = 0; i < nf; i++) {
         const char *k = f[i].key;
         size_t kl = f[i].key_len;
@@ -116,7 +122,11 @@ const char *convert_check(struct fin_delivery_engine *e, const char *rec, const 
         struct column *c = find_col(e, k, kl, i);
         idx[i] = c ? c - e->cols : -1;
         enum jtype t = f[i].type;
-        if (!c || !c->known || t == J_NULL)
+        if (!c || !c->known) {
+            widen = true;
+            continue;
+        }
+        if (t == J_NULL)
             continue;
         bool ok = c->type == FIN_PQ_VARCHAR ? t == J_STRING
                 : c->type == FIN_PQ_DOUBLE  ? (t == J_INT || t == J_REAL)
@@ -133,8 +143,9 @@ const char *convert_check(struct fin_delivery_engine *e, const char *rec, const 
             return fin_buf_cstr(&e->scratch) ? e->scratch.data : "wrong type";
         }
     }
-    /* The record is good: new fields become columns, and their inferred types widen. */
-    for (size_t i = 0; i < nf; i++) {
+    /* The record is good: new fields become columns, and their inferred types widen
+     * (nothing to do when every field is of the record schema, the usual case). */
+    for (size_t i = 0; widen && i < nf; i++) {
         enum jtype t = f[i].type;
         if (idx[i] >= 0 && (e->cols[idx[i]].known || t == J_NULL))
             continue;

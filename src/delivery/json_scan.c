@@ -21,8 +21,9 @@ static inline void ws(struct scan *s)
         s->p++;
 }
 
-/* After the opening quote; leaves p after the closing quote. */
-static int str(struct scan *s, bool *escaped)
+/* After the opening quote; leaves p after the closing quote. The general case: escapes,
+ * UTF-8, control characters. */
+static __attribute__((noinline)) int str_slow(struct scan *s, bool *escaped)
 {
     const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
     *escaped = false;
@@ -115,6 +116,36 @@ static int str(struct scan *s, bool *escaped)
     }
     s->why = "not JSON: unterminated string";
     return -1;
+}
+
+/* After the opening quote; leaves p after the closing quote. Most strings (keys, tickers,
+ * timestamps) are plain ASCII ending within a few words: this inline path finds the
+ * closing quote eight bytes at a time and hands anything else to str_slow(). */
+static inline int str(struct scan *s, bool *escaped)
+{
+    const unsigned char *p = (const unsigned char *)s->p, *end = (const unsigned char *)s->end;
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+        if (!hit) {
+            p += 8;
+            continue;
+        }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        p += __builtin_ctzll(hit) >> 3;
+        if (*p == '"') {
+            *escaped = false;
+            s->p = (const char *)p + 1;
+            return 0;
+        }
+#endif
+        break;
+    }
+    s->p = (const char *)p;
+    return str_slow(s, escaped);
 }
 
 static int number(struct scan *s, enum jtype *t)

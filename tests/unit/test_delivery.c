@@ -720,6 +720,77 @@ static void test_parquet(void **state)
     fin_test_rmdir(dir);
 }
 
+/* Partitioned Parquet: each object gets its own records, shard 0's before shard 1's, from
+ * the values noted at intake; a field first seen late in the buffer is NULL before. */
+static void test_parquet_partitions(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-pqpart");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    const int n = 6000;
+    for (int i = 0; i < n; i++) {
+        if (i >= 5000)
+            snprintf(rec, sizeof rec, "{\"name\":\"%s\",\"volume\":%d,\"late\":\"L%d\"}",
+                     i % 3 ? "AA" : "BB", i, i);
+        else
+            snprintf(rec, sizeof rec, "{\"volume\":%d,\"name\":\"%s\"}", i, i % 3 ? "AA" : "BB");
+        mem_put(&m, i % 2, rec, T0);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.format = FIN_FORMAT_PARQUET;
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix", "!{partitionKeyFromQuery:name}/", "t"), 0);
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "pp", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_equal(fin_delivery_engine_stats(e)->records, n);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 2);
+    struct fin_parquet_writer *w;
+    assert_int_equal(fin_parquet_writer_create(&w, 1), 0);
+    for (int k = 0; k < 2; k++) {
+        const char *want_name = k == 0 ? "AA" : "BB";
+        assert_int_equal(strncmp(f.paths[k], want_name, 2), 0);
+        char path[1024], *schema, *json;
+        uint64_t rows;
+        snprintf(path, sizeof path, "%s/lake/%s", dir, f.paths[k]);
+        assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
+        assert_string_equal(schema, "volume BIGINT, name VARCHAR, late VARCHAR");
+        char *line = json;
+        uint64_t seen = 0;
+        for (int sh = 0; sh < 2; sh++)
+            for (int i = sh; i < n; i += 2) {
+                if ((i % 3 ? 0 : 1) != k)
+                    continue;
+                char want[128];
+                if (i >= 5000)
+                    snprintf(want, sizeof want, "{\"volume\":%d,\"name\":\"%s\",\"late\":\"L%d\"}",
+                             i, want_name, i);
+                else
+                    snprintf(want, sizeof want, "{\"volume\":%d,\"name\":\"%s\",\"late\":null}", i,
+                             want_name);
+                char *nl = strchr(line, '\n');
+                if (nl)
+                    *nl = '\0';
+                assert_string_equal(line, want);
+                line = nl ? nl + 1 : line + strlen(line);
+                seen++;
+            }
+        assert_int_equal(rows, seen);
+        free(schema);
+        free(json);
+    }
+    fin_parquet_writer_destroy(w);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* NULLs are per row even across DuckDB's 2048-row vectors. */
 static void test_parquet_nulls(void **state)
 {
@@ -1030,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_parquet_nulls),
+        cmocka_unit_test(test_parquet_partitions),
         cmocka_unit_test(test_replay_unfinished_flush),
         cmocka_unit_test(test_retry_after_failure),
         cmocka_unit_test(test_shared_firehose_objects),

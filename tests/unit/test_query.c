@@ -177,6 +177,28 @@ static void test_top_row_per_group(void **state)
     assert_string_equal(fin_result_text(r, 0, 0), "t3");
     assert_string_equal(fin_result_text(r, 1, 0), "t7");
     fin_result_destroy(r);
+    /* the top row's NULL field stays NULL, not another row's value; a field that is a
+     * partition expression comes back as the group's key */
+    assert_int_equal(fin_query_exec(q, "SELECT h, ts, hi FROM (SELECT substr(ts, 1, 2) AS h, ts, hi, "
+                                       "row_number() OVER (PARTITION BY substr(ts, 1, 2) ORDER BY hi DESC) "
+                                       "AS rn FROM (VALUES ('aa1', 9.0), (NULL, 9.5), ('bb1', 1.0), "
+                                       "('bb2', 4.0)) t(ts, hi)) WHERE rn = 1 ORDER BY h NULLS LAST", &r), 0);
+    assert_non_null(strstr(fin_query_last_sql(q), "arg_max"));
+    assert_int_equal(fin_result_rows(r), 3);
+    assert_string_equal(fin_result_text(r, 0, 0), "aa");
+    assert_string_equal(fin_result_text(r, 0, 1), "aa1");
+    assert_string_equal(fin_result_text(r, 1, 1), "bb2");
+    assert_string_equal(fin_result_text(r, 1, 2), "4.0");
+    assert_true(fin_result_is_null(r, 2, 0));
+    assert_true(fin_result_is_null(r, 2, 1));
+    assert_string_equal(fin_result_text(r, 2, 2), "9.5");
+    fin_result_destroy(r);
+    assert_int_equal(fin_query_exec(q, "SELECT g, ts FROM (SELECT g, ts, row_number() OVER (PARTITION "
+                                       "BY g ORDER BY hi DESC) AS rn FROM (VALUES ('a', 'x1', 1.0), "
+                                       "('a', NULL, 5.0)) t(g, ts, hi)) WHERE rn = 1", &r), 0);
+    assert_int_equal(fin_result_rows(r), 1);
+    assert_true(fin_result_is_null(r, 0, 1));
+    fin_result_destroy(r);
     /* rn used for more than rn = 1: left as written */
     snprintf(sql, sizeof sql,
              "SELECT ts, rn FROM (SELECT ts, row_number() OVER (PARTITION BY name ORDER BY high) "
