@@ -254,6 +254,10 @@ int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int s
  * Writers call it themselves now and then; exposed for tests with a fake clock. */
 int fin_stream_apply_retention(struct fin_stream *s);
 
+/* Changes the retention period of a stream open for writing: saved in the stream's own
+ * settings (atomically) and in force at once. */
+int fin_stream_set_retention(struct fin_stream *s, int64_t retention_ms);
+
 
 /* ---- inspection and repair ---- */
 

@@ -17,13 +17,13 @@ struct command {
 static const struct command commands[] = {
     {"run", fin_cmd_run, "whole pipeline once: collect, stream, deliver, crawl, query, report"},
     {"collect", fin_cmd_collect, "run the collector once or on a schedule"},
-    {"stream", fin_cmd_stream, "create | list | describe | put | get | delete streams"},
+    {"stream", fin_cmd_stream, "create | list | describe | put | get | split | merge | scale | delete streams"},
     {"deliver", fin_cmd_deliver, "run delivery until caught up (--once) or forever"},
     {"crawl", fin_cmd_crawl, "catalog the lake"},
     {"catalog", fin_cmd_catalog, "list | show | ddl tables"},
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
-    {"serve", fin_cmd_serve, "Kinesis Data Streams API over HTTP for AWS SDKs and the AWS CLI"},
+    {"serve", fin_cmd_serve, "the Kinesis, Firehose and Lambda APIs over HTTP, for AWS SDKs and the AWS CLI"},
     {"check", fin_cmd_check, "verify (and with --fix repair) stream logs"},
     {"version", fin_cmd_version, "print versions of finstream and its engines"},
 };

@@ -172,7 +172,7 @@ const char *fin_sink_describe(struct fin_sink *s, uint64_t records)
     fin_cli_count(n, sizeof n, records);
     if (s->kind == SINK_STREAM)
         snprintf(s->describe, sizeof s->describe, "%s appended to %s (%d shard%s)", n, s->name,
-                 fin_stream_shard_count(s->stream), fin_stream_shard_count(s->stream) == 1 ? "" : "s");
+                 fin_stream_open_shard_count(s->stream), fin_stream_open_shard_count(s->stream) == 1 ? "" : "s");
     else if (s->kind == SINK_DELIVERY)
         snprintf(s->describe, sizeof s->describe, "%s put to delivery stream %s", n, s->name);
     else if (s->kind == SINK_AWS)

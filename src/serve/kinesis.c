@@ -1149,10 +1149,17 @@ static void change_retention(struct req *r, bool increase)
                    "IncreaseRetentionPeriod API.", h, ss->name, ss->retention_h);
         goto done;
     }
+    /* The stream itself deletes by its own setting: change it there first. */
+    int rc = ss->st ? fin_stream_set_retention(ss->st, h * 3600000LL) : 0;
+    if (rc) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        goto done;
+    }
     ss->retention_h = h;
     ss->status = ST_UPDATING;
     ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
-    int rc = meta_save(r->svc, ss);
+    rc = meta_save(r->svc, ss);
     reg_unlock(r->svc);
     if (rc)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());

@@ -622,11 +622,46 @@ static int segment_last_arrival(struct shard *sh, uint64_t first, int64_t *out)
     return 0;
 }
 
+int fin_stream_set_retention(struct fin_stream *s, int64_t retention_ms)
+{
+    if (s->mode != FIN_STREAM_WRITE)
+        return fin_err_set(FIN_EINVAL, "changing retention needs the stream open for writing");
+    if (retention_ms < 1)
+        return fin_err_set(FIN_EINVAL, "retention must be positive");
+    /* stream.ini keeps every setting on a line of its own: replace the retention line. */
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/stream.ini", s->dir);
+    char *text;
+    size_t len;
+    int rc = fin_read_file(path, &text, &len);
+    if (rc)
+        return rc;
+    char *line = strstr(text, "\nretention = ");
+    char *end = line ? strchr(line + 1, '\n') : NULL;
+    if (!end) {
+        free(text);
+        return fin_err_set(FIN_ECORRUPT, "%s: no retention line", path);
+    }
+    char *out = NULL;
+    if (asprintf(&out, "%.*s\nretention = %lldms%s", (int)(line - text), text,
+                 (long long)retention_ms, end) < 0) {
+        free(text);
+        return FIN_ENOMEM;
+    }
+    rc = fin_write_file_atomic(path, out, strlen(out));
+    free(out);
+    free(text);
+    if (!rc)
+        __atomic_store_n(&s->cfg.retention_ms, retention_ms, __ATOMIC_RELEASE);
+    return rc;
+}
+
 int fin_stream_apply_retention(struct fin_stream *s)
 {
     if (s->mode != FIN_STREAM_WRITE)
         return fin_err_set(FIN_EINVAL, "retention needs the stream open for writing");
-    int64_t cutoff = fin_now_ns(s->clock) / FIN_NS_PER_MS - s->cfg.retention_ms;
+    int64_t cutoff = fin_now_ns(s->clock) / FIN_NS_PER_MS -
+                     __atomic_load_n(&s->cfg.retention_ms, __ATOMIC_ACQUIRE);
     int rc = 0;
     int nshards = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
     for (int i = 0; i < nshards && !rc; i++) {

@@ -358,6 +358,37 @@ static void test_iterators_at_segment_edges(void **state)
 
 /* ---- retention ---- */
 
+/* A retention change is saved with the stream and in force at once. */
+static void test_set_retention(void **state)
+{
+    (void)state;
+    char *dir = make_stream("setret", "r", 1, FIN_FSYNC_NEVER, 1024);
+    struct fin_fake_clock fc;
+    int64_t hour = 3600LL * FIN_NS_PER_SEC;
+    fin_fake_clock_init(&fc, 1700000000LL * FIN_NS_PER_SEC);
+    struct fin_stream *s;
+    assert_int_equal(fin_stream_open(&s, dir, "r", FIN_STREAM_WRITE, &fc.clock), 0);
+    char d[80];
+    memset(d, 'x', 50);
+    d[50] = '\0';
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(put_str(s, "K", d, NULL), 0);
+    assert_int_equal(fin_stream_sync(s), 0);
+    struct fin_shard_info before, after;
+    assert_int_equal(fin_stream_shard_info(s, 0, &before), 0);
+    assert_int_equal(fin_stream_set_retention(s, 48 * 3600 * 1000LL), 0);
+    fin_fake_clock_advance(&fc, 30 * hour);     /* past the old 24 h, within the new 48 h */
+    assert_int_equal(fin_stream_apply_retention(s), 0);
+    assert_int_equal(fin_stream_shard_info(s, 0, &after), 0);
+    assert_int_equal(after.segments, before.segments);
+    assert_int_equal(fin_stream_set_retention(s, 0), FIN_EINVAL);
+    fin_stream_close(s);
+    assert_int_equal(fin_stream_open(&s, dir, "r", FIN_STREAM_READ, &fc.clock), 0);
+    assert_int_equal(fin_stream_get_config(s)->retention_ms, 48 * 3600 * 1000LL);
+    fin_stream_close(s);
+    fin_test_rmdir(dir);
+}
+
 static void test_retention(void **state)
 {
     (void)state;
@@ -1068,6 +1099,7 @@ int main(void)
         cmocka_unit_test(test_always_syncs_every_write),
         cmocka_unit_test(test_background_writes),
         cmocka_unit_test(test_config_table),
+        cmocka_unit_test(test_set_retention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
