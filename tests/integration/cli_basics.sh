@@ -1,7 +1,7 @@
 # The binary's front door: help for every command, version with the engine, usage errors.
 source "$(dirname "$0")/lib.sh"
 out=$("$FIN_BIN" --help)
-for c in run collect stream deliver crawl catalog query report check version; do
+for c in run collect stream deliver crawl catalog query report serve check version; do
   assert_contains "$out" "  $c " "top-level help lists $c"
   "$FIN_BIN" "$c" --help >"$T/help.txt" 2>&1 || fail "$c --help exited non-zero"
   assert_contains "$(cat "$T/help.txt")" "usage: finstream $c" "$c --help shows usage"
