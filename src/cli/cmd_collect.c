@@ -80,7 +80,7 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         failed = rc != 0 || run.tickers_failed > 0;
         if (rc)
             fin_log_err(rc, "collect");
-        if (!cli->quiet)
+        if (!cli->quiet && !rc)   /* after a failure the error says what happened */
             fin_collect_job_summary(&job, &run, fin_cli_seconds_since(&t0));
         if (!job.live || stop_requested || (rc && !fin_err_is_retriable(rc) && rc != FIN_EHTTP))
             break;

@@ -23,3 +23,5 @@ fin_script_test(NAME deliver_s3_fault SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_s
                 LABELS "integration;fault" TIMEOUT 120)
 fin_script_test(NAME deliver_kinesis SCRIPT ${CMAKE_CURRENT_LIST_DIR}/deliver_kinesis.sh
                 LABELS integration TIMEOUT 120)
+fin_script_test(NAME aws_serve_target SCRIPT ${CMAKE_CURRENT_LIST_DIR}/aws_serve_target.sh
+                LABELS integration TIMEOUT 120)

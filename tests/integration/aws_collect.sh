@@ -11,35 +11,8 @@ fi
 aws_peers_install || exit 0
 start_kinesalite
 
-kinesis() {   # kinesis OPERATION JSON-ARGS: one call through botocore, prints the JSON answer
-  "$PY" - "$KINESIS_PORT" "$@" <<'PY'
-import json, sys, time, botocore.session
-port, op, args = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-c = botocore.session.get_session().create_client(
-    "kinesis", region_name="us-east-1", endpoint_url="http://127.0.0.1:%s" % port,
-    aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
-if op == "count":
-    n, keys = 0, set()
-    for shard in c.list_shards(StreamName=args["stream"])["Shards"]:
-        it = c.get_shard_iterator(StreamName=args["stream"], ShardId=shard["ShardId"],
-                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            r = c.get_records(ShardIterator=it, Limit=10000)
-            for rec in r["Records"]:
-                n += 1
-                keys.add(rec["PartitionKey"])
-                assert json.loads(rec["Data"])["name"] == rec["PartitionKey"]
-            if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:
-                break
-            it = r.get("NextShardIterator")
-    print(n, len(keys))
-elif op == "create":
-    c.create_stream(StreamName=args["stream"], ShardCount=2)
-    for _ in range(100):
-        if c.describe_stream_summary(StreamName=args["stream"])["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
-            break
-        time.sleep(0.05)
-PY
+kinesis() {   # kinesis OPERATION JSON-ARGS: one call through botocore
+  "$PY" "$FIN_SRC/tests/integration/aws/kinesis_tool.py" "http://127.0.0.1:$KINESIS_PORT" "$@"
 }
 kinesis create '{"stream": "stocks"}'
 
