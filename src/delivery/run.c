@@ -403,10 +403,12 @@ static int status_one(const char *data_dir, const char *config_path, const char 
     group(g[3], x->error_objects);
     group(g[4], x->flushes);
     group(g[5], x->replays);
-    fprintf(out, "  written      %s records in %s objects, %s\n"
-                 "  errors       %s records in %s objects\n"
+    fprintf(out, "  written      %s record%s in %s object%s, %s\n"
+                 "  errors       %s record%s in %s object%s\n"
                  "  flushes      %s (%s rewritten after a restart)\n",
-            g[0], g[1], size, g[2], g[3], g[4], g[5]);
+            g[0], x->records == 1 ? "" : "s", g[1], x->objects == 1 ? "" : "s", size,
+            g[2], x->error_records == 1 ? "" : "s", g[3], x->error_objects == 1 ? "" : "s",
+            g[4], g[5]);
     if (st.n_pending)
         fprintf(out, "  unfinished   a flush of %zu shard range(s); the next run rewrites it\n",
                 st.n_pending);

@@ -71,8 +71,8 @@ out=$(fs deliver lake --once)
 assert_contains "$out" "deliver   lake: 0 records  0 objects"
 st=$(fs deliver --status)
 assert_contains "$st" "delivery lake"
-assert_contains "$st" "written      3,900 records in 1 objects"
-assert_contains "$st" "errors       20 records in 1 objects"
+assert_contains "$st" "written      3,900 records in 1 object,"
+assert_contains "$st" "errors       20 records in 1 object"
 assert_contains "$st" "shardId-000000000001  checkpoint 4"
 assert_contains "$st" "lag 0 records, 0.0 s"
 
