@@ -82,6 +82,8 @@ int fin_opts_set(const struct fin_opt *table, void *settings, const char *key,
 void fin_opts_fini(const struct fin_opt *table, void *settings);
 /* Prints "  key = default  help (range)" lines for --help. */
 void fin_opts_print_help(const struct fin_opt *table, FILE *out);
+/* Prints the same table as command-line options: "--key-name KIND (default)  help". */
+void fin_opts_print_options(const struct fin_opt *table, FILE *out);
 
 /* Value parsers shared with the command line. Each returns FIN_EINVAL with a message. */
 int fin_parse_int(const char *s, int64_t *out);

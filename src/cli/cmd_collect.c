@@ -40,9 +40,10 @@ static void help(void)
            "emits only bars it has not emitted before; SIGINT or SIGTERM stops it after the current run.\n"
            "\n"
            "Settings come from the defaults, then the [collector \"NAME\"] section of finstream.ini\n"
-           "(--collector NAME, or the only collector section there is), then these options:\n"
+           "(--collector NAME, or the only collector section there is; its keys are the options'\n"
+           "names with underscores), then these options:\n"
            "\n");
-    fin_opts_print_help(fin_collect_opts, stdout);
+    fin_opts_print_options(fin_collect_opts, stdout);
     printf("\n"
            "  --out FILE                   same as --to file:FILE\n"
            "  --collector NAME             use the [collector \"NAME\"] section\n"

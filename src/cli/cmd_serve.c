@@ -24,9 +24,10 @@ static void usage(FILE *out)
             "                       [--max-connections N] [--max-per-client N]\n"
             "                       [--timeout DUR] [--status-delay DUR] [--insecure]\n"
             "\n"
-            "Serves the Kinesis Data Streams API (AWS JSON 1.1) over the streams of the data\n"
-            "directory, so AWS SDKs and the AWS CLI work against finstream with only\n"
-            "--endpoint-url changed. serve holds the writer of every stream it serves.\n"
+            "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
+            "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
+            "the AWS CLI work against finstream with only --endpoint-url changed. serve holds\n"
+            "the writer of every stream it serves.\n"
             "\n"
             "Settings, from [serve] in finstream.ini, each also an option (--max-body, ...):\n");
     fin_opts_print_help(fin_serve_opts, out);

@@ -366,14 +366,41 @@ void fin_opts_fini(const struct fin_opt *table, void *settings)
         }
 }
 
+/* One help line: the left column, then the description (on a line of its own when the
+ * left column is too wide to leave room). */
+static void help_line(FILE *out, const char *left, const struct fin_opt *o)
+{
+    if (strlen(left) > 28)
+        fprintf(out, "  %s\n  %-28s %s", left, "", o->help ? o->help : "");
+    else
+        fprintf(out, "  %-28s %s", left, o->help ? o->help : "");
+    if (o->type == FIN_OPT_ENUM)
+        fprintf(out, " (%s)", o->choices);
+    fputc('\n', out);
+}
+
 void fin_opts_print_help(const struct fin_opt *table, FILE *out)
 {
     for (const struct fin_opt *o = table; o->key; o++) {
-        char left[128];
+        char left[160];
         snprintf(left, sizeof left, "%s = %s", o->key, o->def ? o->def : "");
-        fprintf(out, "  %-28s %s", left, o->help ? o->help : "");
-        if (o->type == FIN_OPT_ENUM)
-            fprintf(out, " (%s)", o->choices);
-        fputc('\n', out);
+        help_line(out, left, o);
+    }
+}
+
+void fin_opts_print_options(const struct fin_opt *table, FILE *out)
+{
+    static const char *const kinds[] = {"TEXT", "N", "BOOL", "SIZE", "DURATION", "CHOICE"};
+    for (const struct fin_opt *o = table; o->key; o++) {
+        char left[200], key[64];
+        snprintf(key, sizeof key, "%s", o->key);
+        for (char *p = key; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        if (o->def && *o->def)
+            snprintf(left, sizeof left, "--%s %s (%s)", key, kinds[o->type], o->def);
+        else
+            snprintf(left, sizeof left, "--%s %s", key, kinds[o->type]);
+        help_line(out, left, o);
     }
 }
