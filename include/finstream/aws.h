@@ -10,8 +10,8 @@
  *   - SigV4 (fin_sigv4_*): pure functions; time and credentials are passed in.
  *   - Settings and resolution (fin_aws_settings, fin_aws_resolve): the [aws] section of
  *     finstream.ini, environment variables, ~/.aws/credentials and ~/.aws/config.
- *   - Transport (struct fin_aws_transport): a function table with a libcurl implementation;
- *     tests put a scripted one in its place.
+ *   - Transport (struct fin_http_transport, finstream/http.h): a function table with a
+ *     libcurl implementation; tests put a scripted one in its place.
  *   - Client (fin_aws_client_*): builds, signs and sends a request, classifies AWS's error
  *     answers and retries the retriable ones with capped exponential backoff and full jitter,
  *     sleeping through the clock seam. */
@@ -25,6 +25,7 @@
 #include "finstream/buf.h"
 #include "finstream/clock.h"
 #include "finstream/config.h"
+#include "finstream/http.h"
 
 /* ---- credentials ---- */
 
@@ -188,49 +189,11 @@ struct fin_aws_endpoint {
 int fin_aws_resolve_endpoint(const char *service, const char *region, const char *endpoint_url,
                              struct fin_aws_endpoint *out);
 
-/* ---- transport ---- */
-
-struct fin_aws_http_request {
-    const char *method;
-    const char *url;
-    const struct fin_aws_header *headers;   /* sent as given (the transport adds nothing
-                                               that is signed) */
-    size_t n_headers;
-    const void *body;
-    size_t body_len;
-    int64_t timeout_ms;                     /* whole request; <= 0: none */
-};
-
-struct fin_aws_http_response {
-    long status;                            /* 0 when no answer came */
-    struct fin_buf body;                    /* owned by the response */
-    struct fin_buf headers;                 /* "name\0value\0" pairs, names lower case */
-};
-
-void fin_aws_http_response_init(struct fin_aws_http_response *r);
-void fin_aws_http_response_reset(struct fin_aws_http_response *r);
-void fin_aws_http_response_fini(struct fin_aws_http_response *r);
-/* The value of header name (case-insensitive), or NULL; borrowed from r. */
-const char *fin_aws_http_response_header(const struct fin_aws_http_response *r, const char *name);
-/* Adds a header to r (for transports and test doubles). */
-int fin_aws_http_response_add_header(struct fin_aws_http_response *r, const char *name,
-                                     size_t name_len, const char *value, size_t value_len);
-
-#define FIN_AWS_BODY_MAX (256u << 20)
-
-struct fin_aws_transport {
-    /* Sends req and fills resp (reset first). 0 when an answer arrived, whatever its
-     * status; FIN_ETIMEOUT or FIN_ENET with a message naming the URL when none did. */
-    int (*send)(struct fin_aws_transport *t, const struct fin_aws_http_request *req,
-                struct fin_aws_http_response *resp);
-    void (*destroy)(struct fin_aws_transport *t);
-};
-
-/* The libcurl transport: one easy handle kept between requests, so consecutive calls
- * reuse the connection. Owned by the caller (fin_aws_transport_destroy). One thread. */
-int fin_aws_transport_curl_create(struct fin_aws_transport **out);
-/* Accepts NULL. */
-void fin_aws_transport_destroy(struct fin_aws_transport *t);
+/* ---- transport ----
+ *
+ * Requests go out through struct fin_http_transport (finstream/http.h) with
+ * FIN_HTTP_EXACT_HEADERS: the transport adds no header of its own, so what the server
+ * sees is what was signed. */
 
 /* ---- errors ---- */
 
@@ -252,7 +215,7 @@ struct fin_aws_error {
 /* Classifies an answer from its status and AWS's error shapes: a JSON body with "__type"
  * (with or without a "prefix#"), the x-amzn-ErrorType header, or S3's XML
  * <Error><Code>...</Code><Message>...</Message></Error>. */
-void fin_aws_classify(const struct fin_aws_http_response *resp, struct fin_aws_error *err);
+void fin_aws_classify(const struct fin_http_response *resp, struct fin_aws_error *err);
 /* The class of an error code alone (for per-record errors in PutRecords answers). */
 enum fin_aws_error_class fin_aws_classify_code(const char *type, long status);
 int fin_aws_class_errcode(enum fin_aws_error_class cls);
@@ -271,7 +234,7 @@ struct fin_aws_client;
 
 /* What the client needs besides settings; every field may be NULL/0. */
 struct fin_aws_client_deps {
-    struct fin_aws_transport *transport;   /* NULL: libcurl; given: borrowed */
+    struct fin_http_transport *transport;  /* NULL: libcurl; given: borrowed */
     const struct fin_clock *clock;         /* NULL: the real clock */
     const struct fin_aws_credentials *credentials; /* NULL: resolved from settings */
     uint64_t seed;                         /* jitter; 0: from the clock */
@@ -311,13 +274,13 @@ struct fin_aws_call {
  * holds it, its body NUL-terminated); otherwise the FIN_E* code of the last failure, with err filled (when not
  * NULL) and a message naming call->what, status and AWS's error code. */
 int fin_aws_client_call(struct fin_aws_client *c, const struct fin_aws_call *call,
-                        struct fin_aws_http_response *resp, struct fin_aws_error *err);
+                        struct fin_http_response *resp, struct fin_aws_error *err);
 
 /* The delay before retry number attempt (0-based): uniform in [0, min(max, base*2^attempt)]. */
 int64_t fin_aws_backoff_ms(uint64_t *rng, int attempt, int64_t base_ms, int64_t max_ms);
 
 /* A JSON-protocol call (Kinesis, Firehose): POST / with X-Amz-Target: target and body. */
 int fin_aws_client_json(struct fin_aws_client *c, const char *target, const char *body,
-                        size_t len, struct fin_aws_http_response *resp, struct fin_aws_error *err);
+                        size_t len, struct fin_http_response *resp, struct fin_aws_error *err);
 
 #endif

@@ -27,7 +27,7 @@ struct fin_aws_client {
     char host_header[300];
     struct fin_aws_settings set;      /* a copy; strings owned */
     struct fin_aws_credentials creds;
-    struct fin_aws_transport *transport;
+    struct fin_http_transport *transport;
     bool own_transport;
     const struct fin_clock *clock;
     uint64_t rng;
@@ -134,7 +134,7 @@ static void set_type(struct fin_aws_error *err, const char *t)
     err->type[n] = '\0';
 }
 
-void fin_aws_classify(const struct fin_aws_http_response *resp, struct fin_aws_error *err)
+void fin_aws_classify(const struct fin_http_response *resp, struct fin_aws_error *err)
 {
     memset(err, 0, sizeof *err);
     const char *body = resp->body.data ? resp->body.data : "";
@@ -143,7 +143,7 @@ void fin_aws_classify(const struct fin_aws_http_response *resp, struct fin_aws_e
     while (skip < len && isspace((unsigned char)body[skip]))
         skip++;
     if (resp->status < 200 || resp->status >= 300) {
-        const char *h = fin_aws_http_response_header(resp, "x-amzn-errortype");
+        const char *h = fin_http_response_header(resp, "x-amzn-errortype");
         if (h && *h)
             set_type(err, h);
         if (skip < len && body[skip] == '{') {
@@ -242,7 +242,7 @@ int fin_aws_client_create(struct fin_aws_client **out, const char *service,
     if (deps->transport) {
         c->transport = deps->transport;
     } else {
-        if ((rc = fin_aws_transport_curl_create(&c->transport)) != 0)
+        if ((rc = fin_http_curl_create(&c->transport)) != 0)
             goto fail;
         c->own_transport = true;
     }
@@ -259,7 +259,7 @@ void fin_aws_client_destroy(struct fin_aws_client *c)
     if (!c)
         return;
     if (c->own_transport)
-        fin_aws_transport_destroy(c->transport);
+        fin_http_transport_destroy(c->transport);
     fin_aws_credentials_fini(&c->creds);
     fin_aws_settings_fini(&c->set);
     free(c);
@@ -291,14 +291,14 @@ static int64_t http_date(const char *s)
 
 /* True when err says our clock is off, and the answer's Date tells by how much: then the
  * client signs with the server's time from now on, as AWS's SDKs do. */
-static bool learn_skew(struct fin_aws_client *c, const struct fin_aws_http_response *resp,
+static bool learn_skew(struct fin_aws_client *c, const struct fin_http_response *resp,
                        const struct fin_aws_error *err)
 {
     bool skew = strcmp(err->type, "RequestTimeTooSkewed") == 0 ||
                 strcmp(err->type, "RequestExpired") == 0 ||
                 (strcmp(err->type, "InvalidSignatureException") == 0 &&
                  strstr(err->message, "Signature expired"));
-    int64_t server = http_date(fin_aws_http_response_header(resp, "date"));
+    int64_t server = http_date(fin_http_response_header(resp, "date"));
     if (!skew || server < 0)
         return false;
     int64_t ours = fin_now_ns(c->clock) / FIN_NS_PER_SEC;
@@ -312,7 +312,7 @@ static bool learn_skew(struct fin_aws_client *c, const struct fin_aws_http_respo
 /* Signs and sends one attempt. */
 static int attempt(struct fin_aws_client *c, const struct fin_aws_call *call, const char *host,
                    const char *payload_hash, struct fin_buf *url, struct fin_sigv4_result *sig,
-                   struct fin_aws_http_response *resp)
+                   struct fin_http_response *resp)
 {
     int64_t t0 = real_ns();
     struct fin_aws_header h[FIN_SIGV4_MAX_HEADERS + 1];
@@ -361,18 +361,22 @@ static int attempt(struct fin_aws_client *c, const struct fin_aws_call *call, co
         return FIN_ENOMEM;
     int64_t t1 = real_ns();
     c->stats.sign_ns += t1 - t0;
-    struct fin_aws_http_request hr = {.method = call->method, .url = url->data, .headers = h,
-                                      .n_headers = n, .body = call->body,
-                                      .body_len = call->body_len, .timeout_ms = c->set.timeout_ms};
+    struct fin_http_header wire[FIN_SIGV4_MAX_HEADERS + 1];
+    for (size_t i = 0; i < n; i++)
+        wire[i] = (struct fin_http_header){h[i].name, h[i].value};
+    struct fin_http_request hr = {.method = call->method, .url = url->data, .headers = wire,
+                                  .n_headers = n, .body = call->body, .body_len = call->body_len,
+                                  .timeout_ms = c->set.timeout_ms, .body_max = FIN_HTTP_BODY_MAX,
+                                  .flags = FIN_HTTP_EXACT_HEADERS};
     c->stats.requests++;
     c->stats.bytes_sent += call->body_len;
-    rc = c->transport->send(c->transport, &hr, resp);
+    rc = fin_http_send(c->transport, &hr, resp);
     c->stats.send_ns += real_ns() - t1;
     return rc;
 }
 
 int fin_aws_client_call(struct fin_aws_client *c, const struct fin_aws_call *call,
-                        struct fin_aws_http_response *resp, struct fin_aws_error *err_out)
+                        struct fin_http_response *resp, struct fin_aws_error *err_out)
 {
     struct fin_aws_error err_local, *err = err_out ? err_out : &err_local;
     memset(err, 0, sizeof *err);
@@ -431,7 +435,7 @@ int fin_aws_client_call(struct fin_aws_client *c, const struct fin_aws_call *cal
 }
 
 int fin_aws_client_json(struct fin_aws_client *c, const char *target, const char *body,
-                        size_t len, struct fin_aws_http_response *resp, struct fin_aws_error *err)
+                        size_t len, struct fin_http_response *resp, struct fin_aws_error *err)
 {
     struct fin_aws_header h[] = {{"Content-Type", "application/x-amz-json-1.1"},
                                  {"X-Amz-Target", target}};

@@ -33,8 +33,8 @@ static int call_json(struct fin_aws_client *c, const char *target, json_t *req, 
     json_decref(req);
     if (!body)
         return FIN_ENOMEM;
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = fin_aws_client_json(c, target, body, strlen(body), &resp, err);
     free(body);
     if (rc == 0 && resp.body.len == 0) {
@@ -47,7 +47,7 @@ static int call_json(struct fin_aws_client *c, const char *target, json_t *req, 
         if (!*out)
             rc = fin_err_set(FIN_EPARSE, "%s: answer is not JSON: %s", target, jerr.text);
     }
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 

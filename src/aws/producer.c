@@ -45,7 +45,7 @@ struct producer {
     size_t n, cap, bytes;
     size_t *pending, *next;        /* indexes into q */
     struct fin_buf body;
-    struct fin_aws_http_response resp;
+    struct fin_http_response resp;
     uint64_t rng;
     struct fin_producer_stats stats;
 };
@@ -60,7 +60,7 @@ static int producer_init(struct producer *p, enum kind kind, const struct fin_aw
     p->kind = kind;
     fin_buf_init(&p->arena);
     fin_buf_init(&p->body);
-    fin_aws_http_response_init(&p->resp);
+    fin_http_response_init(&p->resp);
     if (!name || !*name || strlen(name) > 128)
         return fin_err_set(FIN_EINVAL, "%s name '%s': 1 to 128 characters",
                            kind == KINESIS ? "stream" : "delivery stream", name ? name : "");
@@ -92,7 +92,7 @@ static void producer_fini(struct producer *p)
     free(p->next);
     fin_buf_fini(&p->arena);
     fin_buf_fini(&p->body);
-    fin_aws_http_response_fini(&p->resp);
+    fin_http_response_fini(&p->resp);
 }
 
 static int json_str(struct fin_buf *b, const char *s, size_t n)

@@ -114,7 +114,7 @@ static int target(struct fin_s3 *s3, const char *bucket, const char *key, char *
 /* One call on an object or bucket. */
 static int s3_call(struct fin_s3 *s3, const char *method, const char *bucket, const char *key,
                    const char *query, const struct fin_aws_header *h, size_t nh, const void *body,
-                   size_t len, const char *what, struct fin_aws_http_response *resp,
+                   size_t len, const char *what, struct fin_http_response *resp,
                    struct fin_aws_error *err)
 {
     char host[320];
@@ -141,14 +141,14 @@ int fin_s3_put_single(struct fin_s3 *s3, const char *bucket, const char *key, co
     fin_md5_base64(data ? data : "", len, md5);
     struct fin_aws_header h[] = {{"Content-MD5", md5},
                                  {"Content-Type", "application/octet-stream"}};
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = s3_call(s3, "PUT", bucket, key, NULL, h, 2, data, len, "PutObject", &resp, NULL);
     if (rc == 0) {
         s3->stats.objects++;
         s3->stats.bytes += len;
     }
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
@@ -202,11 +202,11 @@ static bool completed_before(struct fin_s3 *s3, const char *bucket, const char *
 
 static int abort_upload(struct fin_s3 *s3, const char *bucket, const char *key, const char *query)
 {
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = s3_call(s3, "DELETE", bucket, key, query, NULL, 0, NULL, 0, "AbortMultipartUpload",
                      &resp, NULL);
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     s3->stats.aborted_uploads++;   /* counted when sent: a store may not support it */
     return rc;
 }
@@ -220,8 +220,8 @@ int fin_s3_put_multipart(struct fin_s3 *s3, const char *bucket, const char *key,
     if (parts > FIN_S3_MAX_PARTS)
         return fin_err_set(FIN_ELIMIT, "s3://%s/%s: %zu bytes need %zu parts of %zu, S3 allows %d",
                            bucket, key, len, parts, part_size, FIN_S3_MAX_PARTS);
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     struct fin_buf q, done;
     fin_buf_init(&q);
     fin_buf_init(&done);
@@ -270,7 +270,7 @@ int fin_s3_put_multipart(struct fin_s3 *s3, const char *bucket, const char *key,
         }
         if ((rc = s3_call(s3, "PUT", bucket, key, q.data, h, 1, p, n, "UploadPart", &resp, NULL)))
             goto fail;
-        const char *etag = fin_aws_http_response_header(&resp, "etag");
+        const char *etag = fin_http_response_header(&resp, "etag");
         if (!etag || !*etag) {
             rc = fin_err_set(FIN_EPARSE, "UploadPart %zu of s3://%s/%s: no ETag in the answer",
                              i + 1, bucket, key);
@@ -342,7 +342,7 @@ fail:
     free(part_md5);
     fin_buf_fini(&q);
     fin_buf_fini(&done);
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
@@ -357,44 +357,44 @@ int fin_s3_put_object(struct fin_s3 *s3, const char *bucket, const char *key, co
 int fin_s3_head_object(struct fin_s3 *s3, const char *bucket, const char *key,
                        struct fin_s3_object *info)
 {
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = s3_call(s3, "HEAD", bucket, key, NULL, NULL, 0, NULL, 0, "HeadObject", &resp, NULL);
     if (rc == 0 && info) {
         memset(info, 0, sizeof *info);
-        const char *cl = fin_aws_http_response_header(&resp, "content-length");
-        const char *et = fin_aws_http_response_header(&resp, "etag");
+        const char *cl = fin_http_response_header(&resp, "content-length");
+        const char *et = fin_http_response_header(&resp, "etag");
         info->size = cl ? strtoll(cl, NULL, 10) : -1;
         snprintf(info->etag, sizeof info->etag, "%s", et ? et : "");
     }
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
 int fin_s3_get_object(struct fin_s3 *s3, const char *bucket, const char *key, struct fin_buf *out)
 {
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = s3_call(s3, "GET", bucket, key, NULL, NULL, 0, NULL, 0, "GetObject", &resp, NULL);
     if (rc == 0 && fin_buf_append(out, resp.body.data, resp.body.len))
         rc = FIN_ENOMEM;
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
 int fin_s3_delete_object(struct fin_s3 *s3, const char *bucket, const char *key)
 {
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     int rc = s3_call(s3, "DELETE", bucket, key, NULL, NULL, 0, NULL, 0, "DeleteObject", &resp, NULL);
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
 int fin_s3_create_bucket(struct fin_s3 *s3, const char *bucket)
 {
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     struct fin_aws_error err;
     /* Outside us-east-1 S3 wants the region in the body, or refuses the bucket. */
     const char *region = fin_aws_client_region(s3->client);
@@ -412,7 +412,7 @@ int fin_s3_create_bucket(struct fin_s3 *s3, const char *bucket)
     if (rc && strcmp(err.type, "BucketAlreadyExists") == 0 &&
         s3_call(s3, "HEAD", bucket, NULL, NULL, NULL, 0, NULL, 0, "HeadBucket", &resp, NULL) == 0)
         rc = 0;
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     return rc;
 }
 
@@ -474,8 +474,8 @@ int fin_s3_list_objects(struct fin_s3 *s3, const char *bucket, const char *prefi
     size_t cap = 0;
     struct fin_buf q;
     fin_buf_init(&q);
-    struct fin_aws_http_response resp;
-    fin_aws_http_response_init(&resp);
+    struct fin_http_response resp;
+    fin_http_response_init(&resp);
     char *token = NULL;
     int rc = 0;
     for (int page = 0;; page++) {
@@ -520,7 +520,7 @@ int fin_s3_list_objects(struct fin_s3 *s3, const char *bucket, const char *prefi
 fail:
     free(token);
     fin_buf_fini(&q);
-    fin_aws_http_response_fini(&resp);
+    fin_http_response_fini(&resp);
     if (rc)
         fin_s3_list_fini(out);
     return rc;

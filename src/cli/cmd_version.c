@@ -1,8 +1,8 @@
 /* cmd_version.c - finstream version: versions of finstream and the libraries it embeds. */
 #include "cli.h"
+#include "finstream/http.h"
 #include "finstream/query.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <zlib.h>
 
@@ -15,7 +15,7 @@ int fin_cmd_version(struct fin_cli *cli, int argc, char **argv)
     }
     printf("finstream %s\n", FIN_VERSION);
     printf("duckdb    %s\n", fin_query_engine_version());
-    printf("libcurl   %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    printf("libcurl   %s\n", fin_http_library_version());
     printf("jansson   %s\n", jansson_version_str());
     printf("zlib      %s\n", zlibVersion());
     return 0;

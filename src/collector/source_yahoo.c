@@ -14,7 +14,8 @@
  * backoff and full jitter (Retry-After wins when it is sent, within the cap); 4xx,
  * Yahoo's error JSON, HTML pages, truncated or empty answers end that ticker with a
  * message naming the ticker, the URL and what was wrong, and the next ticker goes on.
- * Sleeping goes through the clock seam and HTTP through the transport seam (http.h),
+ * Sleeping goes through the clock seam and HTTP through the transport seam
+ * (finstream/http.h),
  * so tests neither wait nor touch the network. */
 #include <ctype.h>
 #include <errno.h>
@@ -31,12 +32,17 @@
 #include "finstream/collector.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/http.h"
 #include "finstream/log.h"
 #include "finstream/timeutil.h"
-#include "http.h"
 #include "source_util.h"
 
 #define YAHOO_DEFAULT_URL "https://query1.finance.yahoo.com"
+/* The chart API answers scripted user agents with 429s more readily than browsers. */
+#define YAHOO_USER_AGENT "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 " \
+                         "(KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+/* Bodies larger than this are refused (a chart answer for a week of minutes is ~1 MiB). */
+#define YAHOO_BODY_MAX (64u << 20)
 #define ZONE_NAME_MAX 64
 
 /* One end of daylight saving in a POSIX TZ rule: Mm.w.d, Jn or n, at a local time. */
@@ -787,17 +793,21 @@ static int64_t backoff_delay_ms(struct fin_source *s, int attempt, int64_t retry
  * message names ticker, url and the last reason. */
 static int fetch(struct fin_source *s, const char *ticker, const char *url)
 {
-    struct fin_http_request req = {url, NULL, s->timeout_ms};
+    struct fin_http_request req = {.method = "GET", .url = url, .user_agent = YAHOO_USER_AGENT,
+                                   .timeout_ms = s->timeout_ms, .body_max = YAHOO_BODY_MAX,
+                                   .flags = FIN_HTTP_FOLLOW | FIN_HTTP_DECODE};
     int attempts = (int)s->retries + 1;
     char why[320];
     for (int attempt = 0;; attempt++) {
-        int rc = fin_http_get(s->http, &req, &s->resp);
+        int rc = fin_http_send(s->http, &req, &s->resp);
         int64_t retry_after = -1;
         bool retriable;
         if (rc == FIN_ETIMEOUT || rc == FIN_ENET) {
-            /* The transport's message starts with the URL, which ours names already. */
+            /* The transport's message starts with method and URL, which ours names already. */
             const char *m = fin_err_msg();
             size_t ul = strlen(url);
+            if (strncmp(m, "GET ", 4) == 0 && strncmp(m + 4, url, ul) == 0 && m[4 + ul] == ':')
+                m += 4;
             if (strncmp(m, url, ul) == 0 && m[ul] == ':')
                 m += ul + 1 + (m[ul + 1] == ' ');
             snprintf(why, sizeof why, "%s", m);
@@ -820,9 +830,9 @@ static int fetch(struct fin_source *s, const char *ticker, const char *url)
             json_decref(root);
             snprintf(why, sizeof why, "HTTP %ld%s", st, detail);
             retriable = st == 429 || st >= 500;
-            if (s->resp.retry_after[0])
-                retry_after = fin_http_retry_after_ms(s->resp.retry_after,
-                                                      fin_now_ns(s->clock) / FIN_NS_PER_SEC);
+            const char *ra = fin_http_response_header(&s->resp, "retry-after");
+            if (ra && *ra)
+                retry_after = fin_http_retry_after_ms(ra, fin_now_ns(s->clock) / FIN_NS_PER_SEC);
             if (!retriable)
                 return fin_err_set(st == 404 ? FIN_ENOENT : FIN_EHTTP, "%s: %s: %s", ticker, url, why);
         }

@@ -44,14 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     .n_headers = 4, .payload = f[5], .payload_len = strlen(f[5])};
     fin_sigv4_verify(&req, f[3][0] == 's', lookup, NULL, 1440938160, 900, NULL);
 
-    struct fin_aws_http_response r;
-    fin_aws_http_response_init(&r);
+    struct fin_http_response r;
+    fin_http_response_init(&r);
     r.status = strtol(f[4], NULL, 10);
-    fin_aws_http_response_add_header(&r, "x-amzn-ErrorType", 16, f[3], strlen(f[3]));
+    fin_http_response_add_header(&r, "x-amzn-ErrorType", 16, f[3], strlen(f[3]));
     fin_buf_append(&r.body, f[5], strlen(f[5]));
     struct fin_aws_error err;
     fin_aws_classify(&r, &err);
-    fin_aws_http_response_fini(&r);
+    fin_http_response_fini(&r);
 
     char *x = strdup(f[5]);
     if (x)

@@ -203,15 +203,15 @@ static void test_endpoints(void **state)
 
 static void classify(long status, const char *header, const char *body, struct fin_aws_error *e)
 {
-    struct fin_aws_http_response r;
-    fin_aws_http_response_init(&r);
+    struct fin_http_response r;
+    fin_http_response_init(&r);
     r.status = status;
     if (header)
-        fin_aws_http_response_add_header(&r, "X-Amzn-ErrorType", 16, header, strlen(header));
+        fin_http_response_add_header(&r, "X-Amzn-ErrorType", 16, header, strlen(header));
     if (body)
         fin_buf_puts(&r.body, body);
     fin_aws_classify(&r, e);
-    fin_aws_http_response_fini(&r);
+    fin_http_response_fini(&r);
 }
 
 static void test_error_shapes(void **state)
@@ -279,12 +279,12 @@ static void test_backoff(void **state)
 
 /* Answers RequestTimeTooSkewed until a request is signed within 5 minutes of its clock,
  * which is 20 minutes ahead of the client's (fake) clock. */
-static void skewed_server(struct fake_transport *ft, const struct fin_aws_http_request *req,
-                          struct fin_aws_http_response *resp)
+static void skewed_server(struct fake_transport *ft, const struct fin_http_request *req,
+                          struct fin_http_response *resp)
 {
     (void)req;
     const char *d = "Wed, 26 Nov 2025 10:50:00 GMT";   /* client: 10:30:00 */
-    fin_aws_http_response_add_header(resp, "Date", 4, d, strlen(d));
+    fin_http_response_add_header(resp, "Date", 4, d, strlen(d));
     if (strstr(ft->last_headers, "X-Amz-Date: 20251126T1050")) {
         resp->status = 200;
         fin_buf_puts(&resp->body, "{}");
@@ -318,8 +318,8 @@ static void test_retries(void **state)
     fake_push(&ft, 500, "");
     fake_push(&ft, -1, NULL);
     fake_push(&ft, 200, "{\"ok\":true}");
-    struct fin_aws_http_response r;
-    fin_aws_http_response_init(&r);
+    struct fin_http_response r;
+    fin_http_response_init(&r);
     struct fin_aws_error e;
     int64_t t0 = fc.now;
     assert_int_equal(fin_aws_client_json(c, "Kinesis_20131202.ListShards", "{}", 2, &r, &e), 0);
@@ -363,7 +363,7 @@ static void test_retries(void **state)
     assert_int_equal(fin_aws_client_json(c, "T.X", "{}", 2, &r, &e), 0);
     assert_int_equal(ft.sent, 3);
 
-    fin_aws_http_response_fini(&r);
+    fin_http_response_fini(&r);
     fin_aws_client_destroy(c);
     fin_aws_settings_fini(&s);
     fake_fini(&ft);

@@ -1,4 +1,4 @@
-/* test_aws_fake.h - a scripted struct fin_aws_transport for the AWS unit tests: answers
+/* test_aws_fake.h - a scripted struct fin_http_transport for the AWS unit tests: answers
  * come from a queue (status -1 means "no answer came") or from a handler that looks at
  * the request; the last request's URL, headers and body are kept for assertions. */
 #ifndef TEST_AWS_FAKE_H
@@ -14,11 +14,11 @@
 #define FAKE_QUEUE 64
 
 struct fake_transport;
-typedef void (*fake_handler)(struct fake_transport *ft, const struct fin_aws_http_request *req,
-                             struct fin_aws_http_response *resp);
+typedef void (*fake_handler)(struct fake_transport *ft, const struct fin_http_request *req,
+                             struct fin_http_response *resp);
 
 struct fake_transport {
-    struct fin_aws_transport base;
+    struct fin_http_transport base;
     long status[FAKE_QUEUE];
     char *body[FAKE_QUEUE];
     int head, tail;
@@ -31,11 +31,11 @@ struct fake_transport {
     void *ctx;
 };
 
-static inline int fake_send(struct fin_aws_transport *t, const struct fin_aws_http_request *req,
-                            struct fin_aws_http_response *resp)
+static inline int fake_send(struct fin_http_transport *t, const struct fin_http_request *req,
+                            struct fin_http_response *resp)
 {
     struct fake_transport *ft = (struct fake_transport *)t;
-    fin_aws_http_response_reset(resp);
+    fin_http_response_reset(resp);
     ft->sent++;
     snprintf(ft->last_url, sizeof ft->last_url, "%s", req->url);
     snprintf(ft->last_method, sizeof ft->last_method, "%s", req->method);
@@ -67,7 +67,7 @@ static inline int fake_send(struct fin_aws_transport *t, const struct fin_aws_ht
     return 0;
 }
 
-static inline void fake_destroy(struct fin_aws_transport *t) { (void)t; }
+static inline void fake_destroy(struct fin_http_transport *t) { (void)t; }
 
 static inline void fake_init(struct fake_transport *ft)
 {

@@ -39,8 +39,8 @@ static char *unb64(const char *s)
     return (char *)out;
 }
 
-static void service_handler(struct fake_transport *ft, const struct fin_aws_http_request *req,
-                            struct fin_aws_http_response *resp)
+static void service_handler(struct fake_transport *ft, const struct fin_http_request *req,
+                            struct fin_http_response *resp)
 {
     struct fake_service *svc = ft->ctx;
     bool firehose = strstr(ft->last_headers, "Firehose_20150804.PutRecordBatch") != NULL;
@@ -271,8 +271,8 @@ struct fake_stream {
     int expire_once;
 };
 
-static void stream_handler(struct fake_transport *ft, const struct fin_aws_http_request *req,
-                           struct fin_aws_http_response *resp)
+static void stream_handler(struct fake_transport *ft, const struct fin_http_request *req,
+                           struct fin_http_response *resp)
 {
     struct fake_stream *fs = ft->ctx;
     json_t *body = json_loadb(req->body, req->body_len, 0, NULL);

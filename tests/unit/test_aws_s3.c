@@ -120,8 +120,8 @@ static void test_multipart(void **state)
 }
 
 /* A transport that answers like S3 for a multipart upload, with ETags. */
-static void mp_handler(struct fake_transport *ft, const struct fin_aws_http_request *req,
-                       struct fin_aws_http_response *resp)
+static void mp_handler(struct fake_transport *ft, const struct fin_http_request *req,
+                       struct fin_http_response *resp)
 {
     int *mode = ft->ctx;
     resp->status = 200;
@@ -129,7 +129,7 @@ static void mp_handler(struct fake_transport *ft, const struct fin_aws_http_requ
         fin_buf_puts(&resp->body, "<InitiateMultipartUploadResult><UploadId>U1</UploadId>"
                                   "</InitiateMultipartUploadResult>");
     } else if (strstr(req->url, "partNumber=")) {
-        fin_aws_http_response_add_header(resp, "ETag", 4, "\"p\"", 3);
+        fin_http_response_add_header(resp, "ETag", 4, "\"p\"", 3);
     } else if (strcmp(req->method, "POST") == 0) {
         if (*mode == 1) {
             /* An error inside a 200 answer, once. */

@@ -8,12 +8,12 @@
 
 #include <zlib.h>
 
-#include "collector/http.h"
 #include "collector/source_util.h"
 #include "finstream/buf.h"
 #include "finstream/clock.h"
 #include "finstream/collector.h"
 #include "finstream/error.h"
+#include "finstream/http.h"
 #include "finstream/timeutil.h"
 
 /* ---- a sink that keeps records in memory ---- */
@@ -302,8 +302,8 @@ struct script_http {
     char last_url[512];
 };
 
-static int script_get(struct fin_http_transport *t, const struct fin_http_request *req,
-                      struct fin_http_response *resp)
+static int script_send(struct fin_http_transport *t, const struct fin_http_request *req,
+                       struct fin_http_response *resp)
 {
     struct script_http *sh = (struct script_http *)t;
     fin_http_response_reset(resp);
@@ -311,13 +311,18 @@ static int script_get(struct fin_http_transport *t, const struct fin_http_reques
     sh->next++;
     sh->calls++;
     snprintf(sh->last_url, sizeof sh->last_url, "%s", req->url);
+    /* The source asks for a plain GET that follows redirects and takes gzip. */
+    assert_string_equal(req->method, "GET");
+    assert_int_equal(req->body_len, 0);
+    assert_int_equal(req->flags & (FIN_HTTP_FOLLOW | FIN_HTTP_DECODE), FIN_HTTP_FOLLOW | FIN_HTTP_DECODE);
     if (st->rc)
-        return fin_err_set(st->rc, "%s: scripted failure", req->url);
+        return fin_err_set(st->rc, "%s %s: scripted failure", req->method, req->url);
     resp->status = st->status;
     if (st->body)
         assert_int_equal(fin_buf_puts(&resp->body, st->body), 0);
     if (st->retry_after)
-        snprintf(resp->retry_after, sizeof resp->retry_after, "%s", st->retry_after);
+        assert_int_equal(fin_http_response_add_header(resp, "Retry-After", 11, st->retry_after,
+                                                      strlen(st->retry_after)), 0);
     return 0;
 }
 
@@ -337,7 +342,7 @@ static void yahoo_run_window(struct yahoo_run *y, const struct step *steps, size
 {
     memset(y, 0, sizeof *y);
     harness_init(&y->h);
-    y->http.base.get = script_get;
+    y->http.base.send = script_send;
     y->http.base.destroy = script_destroy;
     y->http.steps = steps;
     y->http.n = n;
