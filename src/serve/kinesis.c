@@ -1111,6 +1111,18 @@ done:
     reg_release(r->svc, ss);
 }
 
+/* Saves a stream's metadata (with the registry locked), unlocks, and answers {} or the
+ * failure. */
+static void save_and_respond(struct req *r, struct sstream *ss)
+{
+    int rc = meta_save(r->svc, ss);
+    reg_unlock(r->svc);
+    if (rc)
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+    else
+        respond_value(r->svc, r->resp, json_object());
+}
+
 /* ---- retention and tags ---- */
 
 static void change_retention(struct req *r, bool increase)
@@ -1159,12 +1171,7 @@ static void change_retention(struct req *r, bool increase)
     ss->retention_h = h;
     ss->status = ST_UPDATING;
     ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
-    rc = meta_save(r->svc, ss);
-    reg_unlock(r->svc);
-    if (rc)
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-    else
-        respond_value(r->svc, r->resp, json_object());
+    save_and_respond(r, ss);
 done:
     reg_release(r->svc, ss);
 }
@@ -1208,12 +1215,7 @@ static void add_tags(struct req *r)
     }
     json_decref(ss->tags);
     ss->tags = merged;
-    int rc = meta_save(r->svc, ss);
-    reg_unlock(r->svc);
-    if (rc)
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-    else
-        respond_value(r->svc, r->resp, json_object());
+    save_and_respond(r, ss);
 done:
     reg_release(r->svc, ss);
 }
@@ -1235,12 +1237,7 @@ static void remove_tags(struct req *r)
     json_array_foreach(keys, i, k)
         if (json_is_string(k))
             json_object_del(ss->tags, json_string_value(k));
-    int rc = meta_save(r->svc, ss);
-    reg_unlock(r->svc);
-    if (rc)
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-    else
-        respond_value(r->svc, r->resp, json_object());
+    save_and_respond(r, ss);
     reg_release(r->svc, ss);
 }
 
