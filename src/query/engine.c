@@ -386,23 +386,34 @@ const char *fin_query_last_sql(const struct fin_query *q) { return q->last_sql ?
 
 /* ---- the Athena rewrite ---- */
 
-/* Wraps every CAST(x AS TIMESTAMP) as CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP): with the
- * session in UTC, a string with an offset then converts to UTC as in Athena, and every
- * other input casts as before. Returns the number of casts changed. */
-static int rewrite_casts(json_t *node)
+/* Visits every object of DuckDB's JSON parse tree, before its children (pre_order) or
+ * after them, and adds up what the visitor returns (the number of changes it made). */
+static int walk_tree(json_t *node, int (*visit)(json_t *obj), bool pre_order)
 {
     int n = 0;
+    size_t i;
+    const char *key;
+    json_t *v;
     if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) n += rewrite_casts(v);
+        json_array_foreach(node, i, v) n += walk_tree(v, visit, pre_order);
         return n;
     }
     if (!json_is_object(node))
         return 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(node, key, v) n += rewrite_casts(v);
+    if (pre_order)
+        n += visit(node);
+    json_object_foreach(node, key, v) n += walk_tree(v, visit, pre_order);
+    if (!pre_order)
+        n += visit(node);
+    return n;
+}
+
+/* Wraps every CAST(x AS TIMESTAMP) as CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP): with the
+ * session in UTC, a string with an offset then converts to UTC as in Athena, and every
+ * other input casts as before. Returns the number of casts changed. */
+static int cast_node(json_t *node)
+{
+    int n = 0;
     const char *cls = json_string_value(json_object_get(node, "class"));
     json_t *ct = json_object_get(node, "cast_type");
     const char *id = json_string_value(json_object_get(ct, "id"));
@@ -449,20 +460,9 @@ static int mysql_format(const char *in, struct fin_buf *out)
 }
 
 /* date_parse(s, 'fmt') -> strptime(s, 'fmt'') and date_format(t, 'fmt') -> strftime. */
-static int rewrite_functions(json_t *node)
+static int function_node(json_t *node)
 {
     int n = 0;
-    if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) n += rewrite_functions(v);
-        return n;
-    }
-    if (!json_is_object(node))
-        return 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach(node, key, v) n += rewrite_functions(v);
     const char *cls = json_string_value(json_object_get(node, "class"));
     const char *fn = json_string_value(json_object_get(node, "function_name"));
     if (!cls || strcmp(cls, "FUNCTION") != 0 || !fn)
@@ -796,24 +796,10 @@ no:
     return 0;
 }
 
-static int rewrite_top1(json_t *node)
+static int select_node(json_t *node)
 {
-    int n = 0;
-    if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) n += rewrite_top1(v);
-        return n;
-    }
-    if (!json_is_object(node))
-        return 0;
     const char *type = json_string_value(json_object_get(node, "type"));
-    if (type && !strcmp(type, "SELECT_NODE"))
-        n += top1_node(node);
-    const char *key;
-    json_t *v;
-    json_object_foreach(node, key, v) n += rewrite_top1(v);
-    return n;
+    return type && !strcmp(type, "SELECT_NODE") ? top1_node(node) : 0;
 }
 
 /* One string value out of a one-row, one-column query with a string argument. */
@@ -866,9 +852,10 @@ static char *athena_rewrite(struct fin_query *q, const char *sql, bool optimize)
         }
         duckdb_destroy_prepare(&st);
     }
-    int changed = rewrite_casts(node) + rewrite_functions(node) + name_columns(node, star_width);
+    int changed = walk_tree(node, cast_node, false) + walk_tree(node, function_node, false) +
+                  name_columns(node, star_width);
     if (optimize)
-        changed += rewrite_top1(node);
+        changed += walk_tree(node, select_node, true);
     if (!changed)
         goto as_written;
     char *js = json_dumps(root, JSON_COMPACT);

@@ -1370,43 +1370,47 @@ done:
 
 /* ---- dispatch ---- */
 
+/* Actions that take an argument share handlers; these wrappers give them one shape. */
+static void describe_full(struct req *r) { describe_stream(r, false); }
+static void describe_summary(struct req *r) { describe_stream(r, true); }
+static void increase_retention(struct req *r) { change_retention(r, true); }
+static void decrease_retention(struct req *r) { change_retention(r, false); }
+static void split_shard(struct req *r) { reshard(r, "SplitShard"); }
+static void merge_shards(struct req *r) { reshard(r, "MergeShards"); }
+static void update_shard_count(struct req *r) { reshard(r, "UpdateShardCount"); }
+
+static const struct {
+    const char *op;
+    void (*handle)(struct req *r);
+} actions[] = {
+    {"PutRecords", put_records},
+    {"PutRecord", put_record},
+    {"GetRecords", get_records},
+    {"GetShardIterator", get_shard_iterator},
+    {"CreateStream", create_stream},
+    {"DeleteStream", delete_stream},
+    {"DescribeStream", describe_full},
+    {"DescribeStreamSummary", describe_summary},
+    {"ListStreams", list_streams},
+    {"ListShards", list_shards},
+    {"IncreaseStreamRetentionPeriod", increase_retention},
+    {"DecreaseStreamRetentionPeriod", decrease_retention},
+    {"AddTagsToStream", add_tags},
+    {"RemoveTagsFromStream", remove_tags},
+    {"ListTagsForStream", list_tags},
+    {"SplitShard", split_shard},
+    {"MergeShards", merge_shards},
+    {"UpdateShardCount", update_shard_count},
+};
+
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp)
 {
     struct req r = {svc, body, resp};
-    if (strcmp(op, "PutRecords") == 0)
-        put_records(&r);
-    else if (strcmp(op, "PutRecord") == 0)
-        put_record(&r);
-    else if (strcmp(op, "GetRecords") == 0)
-        get_records(&r);
-    else if (strcmp(op, "GetShardIterator") == 0)
-        get_shard_iterator(&r);
-    else if (strcmp(op, "CreateStream") == 0)
-        create_stream(&r);
-    else if (strcmp(op, "DeleteStream") == 0)
-        delete_stream(&r);
-    else if (strcmp(op, "DescribeStream") == 0)
-        describe_stream(&r, false);
-    else if (strcmp(op, "DescribeStreamSummary") == 0)
-        describe_stream(&r, true);
-    else if (strcmp(op, "ListStreams") == 0)
-        list_streams(&r);
-    else if (strcmp(op, "ListShards") == 0)
-        list_shards(&r);
-    else if (strcmp(op, "IncreaseStreamRetentionPeriod") == 0)
-        change_retention(&r, true);
-    else if (strcmp(op, "DecreaseStreamRetentionPeriod") == 0)
-        change_retention(&r, false);
-    else if (strcmp(op, "AddTagsToStream") == 0)
-        add_tags(&r);
-    else if (strcmp(op, "RemoveTagsFromStream") == 0)
-        remove_tags(&r);
-    else if (strcmp(op, "ListTagsForStream") == 0)
-        list_tags(&r);
-    else if (strcmp(op, "SplitShard") == 0 || strcmp(op, "MergeShards") == 0 ||
-             strcmp(op, "UpdateShardCount") == 0)
-        reshard(&r, op);
-    else
-        fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown operation %s", op);
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(op, actions[i].op) == 0) {
+            actions[i].handle(&r);
+            return;
+        }
+    fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown operation %s", op);
 }
