@@ -70,13 +70,17 @@ struct fin_serve_request {
 /* What the service answers. body is owned by the response: fin_serve_response_fini(). */
 struct fin_serve_response {
     int status;
-    const char *content_type;      /* static */
+    const char *content_type;      /* static; NULL: no Content-Type header */
     char *body;
     size_t body_len;
     char request_id[37];           /* x-amzn-RequestId: a UUID */
-    char id2[65];                  /* x-amz-id-2 */
+    char id2[97];                  /* x-amz-id-2: 72 random bytes in base64, as AWS */
     const char *hdr_name;          /* one more header (static strings), or NULL */
     const char *hdr_value;
+    /* more headers (CORS): names static, values static or borrowed from the request,
+     * valid until the answer is sent */
+    struct fin_serve_header extra[6];
+    size_t n_extra;
 };
 
 void fin_serve_response_fini(struct fin_serve_response *resp);

@@ -99,8 +99,19 @@ int json_str_append(struct fin_buf *b, const char *s, size_t len);
 void new_request_ids(struct fin_serve_response *resp);
 /* Sets resp to 200 with the JSON body taken over from b. */
 void respond_json(struct fin_serve_response *resp, struct fin_buf *b);
+/* Sets resp to 200 with an empty body (operations without output). */
+void respond_empty(struct fin_serve_response *resp);
 /* Sets resp to 200 with the serialised value of v (v is released). */
 void respond_value(struct fin_serve *svc, struct fin_serve_response *resp, json_t *v);
+
+/* An AWS error body {"__type": type, msg_key: msg} (no message member when msg is NULL;
+ * msg_key is "message", or "Message" where AWS capitalises it). */
+void serve_error_body(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                      const char *type, const char *msg_key, const char *msg);
+/* The XML error AWS gives before it knows the protocol: <Type><Message>msg</Message></Type>,
+ * or <Type/> when msg is NULL; no Content-Type. */
+void serve_error_xml(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                     const char *type, const char *msg);
 
 int64_t now_ms(struct fin_serve *svc);
 void metrics_init(struct metrics *m);
@@ -129,6 +140,8 @@ int meta_save(struct fin_serve *svc, struct sstream *ss);
 
 /* ---- kinesis.c ---- */
 
+/* True when op is a Kinesis action serve implements. */
+bool kinesis_has_op(const char *op);
 /* Runs the Kinesis action op (the part of X-Amz-Target after the dot) with body. */
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp);

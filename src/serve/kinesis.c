@@ -19,6 +19,7 @@
  * Tokens name the shard by its number, not its position in the handle, since closed
  * shards leave the stream when retention has emptied them. */
 #include "internal.h"
+#include "model.h"
 
 #include "finstream/crc32c.h"
 #include "finstream/error.h"
@@ -276,7 +277,7 @@ static void create_stream(struct req *r)
     ss->next = r->svc->streams;
     r->svc->streams = ss;
     reg_unlock(r->svc);
-    respond_value(r->svc, r->resp, json_object());
+    respond_empty(r->resp);
 }
 
 static void delete_stream(struct req *r)
@@ -296,7 +297,7 @@ static void delete_stream(struct req *r)
     }
     reg_delete_locked(r->svc, ss);
     reg_unlock(r->svc);
-    respond_value(r->svc, r->resp, json_object());
+    respond_empty(r->resp);
 }
 
 /* ---- DescribeStream, DescribeStreamSummary, ListStreams, ListShards ---- */
@@ -1120,7 +1121,7 @@ static void save_and_respond(struct req *r, struct sstream *ss)
     if (rc)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
     else
-        respond_value(r->svc, r->resp, json_object());
+        respond_empty(r->resp);
 }
 
 /* ---- retention and tags ---- */
@@ -1363,7 +1364,7 @@ static void reshard(struct req *r, const char *op)
                                 arn(r->svc, ss->name), "CurrentShardCount", before,
                                 "TargetShardCount", (json_int_t)target));
     else
-        respond_value(r->svc, r->resp, json_object());
+        respond_empty(r->resp);
 done:
     reg_release(r->svc, ss);
 }
@@ -1403,14 +1404,29 @@ static const struct {
     {"UpdateShardCount", update_shard_count},
 };
 
+bool kinesis_has_op(const char *op)
+{
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(op, actions[i].op) == 0)
+            return true;
+    return false;
+}
+
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp)
 {
-    struct req r = {svc, body, resp};
-    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
-        if (strcmp(op, actions[i].op) == 0) {
-            actions[i].handle(&r);
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(op, actions[i].op) != 0)
+            continue;
+        /* the model's checks first: the handler sees the members as the model reads them */
+        const struct mshape *shape = kinesis_input_shape(op);
+        json_t *clean = NULL;
+        if (shape && model_check(svc, shape, body, &clean, resp))
             return;
-        }
-    fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown operation %s", op);
+        struct req r = {svc, clean ? clean : body, resp};
+        actions[i].handle(&r);
+        json_decref(clean);
+        return;
+    }
+    serve_error_body(svc, resp, 400, "UnknownOperationException", NULL, NULL);
 }
