@@ -43,6 +43,7 @@ struct fin_serve_config {
      * carry a valid SigV4 signature by one of them. NULL or "": any well-formed one. */
     const char *access_keys;
     int64_t max_skew_ms;           /* allowed distance of X-Amz-Date (default 15 min) */
+    int64_t shard_limit;           /* open shards in all streams (default 500, as AWS) */
 };
 
 /* Fills cfg with the defaults (data_dir and config_path NULL). */
@@ -122,6 +123,7 @@ struct fin_serve_settings {
     char *access_keys;             /* "ID:SECRET, ..." */
     char *region;
     char *account;
+    int64_t shard_limit;
 };
 extern const struct fin_opt fin_serve_opts[];
 /* Defaults, then [serve] of the ini at config_path (missing file or section: defaults).

@@ -100,6 +100,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     scfg.data_dir = cli->data_dir;
     scfg.config_path = cli->config;
     scfg.creating_ms = scfg.updating_ms = scfg.deleting_ms = set.status_delay_ms;
+    scfg.shard_limit = set.shard_limit;
     scfg.access_keys = set.access_keys;
     scfg.region = set.region;
     scfg.account = set.account;

@@ -28,6 +28,7 @@ struct sstream {
     int64_t created_s;          /* StreamCreationTimestamp */
     int64_t retention_h;        /* as set through the API */
     json_t *tags;               /* object, key -> value (owned) */
+    bool on_demand;             /* StreamMode ON_DEMAND (else PROVISIONED) */
     bool gone;                  /* deleted: data removed once refs drops to 0 */
     struct sstream *next;
 };
@@ -135,6 +136,10 @@ void reg_delete_locked(struct fin_serve *svc, struct sstream *ss);
 struct sstream *sstream_new(const char *name);
 /* The status now (enum sstatus). */
 int sstream_status(struct fin_serve *svc, const struct sstream *ss);
+/* With the registry locked: 0 when the account's open shards plus more stay within
+ * the shard limit, else LimitExceededException in resp and FIN_ELIMIT. */
+int account_shard_limit_error(struct fin_serve *svc, int64_t more,
+                              struct fin_serve_response *resp);
 /* Writes ss's tags, retention and creation time beside the stream. */
 int meta_save(struct fin_serve *svc, struct sstream *ss);
 

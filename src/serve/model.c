@@ -72,7 +72,7 @@ static bool pattern_match(const char *pattern, const char *s)
 struct mctx {
     struct fin_serve *svc;
     struct fin_serve_response *resp;
-    char errors[10][1024];
+    char *errors[10];       /* owned */
     int n_errors;
 };
 
@@ -365,9 +365,12 @@ static void fail(struct mctx *c, const struct mshape *s, const char *path, json_
         value_str(s, v, &b);
         fin_buf_puts(&b, "'");
     }
-    snprintf(c->errors[c->n_errors++], sizeof c->errors[0],
-             "Value %.600s at '%s' failed to satisfy constraint: %s", fin_buf_cstr(&b) ? b.data : "",
-             path, what);
+    struct fin_buf e;
+    fin_buf_init(&e);
+    fin_buf_printf(&e, "Value %s at '%s' failed to satisfy constraint: %s",
+                   fin_buf_cstr(&b) ? b.data : "", path, what);
+    c->errors[c->n_errors++] = fin_buf_cstr(&e) ? fin_buf_take(&e, NULL) : NULL;
+    fin_buf_fini(&e);
     fin_buf_fini(&b);
 }
 
@@ -525,8 +528,10 @@ int model_check(struct fin_serve *svc, const struct mshape *members, json_t *bod
         fin_buf_init(&b);
         fin_buf_printf(&b, "%d validation error%s detected: ", c.n_errors,
                        c.n_errors > 1 ? "s" : "");
-        for (int i = 0; i < c.n_errors; i++)
-            fin_buf_printf(&b, "%s%s", i ? "; " : "", c.errors[i]);
+        for (int i = 0; i < c.n_errors; i++) {
+            fin_buf_printf(&b, "%s%s", i ? "; " : "", c.errors[i] ? c.errors[i] : "?");
+            free(c.errors[i]);
+        }
         serve_error_body(svc, resp, 400, "ValidationException", "message",
                          fin_buf_cstr(&b) ? b.data : "validation failed");
         fin_buf_fini(&b);

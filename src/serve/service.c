@@ -34,6 +34,7 @@ void fin_serve_config_defaults(struct fin_serve_config *cfg)
     cfg->account = "000000000000";
     cfg->region = "us-east-1";
     cfg->max_skew_ms = 15 * 60 * 1000;
+    cfg->shard_limit = 500;
 }
 
 bool fin_serve_has_keys(const struct fin_serve *svc)
@@ -94,8 +95,9 @@ int meta_save(struct fin_serve *svc, struct sstream *ss)
     int rc = meta_path(svc, ss->name, path, sizeof path);
     if (rc)
         return rc;
-    json_t *o = json_pack("{s:I, s:I, s:O}", "created", (json_int_t)ss->created_s,
-                          "retention_hours", (json_int_t)ss->retention_h, "tags", ss->tags);
+    json_t *o = json_pack("{s:I, s:I, s:O, s:s}", "created", (json_int_t)ss->created_s,
+                          "retention_hours", (json_int_t)ss->retention_h, "tags", ss->tags,
+                          "mode", ss->on_demand ? "ON_DEMAND" : "PROVISIONED");
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     if (!text)
@@ -124,6 +126,8 @@ static void meta_load(struct fin_serve *svc, struct sstream *ss)
     json_t *t = json_object_get(o, "tags");
     if (json_is_integer(c))
         ss->created_s = json_integer_value(c);
+    ss->on_demand = json_is_string(json_object_get(o, "mode")) &&
+                    strcmp(json_string_value(json_object_get(o, "mode")), "ON_DEMAND") == 0;
     if (json_is_integer(r) && json_integer_value(r) > 0)
         ss->retention_h = json_integer_value(r);
     if (json_is_object(t)) {
@@ -260,6 +264,33 @@ void reg_delete_locked(struct fin_serve *svc, struct sstream *ss)
     ss->status = ST_DELETING;
     ss->until_ms = now_ms(svc) + svc->cfg.deleting_ms;
     reg_remove_data_locked(svc, ss);
+}
+
+int account_shard_limit_error(struct fin_serve *svc, int64_t more,
+                              struct fin_serve_response *resp)
+{
+    int64_t open = 0;
+    for (struct sstream *ss = svc->streams; ss; ss = ss->next) {
+        if (ss->gone || strncmp(ss->name, "__firehose.", 11) == 0)
+            continue;
+        if (!ss->st &&
+            fin_stream_open(&ss->st, svc->data_dir, ss->name, FIN_STREAM_WRITE, svc->clock)) {
+            ss->st = NULL;
+            continue;
+        }
+        open += fin_stream_open_shard_count(ss->st);
+    }
+    if (open + more <= svc->cfg.shard_limit)
+        return 0;
+    fin_serve_error(svc, resp, 400, "LimitExceededException",
+                    "This request would exceed the shard limit for the account %s in %s. Current "
+                    "shard count for the account: %lld. Limit: %lld. Number of additional shards "
+                    "that would have resulted from this request: %lld. Refer to the AWS Service "
+                    "Limits page (http://docs.aws.amazon.com/general/latest/gr/"
+                    "aws_service_limits.html) for current limits and how to request higher "
+                    "limits.", svc->account, svc->region, (long long)open,
+                    (long long)svc->cfg.shard_limit, (long long)more);
+    return FIN_ELIMIT;
 }
 
 void reg_lock(struct fin_serve *svc)
