@@ -31,7 +31,13 @@
 #define BOOLEAN(n) {.name = n, .type = M_BOOLEAN}
 #define END {.name = NULL}
 
-#define STREAM_NAME STRING("StreamName", 0, 1, 128, NAME_PATTERN)
+/* StreamName is optional in the current API when StreamARN names the stream; without
+ * either, Kinesis answers as it always did for a missing StreamName */
+#define STREAM_NAME                                                                            \
+    {.name = "StreamName", .type = M_STRING,                                                 \
+     .flags = MC_REQUIRED | MC_LEN_MIN | MC_LEN_MAX, .len_min = 1, .len_max = 128,            \
+     .pattern = NAME_PATTERN, .unless = "StreamARN"}
+#define OPTIONAL_STREAM_NAME STRING("StreamName", 0, 1, 128, NAME_PATTERN)
 #define STREAM_ARN STRING("StreamARN", 0, 1, 2048, "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+")
 #define SHARD_ID(n, f) STRING(n, f, 1, 128, NAME_PATTERN)
 
@@ -75,7 +81,9 @@ static const struct mshape put_records_element[] = {
 static const struct mshape add_tags[] = {TAG_MAP("Tags", MC_REQUIRED, 200), STREAM_NAME,
                                          STREAM_ARN, END};
 static const struct mshape create_stream[] = {
-    INT("ShardCount", 0, 1, 100000),
+    /* optional for ON_DEMAND streams only */
+    {.name = "ShardCount", .type = M_INTEGER, .flags = MC_REQUIRED | MC_MIN | MC_MAX, .min = 1,
+     .max = 100000, .unless = "StreamModeDetails"},
     STRING("StreamName", MC_REQUIRED, 1, 128, NAME_PATTERN),
     {.name = "StreamModeDetails", .type = M_STRUCT, .members = stream_mode_details},
     TAG_MAP("Tags", 0, 200),
@@ -106,7 +114,7 @@ static const struct mshape list_shards[] = {
     INT("MaxResults", 0, 1, 10000),
     STRING("NextToken", 0, 1, 1048576, NULL),
     TIMESTAMP("StreamCreationTimestamp"),
-    STREAM_NAME,
+    OPTIONAL_STREAM_NAME,
     {.name = "ShardFilter", .type = M_STRUCT, .members = shard_filter},
     STREAM_ARN,
     END,

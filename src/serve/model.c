@@ -412,10 +412,11 @@ static void lower_first(char *out, size_t cap, const char *parent, const char *n
         *p = (char)(*p - 'A' + 'a');
 }
 
-static void check_value(struct mctx *c, const struct mshape *s, json_t *v, const char *path)
+static void check_value(struct mctx *c, const struct mshape *s, json_t *v, const char *path,
+                        json_t *parent)
 {
     if (!v || json_is_null(v)) {
-        if (s->flags & MC_REQUIRED)
+        if ((s->flags & MC_REQUIRED) && !(s->unless && json_object_get(parent, s->unless)))
             fail(c, s, path, NULL, "Member must not be null");
         return;
     }
@@ -496,7 +497,7 @@ static void check_value(struct mctx *c, const struct mshape *s, json_t *v, const
                 snprintf(mp, sizeof mp, "%s.member", p);
                 check_members(c, s->members->members, x, mp);
             } else {
-                check_value(c, s->members, x, p);
+                check_value(c, s->members, x, p, NULL);
             }
         }
     } else if (s->type == M_STRUCT && json_is_object(v)) {
@@ -510,7 +511,7 @@ static void check_members(struct mctx *c, const struct mshape *members, json_t *
     for (const struct mshape *m = members; m && m->name; m++) {
         char path[600];
         lower_first(path, sizeof path, parent, m->name);
-        check_value(c, m, json_object_get(obj, m->name), path);
+        check_value(c, m, json_object_get(obj, m->name), path, obj);
     }
 }
 

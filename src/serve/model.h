@@ -36,6 +36,7 @@ struct mshape {
     const char *const *enums;      /* NULL-terminated, in AWS's printing order */
     const struct mshape *members;  /* M_STRUCT: its members; M_LIST: {element shape} */
     const char *member_str;        /* how a list prints a structure element */
+    const char *unless;            /* MC_REQUIRED only when this sibling member is absent */
 };
 
 /* Checks body against the input shape members (types first: SerializationException;

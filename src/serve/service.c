@@ -601,7 +601,11 @@ static void to_cbor(struct fin_serve_response *resp)
 {
     char *out;
     size_t len;
-    if (!resp->body || json_text_to_cbor(resp->body, resp->body_len, &out, &len))
+    if (!resp->body) {
+        resp->content_type = CT_CBOR;
+        return;
+    }
+    if (json_text_to_cbor(resp->body, resp->body_len, &out, &len))
         return;
     free(resp->body);
     resp->body = out;
