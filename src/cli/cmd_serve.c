@@ -22,7 +22,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
             "                       [--max-connections N] [--max-per-client N]\n"
-            "                       [--timeout DUR] [--status-delay DUR] [--insecure]\n"
+            "                       [--timeout DUR] [--status-delay DUR] [--shard-limit N]\n"
+            "                       [--insecure]\n"
             "\n"
             "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
             "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
@@ -50,6 +51,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         {"max-per-client", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 'o'},
         {"status-delay", required_argument, NULL, 'd'},
+        {"shard-limit", required_argument, NULL, 's'},
         {"insecure", no_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };

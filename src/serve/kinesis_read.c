@@ -108,11 +108,11 @@ static int token_parse(const char *s, struct iter_token *t)
     size_t covered = (size_t)(f[4] - (char *)text) + 27;
     char crc_hex[9];
     memcpy(crc_hex, f[4] + 27, 8), crc_hex[8] = 0;
-    for (int i = 1; i < 4; i++)
+    for (int i = 1; i < 5; i++)
         f[i][-1] = '/';
     if (strtoul(crc_hex, NULL, 16) != fin_crc32c(0, text, covered))
         return FIN_EPARSE;
-    for (int i = 1; i < 4; i++)
+    for (int i = 1; i < 5; i++)
         f[i][-1] = 0;
     memset(t, 0, sizeof *t);
     t->made_ms = strtoll(f[0], NULL, 10);
@@ -201,6 +201,8 @@ void get_shard_iterator(struct req *r)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
         goto done;
     }
+    /* positions without a number carry the shard's first, as Kinesis' iterators do */
+    aws_seq_from_stored(info.desc.starting_seq, 0, false, t.seq);
     if (seq) {
         if (ty == FIN_ITER_TRIM_HORIZON || ty == FIN_ITER_LATEST) {
             invalid(r, BOTH_SPECIFIED, type, "also a");

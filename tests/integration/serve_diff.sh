@@ -12,7 +12,7 @@ node "$(dirname "$0")/serve/kinesalite_ref.js" "$PEERS_NPM/kinesalite" "$KINESIS
   >"$PEERS_DIR/kinesalite.log" 2>&1 &
 PEER_PIDS+=($!)
 wait_port "$KINESIS_PORT"
-STATUS_DELAY=0ms start_serve
+STATUS_DELAY=0ms start_serve --shard-limit 100
 /usr/bin/python3 "$(dirname "$0")/serve/kinesis_diff.py" "http://127.0.0.1:$KINESIS_PORT" "$EP" \
   "$(dirname "$0")/serve/kinesis_diff_allow.txt" "$@"
 stop_serve

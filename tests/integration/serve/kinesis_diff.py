@@ -197,7 +197,7 @@ def shape(v, key=None):
     return type(v).__name__
 
 
-NUM_RE = re.compile(r"\b\d{10,}\b")
+NUM_RE = re.compile(r"\b\d{10,}(\.\d+)?\b")
 DATE_RE = re.compile(r"\b\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}\b")
 
 
@@ -648,8 +648,9 @@ def load_allow(path):
 
 
 def allowed(rules, op, label):
-    for o, pat, reason, ln in rules:
-        if fnmatch.fnmatchcase(op, o) and fnmatch.fnmatchcase(label, pat):
+    for o, pats, reason, ln in rules:
+        if fnmatch.fnmatchcase(op, o) and any(fnmatch.fnmatchcase(label, p.strip())
+                                              for p in pats.split(",")):
             return ln
     return None
 
