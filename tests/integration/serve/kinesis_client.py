@@ -101,6 +101,7 @@ def raw(endpoint, target, body, ctype="application/x-amz-json-1.1", auth=True):
     if auth:
         headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/"
                                     "kinesis/aws4_request, SignedHeaders=host, Signature=00")
+        headers["X-Amz-Date"] = "20260101T000000Z"
     req = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req) as r:
@@ -278,7 +279,8 @@ def cbor(endpoint):
             "X-Amz-Target": "Kinesis_20131202." + target,
             "Content-Type": "application/x-amz-cbor-1.1",
             "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/"
-                             "aws4_request, SignedHeaders=host, Signature=00"})
+                             "aws4_request, SignedHeaders=host, Signature=00",
+            "X-Amz-Date": "20260101T000000Z"})
         try:
             with urllib.request.urlopen(req) as r:
                 ct, st, data = r.headers["Content-Type"], r.status, r.read()
@@ -286,7 +288,7 @@ def cbor(endpoint):
             ct, st, data = e.headers["Content-Type"], e.code, e.read()
         if ct != "application/x-amz-cbor-1.1":
             fail("CBOR answered as %s" % ct)
-        return st, cbor2.loads(data)
+        return st, cbor2.loads(data) if data else None  # operations without output: empty
 
     st, _ = call("CreateStream", {"StreamName": "cb", "ShardCount": 1})
     import time
