@@ -140,6 +140,8 @@ int sstream_status(struct fin_serve *svc, const struct sstream *ss);
  * the shard limit, else LimitExceededException in resp and FIN_ELIMIT. */
 int account_shard_limit_error(struct fin_serve *svc, int64_t more,
                               struct fin_serve_response *resp);
+/* With the registry locked: the open shards of all streams. */
+int64_t account_open_shards(struct fin_serve *svc);
 /* Writes ss's tags, retention and creation time beside the stream. */
 int meta_save(struct fin_serve *svc, struct sstream *ss);
 

@@ -320,8 +320,8 @@ static json_t *shard_json(const struct fin_shard_desc *d)
 
 /* Up to max shards after start (an id, or NULL), as ListShards orders them; *more says
  * whether shards are left, *last the id of the last one given. */
-static json_t *shards_page(struct fin_stream *st, const char *start, size_t max, bool *more,
-                           char last[FIN_SHARD_ID_LEN + 1])
+static json_t *shards_page(struct fin_stream *st, const char *start, size_t max, bool open_only,
+                           bool *more, char last[FIN_SHARD_ID_LEN + 1])
 {
     struct fin_shard_desc *v = NULL;
     size_t n = 0;
@@ -334,9 +334,13 @@ static json_t *shards_page(struct fin_stream *st, const char *start, size_t max,
             i++;
     last[0] = 0;
     for (; a && i < n && json_array_size(a) < max; i++) {
+        if (open_only && v[i].closed)
+            continue;
         json_array_append_new(a, shard_json(&v[i]));
         memcpy(last, v[i].id, FIN_SHARD_ID_LEN + 1);
     }
+    while (open_only && i < n && v[i].closed)
+        i++;
     *more = i < n;
     free(v);
     return a;
@@ -400,7 +404,7 @@ static void describe_stream(struct req *r, bool summary)
     }
     bool more;
     char last[FIN_SHARD_ID_LEN + 1];
-    json_t *shards = shards_page(ss->st, start, (size_t)limit, &more, last);
+    json_t *shards = shards_page(ss->st, start, (size_t)limit, false, &more, last);
     reg_release(r->svc, ss);
     if (!shards) {
         json_decref(d);
@@ -488,8 +492,52 @@ static void list_shards(struct req *r)
     const char *start = get_str(r, "ExclusiveStartShardId", false, 1, 128, &rc);
     if (rc)
         return;
-    /* Our NextToken is "<stream>/<last shard id>": it names the stream, as Kinesis' does. */
+    /* ShardFilter: AT_LATEST lists the open shards, AFTER_SHARD_ID those after ShardId,
+     * AT_TIMESTAMP at a time not before now the open ones; the TRIM_HORIZON and other
+     * timestamp kinds list every shard the stream still has. */
+    bool open_only = false;
+    json_t *filter = json_object_get(r->body, "ShardFilter");
+    if (filter) {
+        const char *ft = json_string_value(json_object_get(filter, "Type"));
+        json_t *fts = json_object_get(filter, "Timestamp");
+        const char *fsid = json_string_value(json_object_get(filter, "ShardId"));
+        if (strcmp(ft, "AFTER_SHARD_ID") == 0 && !fsid) {
+            invalid(r, "ShardId must be specified when ShardFilter type is AFTER_SHARD_ID.");
+            return;
+        }
+        if (strcmp(ft, "AFTER_SHARD_ID") != 0 && fsid) {
+            invalid(r, "ShardId can only be specified when ShardFilter type is AFTER_SHARD_ID.");
+            return;
+        }
+        bool timed = strcmp(ft, "AT_TIMESTAMP") == 0 || strcmp(ft, "FROM_TIMESTAMP") == 0;
+        if (timed && !fts) {
+            invalid(r, "Timestamp must be specified when ShardFilter type is %s.", ft);
+            return;
+        }
+        if (!timed && fts) {
+            invalid(r, "Timestamp can only be specified when ShardFilter type is AT_TIMESTAMP or "
+                       "FROM_TIMESTAMP.");
+            return;
+        }
+        if (fsid)
+            start = fsid;
+        open_only = strcmp(ft, "AT_LATEST") == 0 ||
+                    (strcmp(ft, "AT_TIMESTAMP") == 0 &&
+                     json_number_value(fts) * 1000.0 >= (double)now_ms(r->svc));
+    }
+    /* Our NextToken is "<stream>/<last shard id>[/latest]": it names the stream, as
+     * Kinesis' does, and keeps the filter. */
     char name[FIN_STREAM_MAX_NAME + 1] = "";
+    char tokbuf[FIN_STREAM_MAX_NAME + FIN_SHARD_ID_LEN + 16];
+    if (token && strlen(token) < sizeof tokbuf) {
+        snprintf(tokbuf, sizeof tokbuf, "%s", token);
+        size_t tl = strlen(tokbuf);
+        if (tl > 7 && strcmp(tokbuf + tl - 7, "/latest") == 0) {
+            tokbuf[tl - 7] = 0;
+            open_only = true;
+        }
+        token = tokbuf;
+    }
     if (token) {
         const char *slash = strrchr(token, '/');
         if (json_object_get(r->body, "StreamName")) {
@@ -515,7 +563,7 @@ static void list_shards(struct req *r)
         return;
     bool more;
     char last[FIN_SHARD_ID_LEN + 1];
-    json_t *shards = shards_page(ss->st, start, (size_t)max, &more, last);
+    json_t *shards = shards_page(ss->st, start, (size_t)max, open_only, &more, last);
     if (!shards) {
         reg_release(r->svc, ss);
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
@@ -523,7 +571,8 @@ static void list_shards(struct req *r)
     }
     json_t *out = json_pack("{s:o}", "Shards", shards);
     if (more)
-        json_object_set_new(out, "NextToken", json_sprintf("%s/%s", ss->name, last));
+        json_object_set_new(out, "NextToken", json_sprintf("%s/%s%s", ss->name, last,
+                                                           open_only ? "/latest" : ""));
     reg_release(r->svc, ss);
     respond_value(r->svc, r->resp, out);
 }
@@ -1145,6 +1194,46 @@ done:
     reg_release(r->svc, ss);
 }
 
+/* ---- DescribeLimits, UpdateStreamMode ---- */
+
+static void describe_limits(struct req *r)
+{
+    reg_lock(r->svc);
+    int64_t open = account_open_shards(r->svc), on_demand = 0;
+    for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
+        on_demand += !ss->gone && ss->on_demand;
+    reg_unlock(r->svc);
+    respond_value(r->svc, r->resp,
+                  json_pack("{s:I, s:I, s:I, s:I}", "ShardLimit",
+                            (json_int_t)r->svc->cfg.shard_limit, "OpenShardCount",
+                            (json_int_t)open, "OnDemandStreamCount", (json_int_t)on_demand,
+                            "OnDemandStreamCountLimit", (json_int_t)50));
+}
+
+static void update_stream_mode(struct req *r)
+{
+    struct sstream *ss = NULL;
+    const char *mode = json_string_value(
+        json_object_get(json_object_get(r->body, "StreamModeDetails"), "StreamMode"));
+    if (with_stream(r, true, &ss))
+        return;
+    reg_lock(r->svc);
+    int st = sstream_status(r->svc, ss);
+    if (st != ST_ACTIVE) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
+                        "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
+                        r->svc->account, status_name(st));
+        reg_release(r->svc, ss);
+        return;
+    }
+    ss->on_demand = mode && strcmp(mode, "ON_DEMAND") == 0;
+    ss->status = ST_UPDATING;
+    ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
+    save_and_respond(r, ss);
+    reg_release(r->svc, ss);
+}
+
 /* ---- dispatch ---- */
 
 /* Actions that take an argument share handlers; these wrappers give them one shape. */
@@ -1178,6 +1267,8 @@ static const struct {
     {"SplitShard", split_shard},
     {"MergeShards", merge_shards},
     {"UpdateShardCount", update_shard_count},
+    {"DescribeLimits", describe_limits},
+    {"UpdateStreamMode", update_stream_mode},
 };
 
 bool kinesis_has_op(const char *op)

@@ -266,8 +266,7 @@ void reg_delete_locked(struct fin_serve *svc, struct sstream *ss)
     reg_remove_data_locked(svc, ss);
 }
 
-int account_shard_limit_error(struct fin_serve *svc, int64_t more,
-                              struct fin_serve_response *resp)
+int64_t account_open_shards(struct fin_serve *svc)
 {
     int64_t open = 0;
     for (struct sstream *ss = svc->streams; ss; ss = ss->next) {
@@ -280,6 +279,13 @@ int account_shard_limit_error(struct fin_serve *svc, int64_t more,
         }
         open += fin_stream_open_shard_count(ss->st);
     }
+    return open;
+}
+
+int account_shard_limit_error(struct fin_serve *svc, int64_t more,
+                              struct fin_serve_response *resp)
+{
+    int64_t open = account_open_shards(svc);
     if (open + more <= svc->cfg.shard_limit)
         return 0;
     fin_serve_error(svc, resp, 400, "LimitExceededException",

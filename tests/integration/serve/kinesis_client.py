@@ -219,6 +219,36 @@ def wire(endpoint):
           "ValidationException", k) if hasattr(k.exceptions, "ValidationException") else None
     typed(lambda: k.get_records(ShardIterator="AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
           "InvalidArgumentException", k)
+    # a real split: the closed parent ends at or above where it started; ShardFilter
+    k.split_shard(StreamName="wire", ShardToSplit="shardId-000000000000",
+                  NewStartingHashKey=str(1 << 126))
+    k.get_waiter("stream_exists").wait(StreamName="wire", WaiterConfig={"Delay": 1})
+    shards = k.list_shards(StreamName="wire")["Shards"]
+    parent = [x for x in shards if x["ShardId"] == "shardId-000000000000"][0]
+    rng = parent["SequenceNumberRange"]
+    if int(rng["EndingSequenceNumber"]) < int(rng["StartingSequenceNumber"]):
+        fail("ending sequence number below the starting one: %r" % rng)
+    latest = k.list_shards(StreamName="wire", ShardFilter={"Type": "AT_LATEST"})["Shards"]
+    if len(shards) != 4 or sorted(x["ShardId"][-1] for x in latest) != ["1", "2", "3"]:
+        fail("ShardFilter AT_LATEST: %r of %r" % ([x["ShardId"] for x in latest], len(shards)))
+    after = k.list_shards(StreamName="wire", ShardFilter={"Type": "AFTER_SHARD_ID",
+                                                          "ShardId": "shardId-000000000001"})
+    if [x["ShardId"][-1] for x in after["Shards"]] != ["2", "3"]:
+        fail("ShardFilter AFTER_SHARD_ID: %r" % after["Shards"])
+    # ON_DEMAND: four shards, the mode reported, UpdateStreamMode, DescribeLimits
+    k.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["StreamModeDetails"]["StreamMode"] != "ON_DEMAND" or d["OpenShardCount"] != 4:
+        fail("ON_DEMAND stream: %r" % d)
+    k.update_stream_mode(StreamARN=d["StreamARN"],
+                         StreamModeDetails={"StreamMode": "PROVISIONED"})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["StreamModeDetails"]["StreamMode"] != "PROVISIONED":
+        fail("UpdateStreamMode: %r" % d)
+    lim = k.describe_limits()
+    if lim["ShardLimit"] != 500 or lim["OpenShardCount"] < 7:
+        fail("DescribeLimits: %r" % lim)
     # a credential scoped to another region or service is refused, as AWS does
     expect(lambda: client(endpoint, region="eu-west-1").list_streams(),
            "InvalidSignatureException")
