@@ -341,7 +341,7 @@ def member_variants(model, shape_name, member):
             out.append(("item-empty", [{}]))
             out.append(("item-string", ["x"]))
             for sub, ss in mt["members"].items():
-                for lab, v in member_variants(model, ss["shape"], sub)[:8]:
+                for lab, v in member_variants(model, ss["shape"], sub):
                     base = base_value(model, s["member"]["shape"], "member")
                     base = dict(base)
                     if v is None:
