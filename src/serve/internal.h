@@ -29,6 +29,7 @@ struct sstream {
     int64_t retention_h;        /* as set through the API */
     json_t *tags;               /* object, key -> value (owned) */
     bool on_demand;             /* StreamMode ON_DEMAND (else PROVISIONED) */
+    json_t *metrics;            /* enabled shard-level metrics, an array (owned; NULL: none) */
     bool gone;                  /* deleted: data removed once refs drops to 0 */
     struct sstream *next;
 };

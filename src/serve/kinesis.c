@@ -348,12 +348,14 @@ static json_t *shards_page(struct fin_stream *st, const char *start, size_t max,
 
 static json_t *summary_fields(struct fin_serve *svc, struct sstream *ss, int status)
 {
-    return json_pack("{s:s, s:o, s:s, s:{s:s}, s:I, s:I, s:[{s:[]}], s:s}", "StreamName",
+    json_t *metrics = ss->metrics ? json_copy(ss->metrics) : json_array();
+    return json_pack("{s:s, s:o, s:s, s:{s:s}, s:I, s:I, s:[{s:o}], s:s}", "StreamName",
                      ss->name, "StreamARN", arn(svc, ss->name), "StreamStatus",
-                     status_name(status), "StreamModeDetails", "StreamMode", ss->on_demand ? "ON_DEMAND" : "PROVISIONED",
-                     "RetentionPeriodHours", (json_int_t)ss->retention_h,
-                     "StreamCreationTimestamp", (json_int_t)ss->created_s, "EnhancedMonitoring",
-                     "ShardLevelMetrics", "EncryptionType", "NONE");
+                     status_name(status), "StreamModeDetails", "StreamMode",
+                     ss->on_demand ? "ON_DEMAND" : "PROVISIONED", "RetentionPeriodHours",
+                     (json_int_t)ss->retention_h, "StreamCreationTimestamp",
+                     (json_int_t)ss->created_s, "EnhancedMonitoring", "ShardLevelMetrics",
+                     metrics, "EncryptionType", "NONE");
 }
 
 static void describe_stream(struct req *r, bool summary)
@@ -1194,6 +1196,73 @@ done:
     reg_release(r->svc, ss);
 }
 
+/* ---- Enable/DisableEnhancedMonitoring ---- */
+
+/* The shard-level metrics, in the order Kinesis lists them; "ALL" stands for all. */
+static const char *const all_metrics[] = {
+    "IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds"};
+#define N_METRICS (sizeof all_metrics / sizeof all_metrics[0])
+
+static void monitoring(struct req *r, bool enable)
+{
+    struct sstream *ss = NULL;
+    json_t *asked = json_object_get(r->body, "ShardLevelMetrics");
+    if (with_stream(r, true, &ss))
+        return;
+    reg_lock(r->svc);
+    int st = sstream_status(r->svc, ss);
+    if (st != ST_ACTIVE) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
+                        "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
+                        r->svc->account, status_name(st));
+        reg_release(r->svc, ss);
+        return;
+    }
+    bool on[N_METRICS] = {false}, want[N_METRICS];
+    size_t i;
+    json_t *m;
+    json_array_foreach(ss->metrics, i, m)
+        for (size_t j = 0; j < N_METRICS; j++)
+            on[j] |= strcmp(json_string_value(m), all_metrics[j]) == 0;
+    memcpy(want, on, sizeof want);
+    json_array_foreach(asked, i, m) {
+        const char *name = json_string_value(m);
+        for (size_t j = 0; j < N_METRICS; j++)
+            if (strcmp(name, "ALL") == 0 || strcmp(name, all_metrics[j]) == 0)
+                want[j] = enable;
+    }
+    json_t *cur = json_array(), *des = json_array();
+    for (size_t j = 0; j < N_METRICS; j++) {
+        if (on[j])
+            json_array_append_new(cur, json_string(all_metrics[j]));
+        if (want[j])
+            json_array_append_new(des, json_string(all_metrics[j]));
+    }
+    json_decref(ss->metrics);
+    ss->metrics = json_copy(des);
+    ss->status = ST_UPDATING;
+    ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
+    int rc = meta_save(r->svc, ss);
+    reg_unlock(r->svc);
+    if (rc) {
+        json_decref(cur);
+        json_decref(des);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+    } else {
+        respond_value(r->svc, r->resp,
+                      json_pack("{s:s, s:o, s:o, s:o}", "StreamName", ss->name, "StreamARN",
+                                arn(r->svc, ss->name), "CurrentShardLevelMetrics", cur,
+                                "DesiredShardLevelMetrics", des));
+    }
+    reg_release(r->svc, ss);
+}
+
+static void enable_monitoring(struct req *r) { monitoring(r, true); }
+static void disable_monitoring(struct req *r) { monitoring(r, false); }
+
 /* ---- DescribeLimits, UpdateStreamMode ---- */
 
 static void describe_limits(struct req *r)
@@ -1269,6 +1338,8 @@ static const struct {
     {"UpdateShardCount", update_shard_count},
     {"DescribeLimits", describe_limits},
     {"UpdateStreamMode", update_stream_mode},
+    {"EnableEnhancedMonitoring", enable_monitoring},
+    {"DisableEnhancedMonitoring", disable_monitoring},
 };
 
 bool kinesis_has_op(const char *op)

@@ -98,6 +98,8 @@ int meta_save(struct fin_serve *svc, struct sstream *ss)
     json_t *o = json_pack("{s:I, s:I, s:O, s:s}", "created", (json_int_t)ss->created_s,
                           "retention_hours", (json_int_t)ss->retention_h, "tags", ss->tags,
                           "mode", ss->on_demand ? "ON_DEMAND" : "PROVISIONED");
+    if (o && ss->metrics)
+        json_object_set(o, "shard_level_metrics", ss->metrics);
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     if (!text)
@@ -126,6 +128,11 @@ static void meta_load(struct fin_serve *svc, struct sstream *ss)
     json_t *t = json_object_get(o, "tags");
     if (json_is_integer(c))
         ss->created_s = json_integer_value(c);
+    json_t *lm = json_object_get(o, "shard_level_metrics");
+    if (json_is_array(lm)) {
+        json_decref(ss->metrics);
+        ss->metrics = json_incref(lm);
+    }
     ss->on_demand = json_is_string(json_object_get(o, "mode")) &&
                     strcmp(json_string_value(json_object_get(o, "mode")), "ON_DEMAND") == 0;
     if (json_is_integer(r) && json_integer_value(r) > 0)
@@ -153,6 +160,7 @@ static void sstream_free(struct sstream *ss)
         return;
     fin_stream_close(ss->st);
     json_decref(ss->tags);
+    json_decref(ss->metrics);
     free(ss);
 }
 

@@ -243,9 +243,17 @@ def wire(endpoint):
         fail("ON_DEMAND stream: %r" % d)
     k.update_stream_mode(StreamARN=d["StreamARN"],
                          StreamModeDetails={"StreamMode": "PROVISIONED"})
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
     d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
     if d["StreamModeDetails"]["StreamMode"] != "PROVISIONED":
         fail("UpdateStreamMode: %r" % d)
+    em = k.enable_enhanced_monitoring(StreamName="od", ShardLevelMetrics=["IncomingBytes"])
+    if em["CurrentShardLevelMetrics"] != [] or em["DesiredShardLevelMetrics"] != ["IncomingBytes"]:
+        fail("EnableEnhancedMonitoring: %r" % em)
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["EnhancedMonitoring"] != [{"ShardLevelMetrics": ["IncomingBytes"]}]:
+        fail("EnhancedMonitoring: %r" % d["EnhancedMonitoring"])
     lim = k.describe_limits()
     if lim["ShardLimit"] != 500 or lim["OpenShardCount"] < 7:
         fail("DescribeLimits: %r" % lim)
