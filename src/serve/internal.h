@@ -30,6 +30,11 @@ struct sstream {
     json_t *tags;               /* object, key -> value (owned) */
     bool on_demand;             /* StreamMode ON_DEMAND (else PROVISIONED) */
     json_t *metrics;            /* enabled shard-level metrics, an array (owned; NULL: none) */
+    bool pending;               /* its data is still being made by creator (CREATING) */
+    bool has_creator;           /* creator is to be joined */
+    pthread_t creator;
+    struct fin_stream_config create_cfg;
+    struct fin_serve *svc;      /* for creator */
     bool gone;                  /* deleted: data removed once refs drops to 0 */
     struct sstream *next;
 };
@@ -137,6 +142,10 @@ void reg_delete_locked(struct fin_serve *svc, struct sstream *ss);
 struct sstream *sstream_new(const char *name);
 /* The status now (enum sstatus). */
 int sstream_status(struct fin_serve *svc, const struct sstream *ss);
+/* With the registry locked: makes ss's data (cfg) in a thread of its own, ss CREATING
+ * until it is done; a failure or a deletion meanwhile leaves ss gone. */
+int reg_create_async_locked(struct fin_serve *svc, struct sstream *ss,
+                            const struct fin_stream_config *cfg);
 /* With the registry locked: 0 when the account's open shards plus more stay within
  * the shard limit, else LimitExceededException in resp and FIN_ELIMIT. */
 int account_shard_limit_error(struct fin_serve *svc, int64_t more,

@@ -193,6 +193,9 @@ json_t *arn(struct fin_serve *svc, const char *name)
 
 /* ---- CreateStream, DeleteStream ---- */
 
+/* Streams of more shards than this are made in the background. */
+#define SYNC_CREATE_SHARDS 16
+
 static void create_stream(struct req *r)
 {
     char buf[FIN_STREAM_MAX_NAME + 1];
@@ -246,8 +249,11 @@ static void create_stream(struct req *r)
         return;
     }
     cfg.shards = (int)shards;
+    /* Kinesis answers at once and makes the shards while the stream is CREATING: a
+     * large stream is made by a thread of its own (a thousand shards take seconds) */
     struct sstream *ss = sstream_new(name);
-    rc = ss ? fin_stream_create(r->svc->data_dir, name, &cfg) : FIN_ENOMEM;
+    bool async = shards > SYNC_CREATE_SHARDS;
+    rc = !ss ? FIN_ENOMEM : async ? 0 : fin_stream_create(r->svc->data_dir, name, &cfg);
     if (rc) {
         reg_unlock(r->svc);
         if (ss)
@@ -271,6 +277,13 @@ static void create_stream(struct req *r)
     meta_save(r->svc, ss);
     ss->next = r->svc->streams;
     r->svc->streams = ss;
+    if (async && reg_create_async_locked(r->svc, ss, &cfg)) {
+        ss->gone = true;
+        ss->until_ms = now_ms(r->svc);
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        return;
+    }
     reg_unlock(r->svc);
     respond_empty(r->resp);
 }
@@ -370,15 +383,16 @@ static void describe_stream(struct req *r, bool summary)
     if (rc)
         return;
     (void)dummy;
-    /* A deleted stream is described as DELETING, without shards, until it is gone. */
+    /* A deleted stream is described as DELETING, and one still being made as CREATING,
+     * without shards. */
     char buf[FIN_STREAM_MAX_NAME + 1];
     const char *name = stream_name(r, buf, &rc);
     if (rc)
         return;
     reg_lock(r->svc);
     struct sstream *dead = reg_find_locked(r->svc, name);
-    if (dead && dead->gone) {
-        json_t *d = summary_fields(r->svc, dead, ST_DELETING);
+    if (dead && (dead->gone || dead->pending)) {
+        json_t *d = summary_fields(r->svc, dead, dead->gone ? ST_DELETING : ST_CREATING);
         reg_unlock(r->svc);
         if (summary) {
             json_object_set_new(d, "OpenShardCount", json_integer(0));

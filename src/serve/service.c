@@ -158,6 +158,8 @@ static void sstream_free(struct sstream *ss)
 {
     if (!ss)
         return;
+    if (ss->has_creator)
+        pthread_join(ss->creator, NULL);
     fin_stream_close(ss->st);
     json_decref(ss->tags);
     json_decref(ss->metrics);
@@ -183,6 +185,8 @@ int sstream_status(struct fin_serve *svc, const struct sstream *ss)
 {
     if (ss->gone)
         return ST_DELETING;
+    if (ss->pending)
+        return ST_CREATING;
     if (ss->status != ST_ACTIVE && now_ms(svc) < ss->until_ms)
         return ss->status;
     return ST_ACTIVE;
@@ -194,7 +198,7 @@ static void reg_reap_locked(struct fin_serve *svc)
     int64_t now = now_ms(svc);
     for (struct sstream **pp = &svc->streams; *pp;) {
         struct sstream *ss = *pp;
-        if (ss->gone && ss->refs == 0 && now >= ss->until_ms) {
+        if (ss->gone && ss->refs == 0 && now >= ss->until_ms && !ss->pending) {
             *pp = ss->next;
             sstream_free(ss);
         } else {
@@ -206,7 +210,7 @@ static void reg_reap_locked(struct fin_serve *svc)
 /* Closes a deleted stream's writer and removes its data, once nobody uses it. Under mu. */
 static void reg_remove_data_locked(struct fin_serve *svc, struct sstream *ss)
 {
-    if (!ss->gone || ss->refs > 0)
+    if (!ss->gone || ss->refs > 0 || ss->pending)  /* a creator removes what it made */
         return;
     if (ss->st) {
         fin_stream_close(ss->st);
@@ -227,7 +231,7 @@ int reg_acquire(struct fin_serve *svc, const char *name, bool need_active, struc
     reg_reap_locked(svc);
     struct sstream *ss = reg_find_locked(svc, name);
     int st = ss ? sstream_status(svc, ss) : -1;
-    if (!ss || ss->gone || (need_active && st == ST_CREATING)) {
+    if (!ss || ss->gone || ss->pending || (need_active && st == ST_CREATING)) {
         pthread_mutex_unlock(&svc->mu);
         fin_serve_error(svc, resp, 400, "ResourceNotFoundException",
                         "Stream %s under account %s not found.", name, svc->account);
@@ -280,6 +284,10 @@ int64_t account_open_shards(struct fin_serve *svc)
     for (struct sstream *ss = svc->streams; ss; ss = ss->next) {
         if (ss->gone || strncmp(ss->name, "__firehose.", 11) == 0)
             continue;
+        if (ss->pending) {
+            open += ss->create_cfg.shards;
+            continue;
+        }
         if (!ss->st &&
             fin_stream_open(&ss->st, svc->data_dir, ss->name, FIN_STREAM_WRITE, svc->clock)) {
             ss->st = NULL;
@@ -305,6 +313,39 @@ int account_shard_limit_error(struct fin_serve *svc, int64_t more,
                     "limits.", svc->account, svc->region, (long long)open,
                     (long long)svc->cfg.shard_limit, (long long)more);
     return FIN_ELIMIT;
+}
+
+static void *create_worker(void *arg)
+{
+    struct sstream *ss = arg;
+    struct fin_serve *svc = ss->svc;
+    int rc = fin_stream_create(svc->data_dir, ss->name, &ss->create_cfg);
+    if (rc)
+        fin_log_err(rc, "serve: creating stream");
+    pthread_mutex_lock(&svc->mu);
+    ss->pending = false;
+    if (rc && !ss->gone) {
+        ss->gone = true;
+        ss->until_ms = now_ms(svc);
+    } else if (!rc) {
+        reg_remove_data_locked(svc, ss);  /* deleted meanwhile: nothing stays */
+    }
+    pthread_mutex_unlock(&svc->mu);
+    return NULL;
+}
+
+int reg_create_async_locked(struct fin_serve *svc, struct sstream *ss,
+                            const struct fin_stream_config *cfg)
+{
+    ss->svc = svc;
+    ss->create_cfg = *cfg;
+    ss->pending = true;
+    if (pthread_create(&ss->creator, NULL, create_worker, ss) != 0) {
+        ss->pending = false;
+        return fin_err_set(FIN_ENOMEM, "cannot start a thread to create stream %s", ss->name);
+    }
+    ss->has_creator = true;
+    return 0;
 }
 
 void reg_lock(struct fin_serve *svc)
@@ -387,6 +428,12 @@ void fin_serve_destroy(struct fin_serve *svc)
     /* collectors write to the streams and delivery workers read them: they stop first */
     schedules_stop(svc);
     firehose_stop(svc);
+    /* streams still being made are finished first (their creators take the lock) */
+    for (struct sstream *ss = svc->streams; ss; ss = ss->next)
+        if (ss->has_creator) {
+            pthread_join(ss->creator, NULL);
+            ss->has_creator = false;
+        }
     while (svc->streams) {
         struct sstream *ss = svc->streams;
         svc->streams = ss->next;
