@@ -99,7 +99,9 @@ static int seen_path(struct fin_collect_job *j, const char *data_dir)
             *p = '_';
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/collectors", data_dir);
-    int rc = fin_mkdir_p(dir, 0755);
+    int rc = fin_name_check(FIN_NAME_COLLECTOR, j->collector);
+    if (!rc)
+        rc = fin_mkdir_p(dir, 0755);
     if (rc)
         return rc;
     if ((size_t)snprintf(j->seen, sizeof j->seen, "%s/%s@%s.seen", dir, j->collector, sink) >= sizeof j->seen)

@@ -19,7 +19,7 @@ const struct fin_opt fin_serve_opts[] = {
      "open connections in all"},
     {"max_per_client", FIN_OPT_INT, "64", O(max_per_client), 1, 100000, NULL,
      "open connections per client address"},
-    {"timeout", FIN_OPT_DURATION, "30s", O(timeout_ms), 1000, 86400000, NULL,
+    {"timeout", FIN_OPT_SECONDS, "30s", O(timeout_ms), 1000, 86400000, NULL,
      "an idle or slow connection is closed after this"},
     {"status_delay", FIN_OPT_DURATION, "500ms", O(status_delay_ms), 0, 3600000, NULL,
      "how long streams say CREATING, UPDATING or DELETING"},
