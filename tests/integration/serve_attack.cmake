@@ -1,0 +1,1 @@
+fin_script_test(NAME serve_slow SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_slow.sh LABELS "integration;fault" TIMEOUT 180)
