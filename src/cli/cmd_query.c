@@ -103,6 +103,10 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "query");
         return 1;
     }
+    if (sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
+        free(sql);
+        return fin_cli_usage_error("query", "the SQL is empty");
+    }
     struct fin_query *q = NULL;
     struct fin_result *res = NULL;
     rc = fin_query_open(&q, cli->data_dir);

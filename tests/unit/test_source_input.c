@@ -1,6 +1,7 @@
-/* test_csv_input.c - the csv source refuses what it cannot read faithfully (a NUL inside a
- * cell, hex numbers, impossible offsets) with file:line:column, and keeps memory bounded by
- * csv_max_line whatever the length of a line. */
+/* test_source_input.c - the csv source refuses what it cannot read faithfully (a NUL inside
+ * a cell, hex numbers, impossible offsets) with file:line:column, and keeps memory bounded
+ * by csv_max_line whatever the length of a line; replay refuses UTF-16 and fails, saying
+ * why, when no file holds JSON records. */
 #include "fin_test.h"
 
 #include "collector/source_util.h"
@@ -187,11 +188,73 @@ static void test_line_cap(void **state)
     fin_test_rmdir(dir);
 }
 
+static void write_bytes(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *path = fin_path_join(dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    free(path);
+}
+
+static int replay(struct run *r, const char *arg)
+{
+    struct fin_source *src = NULL;
+    int rc = fin_source_replay.create(&src, arg, &r->set);
+    if (!rc)
+        rc = fin_source_replay.collect(src, NULL, 0, NULL, &r->em);
+    fin_source_replay.destroy(src);
+    return rc;
+}
+
+static void test_replay_encodings(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("replay-enc");
+    char *one = fin_path_join(dir, "one"), *two = fin_path_join(dir, "two");
+    assert_int_equal(fin_mkdir_p(one, 0755), 0);
+    assert_int_equal(fin_mkdir_p(two, 0755), 0);
+    /* {"name":"FB"} in UTF-16LE with its byte-order mark, and UTF-16BE without one */
+    static const char le[] = "\xff\xfe{\0\"\0n\0a\0m\0e\0\"\0:\0\"\0F\0B\0\"\0}\0\n\0";
+    static const char be[] = "\0{\0\"\0n\0a\0m\0e\0\"\0:\0\"\0F\0B\0\"\0}\0\n";
+    write_bytes(one, "le.json", le, sizeof le - 1);
+    write_bytes(one, "be.json", be, sizeof be - 1);
+    write_bytes(one, "ok.json", "\xef\xbb\xbf{\"name\":\"FB\"}\n", 18);   /* a UTF-8 mark is fine */
+    struct run r;
+    run_init(&r);
+    int rc = replay(&r, one);
+    run_stop_capture(&r);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r.mem.n, 1);
+    assert_int_equal(r.em.stats.tickers_failed, 2);
+    expect_err(&r, "le.json: UTF-16LE text, not UTF-8");
+    expect_err(&r, "be.json: UTF-16BE text, not UTF-8");
+    expect_err(&r, "iconv -f UTF-16LE -t UTF-8");
+    run_fini(&r);
+
+    /* nothing but files that are not JSON records: the run fails and says why */
+    write_bytes(two, "answer.csv", "\"name\",\"high\"\n", 15);
+    write_bytes(two, "blob.bin", "\x01\x02", 2);
+    run_init(&r);
+    rc = replay(&r, two);
+    run_stop_capture(&r);
+    assert_int_equal(rc, FIN_EPARSE);
+    assert_non_null(strstr(fin_err_msg(), "none of its files holds JSON records"));
+    expect_err(&r, "answer.csv: not JSON records: it starts with '\"'");
+    expect_err(&r, "blob.bin: not JSON records: it starts with the byte 0x01");
+    run_fini(&r);
+    free(one);
+    free(two);
+    fin_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cells_refused),
         cmocka_unit_test(test_line_cap),
+        cmocka_unit_test(test_replay_encodings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
