@@ -35,9 +35,9 @@ rc=0; err=$(fs collect --collector ../b 2>&1) || rc=$?
 assert_eq "$rc" 2 "a bad --collector name is a usage error"
 assert_contains "$err" "collector name '../b'" "--collector name checked"
 # a long ticker list on one line (no line length limit)
-printf '[collector "c"]\nsource = sim\ntickers = %s\n' "$(seq -f 'T%g' 1 600 | paste -sd,)" >"$ini"
-fs collect --date 2020-05-14 --interval 1d --out "$T/many.json" 2>/dev/null || fail "600 tickers on one line"
-assert_eq "$(wc -l <"$T/many.json")" 600 "one daily bar per ticker"
+printf '[collector "c"]\nsource = sim\ntickers = %s\n' "$(seq -f "T%g" 1 300 | paste -sd,)" >"$ini"
+fs collect --date 2020-05-14 --interval 1d --out "$T/many.json" 2>/dev/null || fail "300 tickers on one line"
+assert_eq "$(wc -l <"$T/many.json")" 300 "one daily bar per ticker"
 rm -f "$ini"
 
 # a stream's own stream.ini: the shard count is not edited there, and damage fails check

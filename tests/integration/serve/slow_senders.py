@@ -175,7 +175,7 @@ trickle = Attack(["127.0.0.%d" % i for i in range(2, 14)], 50,
                  b"X-Slow: 1\r\n")
 trickle.start()
 time.sleep(1.0)
-n1, slow1 = client_during("trickle", 8.0, "t")
+n1, slow1 = client_during("trickle", 6.0, "t")
 trickle.stop.set()
 trickle.join()
 if trickle.peak < 500:
@@ -196,7 +196,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (want + 200 if hard == resource.RLIM_
 addrs = ["127.0.%d.%d" % (1 + i // 250, 1 + i % 250) for i in range(want)]
 flood = Attack(addrs, 1, b"", b"")
 flood.start()
-n2, slow2 = client_during("flood", 6.0, "f")
+n2, slow2 = client_during("flood", 5.0, "f")
 flood.stop.set()
 flood.join()
 print("flood: %d connections opened (%d at once from this side), %d refused; %d puts, slowest %.2f s"
