@@ -686,13 +686,20 @@ static int check_section(const struct fin_ini *ini, const struct fin_ini_section
                              "[%s]", path, e->line, sl, e->key, other->type, k->type);
             continue;
         }
-        char known[1024] = "";
+        char known[1024] = "", hint[96] = "", dashless[128];
         size_t kl = 0;
-        for (const struct fin_opt *x = k->opts; x && x->key; x++)
+        snprintf(dashless, sizeof dashless, "%s", e->key);
+        for (char *p = dashless; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        for (const struct fin_opt *x = k->opts; x && x->key; x++) {
             kl += (size_t)snprintf(known + kl, kl < sizeof known ? sizeof known - kl : 0, "%s%s",
                                    x == k->opts ? "" : ", ", x->key);
-        rc = fin_err_set(FIN_ECONFIG, "%s:%d: %s: unknown key '%s' (known: %s)", path, e->line,
-                         sl, e->key, known);
+            if (!hint[0] && (strcmp(x->key, dashless) == 0 || distance(x->key, e->key) <= 2))
+                snprintf(hint, sizeof hint, "; did you mean '%s'?", x->key);
+        }
+        rc = fin_err_set(FIN_ECONFIG, "%s:%d: %s: unknown key '%s'%s (known: %s)", path, e->line,
+                         sl, e->key, hint, known);
     }
     if (k->opts)
         fin_opts_fini(k->opts, scratch);

@@ -142,7 +142,9 @@ static void test_schema(void **state)
     expect_load("[collector \"c\"]\nsource = sim\nshards = 2\n", FIN_ECONFIG, "t.ini:3:",
                 "'shards' belongs in a [stream] section", NULL);
     expect_load("[collector \"c\"]\nsorce = sim\n", FIN_ECONFIG, "t.ini:2:", "unknown key 'sorce'",
-                "source, tickers, every", NULL);
+                "did you mean 'source'?", "source, tickers, every", NULL);
+    expect_load("[serve]\nthread-s = 2\n", FIN_ECONFIG, "unknown key 'thread-s'", NULL);
+    expect_load("[collector \"c\"]\nzzz = 1\n", FIN_ECONFIG, "unknown key 'zzz' (known:", NULL);
     expect_load("[collector \"../../x\"]\nsource = sim\n", FIN_ECONFIG, "t.ini:1:",
                 "collector name '../../x'", NULL);
     expect_load("[stream \"a/b\"]\n", FIN_ECONFIG, "t.ini:1:", "'/' at position 2", NULL);
