@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "finstream/config.h"
+
 struct fin_columns;
 
 /* The engine's version string ("v1.4.4"); borrowed, static. */
@@ -148,6 +150,16 @@ int fin_result_to_csv(const struct fin_result *r, char **csv, size_t *len);
  * query_id (at least 37 bytes). */
 int fin_result_save(const struct fin_result *r, const char *data_dir, const char *sql,
                     char *query_id, size_t query_id_size);
+
+/* The [query] section of finstream.ini. */
+struct fin_query_settings {
+    char *database;   /* "" = none selected */
+};
+extern const struct fin_opt fin_query_opts[];
+/* Defaults, then [query] of config_path (which may be missing; NULL: defaults only).
+ * Unknown keys are errors naming file and line. Freed by fin_query_settings_fini. */
+int fin_query_settings_load(struct fin_query_settings *set, const char *config_path);
+void fin_query_settings_fini(struct fin_query_settings *set);
 
 /* Reads the column schema of a Parquet object into cols (appending), for the crawler
  * (see fin_crawl_opts.parquet_schema in catalog.h). ctx is unused. */

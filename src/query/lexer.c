@@ -304,6 +304,32 @@ int fin_sql__trino_aliases(const char *sql, bool (*duck_keyword)(void *ctx, cons
             in_select[depth] = true;
             continue;
         }
+        /* A word DuckDB reserves but Trino does not (offset, limit, window, column,
+         * show, ...) used as a name: after FROM, JOIN or '.', before '.', or alone as a
+         * select item. Quoted, it is a name to DuckDB too. */
+        if (i > 0 && k->len < 64) {
+            char w[64];
+            memcpy(w, sql + k->off, k->len);
+            w[k->len] = '\0';
+            bool reserved = false;
+            const struct fin_tok *prev = &t.v[i - 1], *next = i + 1 < t.n ? &t.v[i + 1] : NULL;
+            if (!fin_sql__trino_reserved(w) && duck_keyword(ctx, w, &reserved) && reserved &&
+                (fin_sql__is(sql, prev, "FROM") || fin_sql__is(sql, prev, "JOIN") ||
+                 is_punct(sql, prev, ".") || is_punct(sql, next, ".") ||
+                 (in_select[depth] &&
+                  (fin_sql__is(sql, prev, "SELECT") || fin_sql__is(sql, prev, "DISTINCT") ||
+                   is_punct(sql, prev, ",")) &&
+                  (ends_item(sql, next) || fin_sql__is(sql, next, "AS"))))) {
+                if (fin_buf_append(&b, sql + copied, k->off - copied) ||
+                    fin_buf_printf(&b, "\"%s\"", w)) {
+                    rc = FIN_ENOMEM;
+                    goto fail;
+                }
+                copied = k->off + k->len;
+                n++;
+                continue;
+            }
+        }
         if (in_select[depth] && ends_item(sql, k) && !is_punct(sql, k, ",")) {
             in_select[depth] = false;
             continue;
