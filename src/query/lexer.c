@@ -52,6 +52,16 @@ bool fin_sql__trino_reserved(const char *word)
                    sizeof trino_reserved[0], cmp_word) != NULL;
 }
 
+static bool fin_sql__trino_reserved_tok(const char *s, const struct fin_tok *k)
+{
+    char w[64];
+    if (k->len >= sizeof w)
+        return false;
+    memcpy(w, s + k->off, k->len);
+    w[k->len] = '\0';
+    return fin_sql__trino_reserved(w);
+}
+
 /* ---- tokens ---- */
 
 static int push(struct fin_sql_tokens *t, enum fin_tok_kind kind, size_t off, size_t len)
@@ -315,6 +325,7 @@ int fin_sql__trino_aliases(const char *sql, bool (*duck_keyword)(void *ctx, cons
             const struct fin_tok *prev = &t.v[i - 1], *next = i + 1 < t.n ? &t.v[i + 1] : NULL;
             if (!fin_sql__trino_reserved(w) && duck_keyword(ctx, w, &reserved) && reserved &&
                 (fin_sql__is(sql, prev, "FROM") || fin_sql__is(sql, prev, "JOIN") ||
+                 fin_sql__is(sql, prev, "AS") ||
                  is_punct(sql, prev, ".") || is_punct(sql, next, ".") ||
                  (in_select[depth] &&
                   (fin_sql__is(sql, prev, "SELECT") || fin_sql__is(sql, prev, "DISTINCT") ||
@@ -330,7 +341,10 @@ int fin_sql__trino_aliases(const char *sql, bool (*duck_keyword)(void *ctx, cons
                 continue;
             }
         }
-        if (in_select[depth] && ends_item(sql, k) && !is_punct(sql, k, ",")) {
+        /* LIMIT, OFFSET, WINDOW ... end a select list unless they are its aliases */
+        if (in_select[depth] && ends_item(sql, k) && !is_punct(sql, k, ",") &&
+            !(i > 0 && ends_expression(sql, &t.v[i - 1]) &&
+              !fin_sql__trino_reserved_tok(sql, k) && ends_item(sql, i + 1 < t.n ? &t.v[i + 1] : NULL))) {
             in_select[depth] = false;
             continue;
         }

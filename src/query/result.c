@@ -765,7 +765,8 @@ int fin_result_to_csv(const struct fin_result *r, char **csv, size_t *len)
     int rc = 0;
     for (size_t c = 0; !rc && c < r->ncols; c++)
         rc = (c ? fin_buf_puts(&b, ",") : 0) || csv_field(&b, r->cols[c].name);
-    rc = rc || fin_buf_puts(&b, "\n");
+    /* a statement without columns (DDL) has no CSV at all */
+    rc = rc || (r->ncols ? fin_buf_puts(&b, "\n") : fin_buf_reserve(&b, 1));
     for (size_t i = 0; !rc && i < r->nrows; i++) {
         for (size_t c = 0; !rc && c < r->ncols; c++) {
             rc = c ? fin_buf_puts(&b, ",") : 0;

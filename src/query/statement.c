@@ -28,6 +28,7 @@
 #include "finstream/fsutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -1001,7 +1002,22 @@ static int ctas(struct fin_query *q, struct cur *c, struct fin_catalog *cat, boo
             rc = dir ? 0 : FIN_ENOMEM;
         }
     }
-    if (!rc && !(rc = fin_mkdir_p(dir, 0755)) && !no_data) {
+    if (!rc && o.npart && strcmp(o.format, "parquet") != 0)
+        rc = fin_err_set(FIN_EUNSUPPORTED, "partitioned_by is supported with format 'PARQUET'");
+    bool made = false;
+    if (!rc && !fin_path_exists(dir)) {
+        made = true;
+        rc = fin_mkdir_p(dir, 0755);
+    }
+    if (!rc) {
+        /* the catalog keeps absolute folders */
+        char *abs = realpath(dir, NULL);
+        if (!abs)
+            rc = fin_err_errno(errno, "cannot resolve", dir);
+        free(dir);
+        dir = abs;
+    }
+    if (!rc && !no_data) {
         /* The writing goes through DuckDB's COPY, with the query rewritten as any query
          * is; its one row is the number of rows written. */
         fin_buf_reset(&b);
@@ -1023,8 +1039,11 @@ static int ctas(struct fin_query *q, struct cur *c, struct fin_catalog *cat, boo
             rc = fin_query__exec_sql(q, fin_buf_cstr(&b), &written);
     }
     free(select);
-    if (rc)
+    if (rc) {
+        if (made && dir)
+            rmdir(dir);   /* nothing was written (a COPY that fails leaves no file) */
         goto fail;
+    }
     char now[32];
     now_iso(now, sizeof now);
     if ((rc = fin_table_create(&t, in ? in : FIN_CATALOG_DEFAULT_DATABASE, name, dir, o.format,
