@@ -95,8 +95,9 @@ int fin_query_set_database(struct fin_query *q, const char *database);
  * "finance" when it exists, else the first; NULL without a catalog. Borrowed. */
 const char *fin_query_database(const struct fin_query *q);
 
-/* Cancels the statement running on q (from a signal handler or another thread); the
- * exec returns FIN_ESQL ("Interrupted"). Harmless when nothing runs. */
+/* Cancels the statement running on q (from a signal handler or another thread): the
+ * exec returns FIN_ECANCELED or FIN_ESQL, with "Interrupted" in the message. Called
+ * while no statement runs, it cancels the next one. */
 void fin_query_interrupt(struct fin_query *q);
 
 /* The SQL actually handed to DuckDB for the last fin_query_exec (after the Athena

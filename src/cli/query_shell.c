@@ -136,8 +136,10 @@ static void run_text(struct fin_query *q, const char *text, enum fin_result_form
     }
     for (size_t i = 0; i < n; i++) {
         struct fin_result *res = NULL;
-        interrupted = 0;
         running = q;
+        /* Ctrl-C pressed after Enter, before the statement began, cancels it too */
+        if (interrupted)
+            fin_query_interrupt(q);
         int rc = fin_query_exec(q, stmts[i], &res);
         running = NULL;
         if (rc) {

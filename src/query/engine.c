@@ -434,8 +434,12 @@ const char *fin_query_database(const struct fin_query *q) { return fin_query__cu
 
 void fin_query_interrupt(struct fin_query *q)
 {
-    if (q && q->conn)
+    if (q && q->conn) {
+        /* the statement may be between the small queries of the rewrite, each of which
+         * clears DuckDB's flag: the exec checks this one too */
+        q->cancel = 1;
         duckdb_interrupt(q->conn);
+    }
 }
 
 static int cmp_keyword(const void *a, const void *b)
@@ -1273,7 +1277,11 @@ int fin_query__exec_sql(struct fin_query *q, const char *text, struct fin_result
     int rc = fin_sql__trino_aliases(text, duck_keyword, q, &sql, &changes);
     if (rc || (rc = athena_rewrite(q, sql, true, &fast)))
         goto fail;
-    rc = try_sql(q, fast, &res, &err);
+    rc = q->cancel ? FIN_ECANCELED : try_sql(q, fast, &res, &err);
+    if (rc && q->cancel) {
+        rc = fin_err_set(FIN_ECANCELED, "Interrupted: the statement was cancelled");
+        goto fail;
+    }
     if (rc) {
         /* Without the optimisation, then as written: the error reported is the one for
          * the caller's own text, so that positions point into it. */
@@ -1346,10 +1354,15 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
                  : fin_err_set(FIN_ESQL, "no statement");
     }
     double t0 = mono_seconds();
-    if (fin_query__statement(q, stmts[0], out, &rc) == 0)
+    if (q->cancel)
+        rc = fin_err_set(FIN_ECANCELED, "Interrupted: the statement was cancelled");
+    else if (fin_query__statement(q, stmts[0], out, &rc) == 0)
         rc = fin_query__exec_sql(q, stmts[0], out);
     else if (rc == 0)
         (*out)->seconds = mono_seconds() - t0;
+    /* an interrupt that came before the statement began cancels it; one that comes
+     * after it ended is forgotten */
+    q->cancel = 0;
     fin_query_statements_free(stmts, n);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "finstream/query.h"
 
 #include <duckdb.h>
+#include <signal.h>
 
 struct fin_buf;
 
@@ -23,6 +24,7 @@ struct fin_query {
     char *last_sql;
     char *database;                  /* selected (--database, [query] database, USE); or NULL */
     bool logging;                    /* file reads are logged: bytes scanned can be counted */
+    volatile sig_atomic_t cancel;    /* fin_query_interrupt was called during this statement */
     struct fin_query_table *tables;  /* the catalog's tables, as the views were defined */
     size_t ntables;
     char **keywords;                 /* DuckDB's keywords, lower case, sorted */
