@@ -152,7 +152,8 @@ while True:
 if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
     fail("the shell ended with status %r" % status)
 with open(os.path.join(DATA, "query_history"), encoding="utf-8", errors="replace") as h:
-    history = h.read()
+    # libedit's file format escapes spaces as \040 (octal)
+    history = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), h.read())
 for want in ("SELECT 42 AS answer;", "SELECT name,   count(*) AS n FROM stocks"):
     if want not in history:
         fail("history lacks %r: %r" % (want, history))
