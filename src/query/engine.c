@@ -20,7 +20,14 @@
  * date_parse/date_format with a constant MySQL-style format become strptime/strftime
  * with the format translated (DuckDB insists on a constant format, which a macro
  * cannot pass on); and unaliased expressions of the outer SELECT get Athena's names
- * _col0, _col1, ... . A statement the serialiser does not handle runs as written. */
+ * _col0, _col1, ... . A statement the serialiser does not handle runs as written.
+ *
+ * Two steps come before: Trino's implicit aliases and keyword names, which DuckDB's
+ * parser refuses, are rewritten on tokens (lexer.c), and Athena's catalog statements
+ * (SHOW TABLES, MSCK REPAIR TABLE, CTAS, ...) are answered from the catalog
+ * (statement.c). In the tree, a table named without its database gets the selected
+ * database, or the one database that has it; two candidates make an error. The views
+ * live in a DuckDB catalog named awsdatacatalog, so Athena's three-part names resolve. */
 #include "query_int.h"
 #include "finstream/buf.h"
 #include "finstream/catalog.h"
