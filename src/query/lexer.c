@@ -245,7 +245,7 @@ static bool ends_expression(const char *s, const struct fin_tok *k)
             return true;
         /* words that lead into what follows them */
         if (!strcasecmp(w, "ALL") || !strcasecmp(w, "ANY") || !strcasecmp(w, "SOME") ||
-            !strcasecmp(w, "AT") || !strcasecmp(w, "INTERVAL"))
+            !strcasecmp(w, "AT") || !strcasecmp(w, "INTERVAL") || !strcasecmp(w, "TO"))
             return false;
         return !fin_sql__trino_reserved(w);
     }
@@ -323,7 +323,9 @@ int fin_sql__trino_aliases(const char *sql, bool (*duck_keyword)(void *ctx, cons
             w[k->len] = '\0';
             bool reserved = false;
             const struct fin_tok *prev = &t.v[i - 1], *next = i + 1 < t.n ? &t.v[i + 1] : NULL;
+            /* (not before '(': JOIN LATERAL (...), a table function) */
             if (!fin_sql__trino_reserved(w) && duck_keyword(ctx, w, &reserved) && reserved &&
+                !is_punct(sql, next, "(") &&
                 (fin_sql__is(sql, prev, "FROM") || fin_sql__is(sql, prev, "JOIN") ||
                  fin_sql__is(sql, prev, "AS") ||
                  is_punct(sql, prev, ".") || is_punct(sql, next, ".") ||
