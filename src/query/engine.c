@@ -115,6 +115,93 @@ static const char *duck_type(const char *glue)
     return "VARCHAR";
 }
 
+int fin_query__lit(struct fin_buf *b, const char *s);
+
+/* Hive's type syntax (array<T>, map<K,V>, struct<a:T,...>, decimal(p,s), varchar(n)) as
+ * DuckDB's (T[], MAP(K, V), STRUCT("a" T, ...)), so that nested JSON reads as nested
+ * values. Returns the text after the type, or NULL for a type it does not know. */
+static const char *hive_type(const char *p, struct fin_buf *b)
+{
+    static const struct { const char *hive, *duck; } scalars[] = {
+        {"string", "VARCHAR"}, {"varchar", "VARCHAR"}, {"char", "VARCHAR"},
+        {"bigint", "BIGINT"},  {"int", "INTEGER"},     {"integer", "INTEGER"},
+        {"smallint", "SMALLINT"}, {"tinyint", "TINYINT"}, {"double", "DOUBLE"},
+        {"float", "FLOAT"},    {"real", "FLOAT"},      {"boolean", "BOOLEAN"},
+        {"date", "DATE"},      {"timestamp", "TIMESTAMP"}, {"binary", "BLOB"},
+    };
+    char name[32];
+    size_t n = 0;
+    while (*p == ' ')
+        p++;
+    while ((isalnum((unsigned char)*p) || *p == '_') && n + 1 < sizeof name)
+        name[n++] = (char)tolower((unsigned char)*p++);
+    name[n] = '\0';
+    while (*p == ' ')
+        p++;
+    if (!strcmp(name, "array") && *p == '<') {
+        if (!(p = hive_type(p + 1, b)) || *p != '>' || fin_buf_puts(b, "[]"))
+            return NULL;
+        return p + 1;
+    }
+    if (!strcmp(name, "map") && *p == '<') {
+        if (fin_buf_puts(b, "MAP(") || !(p = hive_type(p + 1, b)) || *p != ',' ||
+            fin_buf_puts(b, ", ") || !(p = hive_type(p + 1, b)) || *p != '>' ||
+            fin_buf_puts(b, ")"))
+            return NULL;
+        return p + 1;
+    }
+    if (!strcmp(name, "struct") && *p == '<') {
+        if (fin_buf_puts(b, "STRUCT("))
+            return NULL;
+        p++;
+        for (int k = 0;; k++) {
+            while (*p == ' ')
+                p++;
+            const char *f = p;
+            while (*p && *p != ':' && *p != '>' && *p != ',')
+                p++;
+            if (*p != ':' || p == f || (k && fin_buf_puts(b, ", ")) || fin_buf_puts(b, "\""))
+                return NULL;
+            for (const char *c = f; c < p; c++)
+                if (fin_buf_append(b, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1))
+                    return NULL;
+            if (fin_buf_puts(b, "\" ") || !(p = hive_type(p + 1, b)))
+                return NULL;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != '>' || fin_buf_puts(b, ")"))
+                return NULL;
+            return p + 1;
+        }
+    }
+    if (!strcmp(name, "decimal") && *p == '(') {
+        const char *end = strchr(p, ')');
+        if (!end || fin_buf_puts(b, "DECIMAL") || fin_buf_append(b, p, (size_t)(end - p + 1)))
+            return NULL;
+        return end + 1;
+    }
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+        if (!strcmp(name, scalars[i].hive)) {
+            if (*p == '(' && (p = strchr(p, ')')))   /* varchar(n), char(n) */
+                p++;
+            return p && !fin_buf_puts(b, scalars[i].duck) ? p : NULL;
+        }
+    return NULL;
+}
+
+/* The DuckDB type a JSON view declares for a catalog type: nested types too. */
+static int json_column_type(struct fin_buf *b, const char *glue)
+{
+    struct fin_buf t;
+    fin_buf_init(&t);
+    const char *end = strchr(glue, '<') ? hive_type(glue, &t) : NULL;
+    int rc = end && !*end && fin_buf_cstr(&t) ? lit(b, fin_buf_cstr(&t)) : lit(b, duck_type(glue));
+    fin_buf_fini(&t);
+    return rc;
+}
+
 /* Appends s as an SQL string literal ('...' with quotes doubled). */
 int fin_query__lit(struct fin_buf *b, const char *s)
 {
@@ -194,7 +281,8 @@ static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *
     for (size_t i = 0; !rc && i < t->columns.n; i++) {
         const struct fin_column *c = &t->columns.v[i];
         rc = (i ? fin_buf_puts(b, ", ") : 0) || lit(b, c->source ? c->source : c->name) ||
-             fin_buf_printf(b, ": '%s'", duck_type(c->type));
+             fin_buf_puts(b, ": ") ||
+             (csv ? fin_buf_printf(b, "'%s'", duck_type(c->type)) : json_column_type(b, c->type));
     }
     return rc || fin_buf_puts(b, "})") ? FIN_ENOMEM : 0;
 }

@@ -35,7 +35,7 @@ struct fin_query {
 struct fin_result_col {
     char *name;
     enum fin_type type;
-    char glue[40];   /* Glue's name of the type (CREATE TABLE AS catalogs it) */
+    char glue[256];  /* Glue's name of the type (CREATE TABLE AS catalogs it) */
 };
 
 /* A materialised result: every cell as Athena text (NULL pointer for SQL NULL) and a

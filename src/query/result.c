@@ -199,6 +199,47 @@ static void glue_name(duckdb_logical_type lt, char *out, size_t size)
     case DUCKDB_TYPE_DECIMAL:
         snprintf(out, size, "decimal(%u,%u)", duckdb_decimal_width(lt), duckdb_decimal_scale(lt));
         return;
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: {
+        duckdb_logical_type ct = duckdb_get_type_id(lt) == DUCKDB_TYPE_LIST
+                                     ? duckdb_list_type_child_type(lt)
+                                     : duckdb_array_type_child_type(lt);
+        char child[160];
+        glue_name(ct, child, sizeof child);
+        duckdb_destroy_logical_type(&ct);
+        if ((size_t)snprintf(out, size, "array<%s>", child) < size)
+            return;
+        break;
+    }
+    case DUCKDB_TYPE_MAP: {
+        duckdb_logical_type kt = duckdb_map_type_key_type(lt), vt = duckdb_map_type_value_type(lt);
+        char k[160], v[160];
+        glue_name(kt, k, sizeof k);
+        glue_name(vt, v, sizeof v);
+        duckdb_destroy_logical_type(&kt);
+        duckdb_destroy_logical_type(&vt);
+        if ((size_t)snprintf(out, size, "map<%s,%s>", k, v) < size)
+            return;
+        break;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+        size_t len = (size_t)snprintf(out, size, "struct<");
+        for (idx_t i = 0; len < size && i < duckdb_struct_type_child_count(lt); i++) {
+            char *name = duckdb_struct_type_child_name(lt, i);
+            duckdb_logical_type ct = duckdb_struct_type_child_type(lt, i);
+            char child[160];
+            glue_name(ct, child, sizeof child);
+            duckdb_destroy_logical_type(&ct);
+            len += (size_t)snprintf(out + len, size - len, "%s%s:%s", i ? "," : "",
+                                    name ? name : "?", child);
+            duckdb_free(name);
+        }
+        if (len + 1 < size) {
+            snprintf(out + len, size - len, ">");
+            return;
+        }
+        break;   /* too long for the catalog's type: read as text */
+    }
     default: break;
     }
     snprintf(out, size, "%s", n);

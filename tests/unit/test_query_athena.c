@@ -348,6 +348,27 @@ static void test_catalog_statements(void **state)
     assert_int_equal(fin_query_set_database(q, NULL), 0);
     expect("SELECT count(*) n FROM finance.highs", "n", "2");
 
+    /* nested columns of JSON tables read as nested values */
+    char nested[512];
+    snprintf(nested, sizeof nested, "%s/lake/nested", dir);
+    put_s(nested, "o", "{\"id\":1,\"tags\":[\"a\",\"b\"],\"quote\":{\"bid\":1.5,\"ask\":null},"
+                       "\"attrs\":{\"k\":2}}\n");
+    expect_csv("CREATE EXTERNAL TABLE finance.nested (id bigint, tags array<string>, "
+               "quote struct<bid:double, ask:double>, attrs map<string,int>) "
+               "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION 's3://b/nested/'",
+               "");
+    expect_csv("SELECT tags, quote, attrs, quote.bid b, element_at(tags, 2) t2 FROM finance.nested",
+               "\"tags\",\"quote\",\"attrs\",\"b\",\"t2\"\n"
+               "\"[a, b]\",\"{bid=1.5, ask=null}\",\"{k=2}\",\"1.5\",\"b\"\n");
+    expect_csv("CREATE TABLE finance.nested2 WITH (format = 'JSON') AS SELECT * FROM finance.nested",
+               "\"rows\"\n\"1\"\n");
+    r = run("SELECT * FROM finance.nested2");
+    char *json = as(r, FIN_RESULT_JSON);
+    assert_string_equal(json, "{\"id\":1,\"tags\":[\"a\",\"b\"],\"quote\":{\"bid\":1.5,\"ask\":null},"
+                              "\"attrs\":{\"k\":2}}\n");
+    free(json);
+    fin_result_destroy(r);
+
     /* errors name the place */
     expect_error("CREATE EXTERNAL TABLE x (a int) LOCATION", "expected a 'string'");
     expect_error("CREATE EXTERNAL TABLE x (a int) STORED AS ORC LOCATION 's3://b/x/'",
