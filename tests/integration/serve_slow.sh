@@ -14,7 +14,8 @@ out=$(curl -s -X POST "$EP/" -H "$auth" -H "$date" -H 'X-Amz-Target: Kinesis_201
         -H 'Content-Type: application/x-amz-json-1.1' -d '{"StreamName":".hidden","ShardCount":1}')
 assert_contains "$out" "ValidationException" "a stream name starting with '.'"
 [ ! -e "$T/data/streams/.hidden" ] || fail "a hidden stream was created"
-out=$(curl -s -X POST "$EP/2015-03-31/functions/..%2F..%2Fx/invocations" -H "$auth" -H "$date" -d '{}')
+out=$(curl -s -X POST "$EP/2015-03-31/functions/..%2F..%2Fx/invocations" -H "$date" \
+        -H "${auth/\/kinesis\//\/lambda\/}" -d '{}')  # signed for Lambda, as AWS requires
 assert_contains "$out" "collector name" "a Lambda function name that walks out"
 /usr/bin/python3 "$(dirname "$0")/serve/slow_senders.py" "$EP" attacked | tee "$T/out"
 acked=$(tail -1 "$T/out")
