@@ -7,6 +7,7 @@
 #include "finstream/clock.h"
 #include "finstream/serve.h"
 #include "serve/internal.h"
+#include "serve/seqno.h"
 
 #include <jansson.h>
 
@@ -591,10 +592,62 @@ static void test_cbor_malformed(void **state)
     fin_serve_response_fini(&resp);
 }
 
+/* AWS's sequence-number layout: version 2, fields where kinesalite's db/index.js reads
+ * them, the stored number back exactly; shard ids and hash keys as AWS reads them. */
+static void test_seqno(void **state)
+{
+    (void)state;
+    const char *stored = "49001700000000000000000003000000000000000000000000004711";
+    char wire[AWS_SEQ_MAX + 1], back[57];
+    aws_seq_from_stored(stored, 1700000123, false, wire);
+    assert_int_equal(strlen(wire), 56);
+    struct aws_seq s;
+    assert_int_equal(aws_seq_parse(wire, &s), 0);
+    assert_int_equal(s.version, 2);
+    assert_int_equal(s.shard_created_s, 1700000000);
+    assert_int_equal(s.shard_ix, 3);
+    assert_int_equal(s.seq_ix, 4711);
+    assert_int_equal(s.seq_time_s, 1700000123);
+    aws_seq_to_stored(&s, back);
+    assert_string_equal(back, stored);
+    /* order within a shard follows the counter */
+    char w2[AWS_SEQ_MAX + 1];
+    aws_seq_from_stored("49001700000000000000000003000000000000000000000000004712", 1700000000,
+                        false, w2);
+    assert_true(dec_cmp(w2, wire) > 0);
+    /* a closed shard ends above where it starts */
+    char start[AWS_SEQ_MAX + 1], end[AWS_SEQ_MAX + 1];
+    aws_seq_from_stored("49001700000000000000000003000000000000000000000000000000", 0, false,
+                        start);
+    aws_seq_from_stored("49001700000000000000000003000000000000000000000000000000", 0, true, end);
+    assert_true(dec_cmp(end, start) > 0);
+    /* small numbers decode as version 0 with the shard in the low bits, as Kinesis */
+    assert_int_equal(aws_seq_parse("12345", &s), 0);
+    assert_int_equal(s.version, 0);
+    assert_int_equal(s.shard_ix, 12345);
+    assert_int_equal(aws_seq_parse("x1", &s), -1);
+    char id[FIN_SHARD_ID_LEN + 1];
+    assert_int_equal(aws_shard_resolve("shardId-000000000005", id), 5);
+    assert_string_equal(id, "shardId-000000000005");
+    assert_int_equal(aws_shard_resolve("5", id), 5);
+    assert_int_equal(aws_shard_resolve("x-0005", id), 5);
+    assert_int_equal(aws_shard_resolve("shardId-1-2", id), 1);
+    assert_int_equal(aws_shard_resolve("shardId-abc", id), -1);
+    assert_int_equal(aws_shard_resolve("99999999999", id), -1);
+    assert_true(hash_key_in_range("340282366920938463463374607431768211455"));
+    assert_false(hash_key_in_range("340282366920938463463374607431768211456"));
+    char sum[48];
+    dec_add("170141183460469231731687303715884105727", 1, sum, sizeof sum);
+    assert_string_equal(sum, "170141183460469231731687303715884105728");
+    dec_add("4294967296", -1, sum, sizeof sum);
+    assert_string_equal(sum, "4294967295");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_seqno),
         cmocka_unit_test_setup_teardown(test_create_status_and_describe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iterator_expiry_and_tampering, setup, teardown),
