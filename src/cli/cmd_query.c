@@ -184,6 +184,10 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         fin_query_settings_fini(&set);
         return 1;
     }
+    if (sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
+        free(sql);
+        return fin_cli_usage_error("query", "the SQL is empty");
+    }
     struct fin_query *q = NULL;
     rc = fin_query_open(&q, cli->data_dir);
     if (rc) {

@@ -108,6 +108,10 @@ int main(int argc, char **argv)
     cli.config = config;
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0) {
+            /* nothing runs with a configuration it did not understand */
+            if (strcmp(argv[i], "version") != 0 && !fin_cli_wants_help(argc - i, argv + i) &&
+                fin_cli_config_check(&cli) != 0)
+                return 1;
             optind = 1;
             return commands[c].fn(&cli, argc - i, argv + i);
         }
