@@ -91,7 +91,7 @@ static struct fin_fake_clock fake;
 static struct fin_crawl_opts opts_with(struct reports *r, const char *table)
 {
     fin_fake_clock_init(&fake, 1589463000LL * FIN_NS_PER_SEC);
-    struct fin_crawl_opts o = {.table = table, .sample = 0, .report = on_report,
+    struct fin_crawl_opts o = {.table = table, .sample = 0, .report = on_report, .report_all = true,
                                .report_ctx = r, .clock = &fake.clock};
     return o;
 }
