@@ -7,7 +7,16 @@
  * CSV with a header), never by name, because Firehose objects carry no extension.
  *
  * Nothing here is fatal for one bad object or line: it is reported through the caller's
- * callback (object and line) and counted, and the crawl goes on, as Glue does. */
+ * callback (object and line) and counted, and the crawl goes on, as Glue does. Reports
+ * of one kind are summarised per table unless every one is asked for.
+ *
+ * Sampling is the costly part, so it is built for speed: a small pool of threads (one per
+ * core) samples objects while the calling thread merges their results in key order (the
+ * catalog and the reports come out as with one thread); a plain object is read only as
+ * far as its sample goes; records are typed by a streaming scanner that never builds a
+ * tree or allocates per record. A gzip object is inflated to its end, whatever the sample,
+ * so that a truncated or corrupt one is found: it is recorded as damaged, and the query
+ * refuses its table rather than answer from part of it (docs/catalog.md). */
 #include "catalog_int.h"
 #include "finstream/clock.h"
 #include "finstream/error.h"
