@@ -928,6 +928,64 @@ static void test_gzip_while_filling(void **state)
     fin_test_rmdir(dir);
 }
 
+/* gzip while filling, when the flush fails: the retry writes the same whole object. */
+static void test_gzip_retry_after_failure(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-gzretry");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 4000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.compression = FIN_COMPRESS_GZIP;
+    char lake[600], block[700];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    snprintf(block, sizeof block, "%s/2026", lake);
+    assert_int_equal(fin_mkdir_p(lake, 0755), 0);
+    assert_int_equal(fin_write_file_atomic(block, "x", 1), 0);   /* the prefix cannot be made */
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "gr", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);   /* finished twice: still one */
+    for (int i = 4000; i < 5000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    unlink(block);
+    size_t got = 0;
+    assert_int_equal(fin_delivery_engine_pump(e, 0, &got), 0);
+    assert_int_equal(got, 1000);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_equal(fin_delivery_engine_stats(e)->objects, 2);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 2);
+    size_t total = 0;
+    for (int i = 0; i < f.n; i++) {
+        size_t len, out_len;
+        char *d = lake_read(dir, f.paths[i], &len), *out;
+        assert_int_equal(fin_gunzip(d, len, &out, &out_len, "test"), 0);
+        total += count_lines(out, out_len);
+        free(out);
+        free(d);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gzip -t '%s/lake/%s'", dir, f.paths[i]);
+        if (system("command -v gzip >/dev/null") == 0)
+            assert_int_equal(system(cmd), 0);
+    }
+    assert_int_equal(total, 5000);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* Values past 64 KiB into a record, nested values and changing columns between buffers. */
 static void test_parquet_far_values(void **state)
 {
@@ -1243,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_buffer_by_interval),
         cmocka_unit_test(test_gzip),
         cmocka_unit_test(test_gzip_while_filling),
+        cmocka_unit_test(test_gzip_retry_after_failure),
         cmocka_unit_test(test_parquet_far_values),
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
