@@ -445,7 +445,7 @@ static void list_streams(struct req *r)
     n = 0;
     /* the streams behind Firehose direct puts are serve's own, not listed */
     for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
-        if (strncmp(ss->name, "__firehose.", 11) != 0)
+        if (!reg_internal_name(ss->name))
             v[n++] = ss;
     qsort(v, n, sizeof *v, cmp_sstream);
     json_t *names = json_array(), *sums = json_array();
@@ -1407,6 +1407,8 @@ void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp)
 {
     struct req r = {svc, body, resp};
+    if (reg_refuse_internal(svc, op, body, resp))
+        return;
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (strcmp(op, actions[i].op) == 0) {
             actions[i].handle(&r);

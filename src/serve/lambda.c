@@ -85,10 +85,10 @@ static int collect_run(struct fin_serve *svc, const struct fin_collect_settings 
     struct fin_record_format fmt;
     int rc;
     memset(st, 0, sizeof *st);
-    if (strncmp(set->to, "stream:", 7) == 0)
+    if (strncmp(set->to, "stream:", 7) == 0 && !reg_internal_name(set->to + 7))
         snprintf(sname, sizeof sname, "%s", set->to + 7);
     else if (strncmp(set->to, "delivery:", 9) == 0)
-        snprintf(sname, sizeof sname, "__firehose.%s", set->to + 9);
+        snprintf(sname, sizeof sname, FIN_SERVE_INTERNAL_PREFIX "%s", set->to + 9);
     else
         return fin_err_set(FIN_ECONFIG, "inside finstream serve a collector sends to "
                                         "stream:NAME or delivery:NAME, not to %s", set->to);
@@ -98,7 +98,7 @@ static int collect_run(struct fin_serve *svc, const struct fin_collect_settings 
         snprintf(m, sizeof m, "%s", fin_err_msg());
         return fin_err_set(FIN_ECONFIG, "%s", m);
     }
-    if ((rc = reg_acquire(svc, sname, true, &ss, &tmp))) {
+    if ((rc = reg_acquire_private(svc, sname, true, &ss, &tmp))) {
         rc = fin_err_set(FIN_ENOENT, "%s: no such %s served here", set->to,
                          set->to[0] == 's' ? "stream" : "direct-put delivery stream");
         goto done;
