@@ -5,3 +5,4 @@ fin_script_test(NAME serve_sigv4 SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_sigv4.sh
 fin_script_test(NAME serve_firehose SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose.sh LABELS integration TIMEOUT 120)
 fin_script_test(NAME serve_hostile SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_hostile.sh LABELS "integration;fault" TIMEOUT 60)
 fin_script_test(NAME serve_firehose_restart SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose_restart.sh LABELS "integration;fault" TIMEOUT 120)
+fin_script_test(NAME serve_firehose_fidelity SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose_fidelity.sh LABELS integration TIMEOUT 120)
