@@ -82,6 +82,7 @@ struct fin_serve {
     struct sdelivery *deliveries;
     struct schedule *schedules;   /* scheduled collectors (lambda.c) */
     pthread_mutex_t sched_mu;
+    pthread_mutex_t collect_mu;   /* one collection at a time (lambda.c) */
     pthread_cond_t sched_cv;
     bool sched_stop;
     struct metrics m;

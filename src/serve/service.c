@@ -323,6 +323,7 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
         return FIN_ENOMEM;
     pthread_mutex_init(&svc->mu, NULL);
     pthread_mutex_init(&svc->sched_mu, NULL);
+    pthread_mutex_init(&svc->collect_mu, NULL);
     pthread_cond_init(&svc->sched_cv, NULL);
     metrics_init(&svc->m);
     svc->cfg = *cfg;
@@ -394,6 +395,7 @@ void fin_serve_destroy(struct fin_serve *svc)
     metrics_fini(&svc->m);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->sched_mu);
+    pthread_mutex_destroy(&svc->collect_mu);
     pthread_cond_destroy(&svc->sched_cv);
     free(svc->data_dir);
     free(svc->config_path);
