@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,6 +677,26 @@ char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext)
 
 /* The destination picks the sink: s3://BUCKET/prefix/ is a bucket, anything else a lake
  * folder (default <data_dir>/lake). Either way tmp/ is the delivery's own folder. */
+/* A lake folder must not be the data directory itself nor lie in the folders finstream
+ * keeps its own state in: objects there would mix with logs and checkpoints. */
+static int check_lake_place(const char *data_dir, const char *lake)
+{
+    char dd[PATH_MAX], lk[PATH_MAX];
+    if (!realpath(data_dir, dd) || !realpath(lake, lk))
+        return 0;   /* the sink reports a folder it cannot use */
+    static const char *const own[] = {"", "/streams", "/deliveries", "/catalog", "/serve"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        char p[PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s%s", dd, own[i]);
+        size_t n = strlen(p);
+        if (strcmp(lk, p) == 0 || (i > 0 && strncmp(lk, p, n) == 0 && lk[n] == '/'))
+            return fin_err_set(FIN_ECONFIG, "destination '%s' is %s%s%s: objects would mix "
+                               "with finstream's own files", lake,
+                               i ? "inside " : "the data directory", i ? dd : "", own[i]);
+    }
+    return 0;
+}
+
 static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
                      const struct fin_delivery_settings *set)
 {
@@ -689,6 +710,8 @@ static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
     if (!lake)
         return FIN_ENOMEM;
     rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
+    if (!rc)
+        rc = check_lake_place(data_dir, lake);
     free(lake);
     return rc;
 }

@@ -786,6 +786,31 @@ static void test_partition_paths(void **state)
     fin_test_rmdir(dir);
 }
 
+/* A lake folder inside the data directory's own folders is refused. */
+static void test_lake_place(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-place");
+    struct mem_src m;
+    mem_init(&m, 1);
+    struct fin_delivery_settings set;
+    settings(&set);
+    char bad[3][700];
+    snprintf(bad[0], sizeof bad[0], "%s", dir);
+    snprintf(bad[1], sizeof bad[1], "%s/streams/x", dir);
+    snprintf(bad[2], sizeof bad[2], "%s/deliveries", dir);
+    for (int i = 0; i < 3; i++) {
+        struct fin_delivery_engine *e = NULL;
+        assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "destination", bad[i], "t"), 0);
+        assert_int_equal(fin_delivery_engine_create(&e, dir, "place", &set, &m.src, NULL), FIN_ECONFIG);
+        assert_non_null(strstr(fin_err_msg(), "mix with finstream's own files"));
+        assert_null(e);
+    }
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* ---- Parquet ---- */
 
 static void test_parquet(void **state)
@@ -1242,6 +1267,7 @@ int main(void)
         cmocka_unit_test(test_partition_query),
         cmocka_unit_test(test_settings_format),
         cmocka_unit_test(test_partition_paths),
+        cmocka_unit_test(test_lake_place),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_settings_remote),
