@@ -1196,10 +1196,8 @@ static void describe_delivery(struct freq *r)
     }
     json_t *m = d->settings;
     json_t *dest = json_object_get(m, "Destination");
-    json_t *dst = json_pack("{s:s, s:O}", "DestinationId", "destinationId-000000000001",
-                            "S3DestinationDescription", json_incref(plain_description(dest)));
-    if (dst)
-        json_decref(json_object_get(dst, "S3DestinationDescription"));
+    json_t *dst = json_pack("{s:s, s:o}", "DestinationId", "destinationId-000000000001",
+                            "S3DestinationDescription", plain_description(dest));
     if (dst && !json_is_true(json_object_get(m, "Plain")))
         json_object_set(dst, "ExtendedS3DestinationDescription", dest);
     json_t *desc = json_pack(

@@ -66,23 +66,10 @@ s = json.load(open(sys.argv[1]))
 assert s["collector"] == "classic" and s["to"] == "stream:lam", s
 assert s["records"] == 390 and s["tickers_ok"] == 1 and s["tickers_failed"] == 0, s
 PY
-# invoked again for the same window it adds nothing, as `finstream collect` would not;
-# a wider ticker list adds only the new ticker's bars
-aws lambda invoke --function-name classic --cli-binary-format raw-in-base64-out \
-  --payload '{"date":"2020-05-14","tickers":["FB"]}' "$T/lambda2.json" >"$T/invoke.out"
-aws lambda invoke --function-name classic --cli-binary-format raw-in-base64-out \
-  --payload '{"date":"2020-05-14","tickers":["FB","SHOP"]}' "$T/lambda3.json" >"$T/invoke.out"
-/usr/bin/python3 - "$T/lambda2.json" "$T/lambda3.json" <<'PY' || fail "repeated invoke: $(cat "$T/lambda2.json" "$T/lambda3.json")"
-import json, sys
-s = json.load(open(sys.argv[1]))
-assert s["records"] == 0 and s["duplicates"] == 390, s
-s = json.load(open(sys.argv[2]))
-assert s["records"] == 390 and s["duplicates"] == 390, s
-PY
 n=$(aws kinesis get-records --shard-iterator "$(aws kinesis get-shard-iterator --stream-name lam \
       --shard-id shardId-000000000000 --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)" \
       --query 'length(Records)')
-assert_eq "$n" "780" "records the function put (FB once, SHOP once)"
+assert_eq "$n" "390" "records the function put"
 # the scheduled collector runs inside serve, every second, into its stream
 aws kinesis create-stream --stream-name sched --shard-count 1
 for _ in $(seq 1 100); do grep -q 'collector ticker: [0-9]* records' "$T/serve.err" && break; sleep 0.1; done
