@@ -733,9 +733,8 @@ static bool enabled(json_t *conf, bool def)
 /* The checks that span members, in Firehose's words where it has them; sets up set
  * (defaults applied already) and the destination description *desc. 0 or FIN_EINVAL
  * with the answer given. */
-static int create_settings(struct freq *r, const char *name, bool direct, const char *source,
-                           json_t *dst, bool extended, struct fin_delivery_settings *set,
-                           json_t **desc)
+static int create_settings(struct freq *r, const char *source, json_t *dst, bool extended,
+                           struct fin_delivery_settings *set, json_t **desc)
 {
     const char *bucket_arn = json_string_value(json_object_get(dst, "BucketARN"));
     const char *prefix = json_string_value(json_object_get(dst, "Prefix"));
@@ -751,9 +750,10 @@ static int create_settings(struct freq *r, const char *name, bool direct, const 
                                                  : "S3DestinationConfiguration");
 
     /* The bucket is a folder of the lake: S3's bucket-name rules keep it one. */
-    const char *bucket = bucket_arn + strcspn(bucket_arn, ":");
-    if (strncmp(bucket_arn, "arn:", 4) != 0 || !(bucket = strstr(bucket_arn, ":s3:::")) ||
-        strncmp(bucket_arn, "arn:aws", 7) != 0) {
+    /* arn:PARTITION:s3:::BUCKET, the partition aws, aws-cn, aws-us-gov, ... */
+    const char *part = bucket_arn + 4;
+    const char *bucket = part + strcspn(part, ":");
+    if (strncmp(bucket_arn, "arn:aws", 7) != 0 || strncmp(bucket, ":s3:::", 6) != 0) {
         ferr(r, "InvalidArgumentException", "BucketARN %s is not an S3 bucket ARN "
              "(arn:aws:s3:::BUCKET).", bucket_arn);
         return FIN_EINVAL;
@@ -936,8 +936,6 @@ static int create_settings(struct freq *r, const char *name, bool direct, const 
     if (dc && !json_object_get(dc, "Enabled"))
         json_object_set_new(json_object_get(d, "DataFormatConversionConfiguration"), "Enabled",
                             json_true());
-    (void)name;
-    (void)direct;
     *desc = d;
     return 0;
 }
@@ -1036,7 +1034,7 @@ static void create_delivery(struct freq *r)
     struct fin_buf section;
     fin_buf_init(&section);
     int rc = fin_delivery_settings_defaults(&set);
-    if (rc || create_settings(r, name, direct, source, ext ? ext : s3, ext != NULL, &set, &desc)) {
+    if (rc || create_settings(r, source, ext ? ext : s3, ext != NULL, &set, &desc)) {
         if (rc)
             fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
         fin_delivery_settings_fini(&set);
@@ -1272,27 +1270,41 @@ static void list_deliveries(struct freq *r)
 static void put(struct freq *r, bool batch)
 {
     int64_t t0 = fin_mono_ns(r->svc->clock);
-    const char *name = json_string_value(json_object_get(r->body, "DeliveryStreamName"));
-    json_t *recs = batch ? json_object_get(r->body, "Records") : NULL;
-    json_t *one = batch ? NULL : json_object_get(r->body, "Record");
     struct fin_put_entry *e = NULL;
     struct fin_put_result *res = NULL;
     unsigned char *arena = NULL;
     struct sstream *ss = NULL;
+    struct verr v = {.n = 0};
+    fin_buf_init(&v.msg);
+    const char *name = v_str(&v, r->body, "DeliveryStreamName", "", true, 1,
+                             FIN_DELIVERY_MAX_NAME, P_NAME);
+    json_t *recs = batch ? v_list(&v, r->body, "Records") : NULL;
+    json_t *one = batch ? NULL : v_obj(&v, r->body, "Record");
     size_t n = batch ? json_array_size(recs) : 1;
-    if (!name) {
-        ferr(r, "ValidationException", "1 validation error detected: Value null at "
-                                       "'deliveryStreamName' failed to satisfy constraint: Member "
-                                       "must not be null");
-        return;
+    if (batch && recs && (n < 1 || n > FIREHOSE_BATCH_MAX))
+        vadd(&v, "records", recs, "Member must have length %s %d", n < 1 ?
+             "greater than or equal to" : "less than or equal to", n < 1 ? 1 : FIREHOSE_BATCH_MAX);
+    if ((batch && !recs && !json_object_get(r->body, "Records")) ||
+        (!batch && !one && !json_object_get(r->body, "Record")))
+        vadd(&v, batch ? "records" : "record", NULL, "Member must not be null");
+    size_t cap = 0;
+    for (size_t i = 0; (batch ? recs != NULL : one != NULL) && i < n && n <= FIREHOSE_BATCH_MAX; i++) {
+        json_t *o = batch ? json_array_get(recs, i) : one;
+        char where[64];
+        if (batch)
+            snprintf(where, sizeof where, "records.%zu.member", i + 1);
+        else
+            snprintf(where, sizeof where, "record");
+        if (!json_is_object(o)) {
+            vtype(&v, o, "Structure");
+            continue;
+        }
+        const char *data = v_str(&v, o, "Data", where, true, 0, SIZE_MAX, P_ANY);
+        if (data)
+            cap += json_string_length(json_object_get(o, "Data")) / 4 * 3 + 3;
     }
-    if ((batch && !json_is_array(recs)) || (!batch && !json_is_object(one)) || n < 1 ||
-        n > FIREHOSE_BATCH_MAX) {
-        ferr(r, "ValidationException", "1 validation error detected: Value at '%s' failed to "
-                                       "satisfy constraint: Member must have length between 1 "
-                                       "and %d", batch ? "records" : "record", FIREHOSE_BATCH_MAX);
+    if (verr_answer(r, &v))
         return;
-    }
     reg_lock(r->svc);
     struct sdelivery *d = find_locked(r->svc, name);
     bool ok = d && d->direct;
@@ -1304,18 +1316,6 @@ static void put(struct freq *r, bool batch)
         else
             not_found(r, name);
         return;
-    }
-    size_t cap = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = batch ? json_array_get(recs, i) : one;
-        json_t *data = json_object_get(o, "Data");
-        if (!json_is_string(data)) {
-            ferr(r, "ValidationException", "1 validation error detected: Value null at "
-                                           "'record.data' failed to satisfy constraint: Member "
-                                           "must not be null");
-            return;
-        }
-        cap += json_string_length(data) / 4 * 3 + 3;
     }
     e = calloc(n, sizeof *e);
     res = calloc(n, sizeof *res);
@@ -1335,10 +1335,14 @@ static void put(struct freq *r, bool batch)
             goto done;
         }
         if (dn > FIREHOSE_RECORD_MAX) {
-            ferr(r, "ValidationException", "1 validation error detected: Value at "
-                                           "'record.data' failed to satisfy constraint: Member "
-                                           "must have length less than or equal to %d",
-                 FIREHOSE_RECORD_MAX);
+            char where[64];
+            if (batch)
+                snprintf(where, sizeof where, "records.%zu.member.data", i + 1);
+            else
+                snprintf(where, sizeof where, "record.data");
+            ferr(r, "ValidationException", "1 validation error detected: Value at '%s' failed "
+                 "to satisfy constraint: Member must have length less than or equal to %d",
+                 where, FIREHOSE_RECORD_MAX);
             goto done;
         }
         e[i] = (struct fin_put_entry){"direct", 6, arena + off, (size_t)dn};

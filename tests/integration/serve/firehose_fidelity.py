@@ -148,6 +148,17 @@ code, msg = error_of(f.create_delivery_stream, DeliveryStreamName="v",
                      ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": 5})
 check(code == "SerializationException", "wrong type: %s %s" % (code, msg))
 
+code, msg = error_of(f.put_record_batch, DeliveryStreamName="pq",
+                     Records=[{"Data": b"x"}] * 501)
+check(code == "ValidationException" and "at 'records' failed to satisfy constraint: Member must "
+      "have length less than or equal to 500" in msg, "501 records: %s %s" % (code, msg))
+code, msg = error_of(f.put_record_batch, DeliveryStreamName="pq", Records=[{"Data": b"x"}, {}])
+check(code == "ValidationException" and msg == "1 validation error detected: Value null at "
+      "'records.2.member.data' failed to satisfy constraint: Member must not be null",
+      "record without Data: %s %s" % (code, msg))
+code, msg = error_of(f.put_record, DeliveryStreamName="nope", Record={"Data": b"x"})
+check(code == "ResourceNotFoundException", "put to a missing stream: %s %s" % (code, msg))
+
 # Buckets S3 would refuse, and prefixes that would leave the lake, are refused at creation.
 for bucket in ["..", "-", "b.", "a..b", "Upper", "ab", "192.168.0.1", "x" * 64, "a/b"]:
     code, msg = error_of(f.create_delivery_stream, DeliveryStreamName="bad",
