@@ -5,38 +5,31 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/serve_lib.sh"
 need_boto3
-call() { /usr/bin/python3 "$(dirname "$0")/serve/aws_call.py" "$EP" "$@"; }
-put() {
-  local r
-  r=$(call firehose PutRecordBatch "{\"DeliveryStreamName\":\"fh\",\"Records\":[$1]}")
-  assert_contains "$r" '"FailedPutCount": 0' "put after $2"
-}
+calls() { /usr/bin/python3 "$(dirname "$0")/serve/aws_call.py" "$EP" - "$@"; }
 rec() { printf '{"Data":"{\\"name\\":\\"%s\\",\\"n\\":%d}\\n"}' "$1" "$2"; }
-describe() { call firehose DescribeDeliveryStream '{"DeliveryStreamName":"fh"}'; }
+put() { echo "firehose PutRecordBatch {\"DeliveryStreamName\":\"fh\",\"Records\":[$1]}"; }
+describe() { echo 'firehose DescribeDeliveryStream {"DeliveryStreamName":"fh"}'; }
 
 start_serve
-r=$(call firehose CreateDeliveryStream '{"DeliveryStreamName":"fh","DeliveryStreamType":"DirectPut",
-  "ExtendedS3DestinationConfiguration":{"BucketARN":"arn:aws:s3:::restart",
-  "RoleARN":"arn:aws:iam::123456789012:role/firehose-role","Prefix":"raw/",
-  "ErrorOutputPrefix":"failed/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":60},
-  "CompressionFormat":"UNCOMPRESSED"}}' eu-west-1)
-assert_contains "$r" 'arn:aws:firehose:eu-west-1:' "create"
-put "$(rec A 1),$(rec B 2)" "create"
-before=$(describe)
+out=$( { echo 'firehose CreateDeliveryStream {"DeliveryStreamName":"fh","DeliveryStreamType":"DirectPut","ExtendedS3DestinationConfiguration":{"BucketARN":"arn:aws:s3:::restart","RoleARN":"arn:aws:iam::123456789012:role/firehose-role","Prefix":"raw/","ErrorOutputPrefix":"failed/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":60},"CompressionFormat":"UNCOMPRESSED"}}'
+         put "$(rec A 1),$(rec B 2)"; describe; } | calls eu-west-1)
+assert_contains "$(sed -n 1p <<<"$out")" 'arn:aws:firehose:eu-west-1:' "create"
+assert_contains "$(sed -n 2p <<<"$out")" '"FailedPutCount": 0' "put after create"
+before=$(sed -n 3p <<<"$out")
 assert_contains "$before" '"DeliveryStreamType": "DirectPut"' "describe before a restart"
+assert_contains "$before" '"RoleARN": "arn:aws:iam::123456789012:role/firehose-role"' "RoleARN echoed"
 stop_serve
 
 start_serve
-put "$(rec C 3)" "SIGTERM"
-after=$(describe)
-assert_contains "$after" '"DeliveryStreamType": "DirectPut"' "describe after SIGTERM"
-assert_eq "$after" "$before" "DescribeDeliveryStream after SIGTERM"
+out=$( { put "$(rec C 3)"; describe; } | calls eu-west-1)
+assert_contains "$(sed -n 1p <<<"$out")" '"FailedPutCount": 0' "put after SIGTERM"
+assert_eq "$(sed -n 2p <<<"$out")" "$before" "DescribeDeliveryStream after SIGTERM"
 kill -KILL "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=
 
 start_serve
-put "$(rec D 4),$(rec E 5)" "SIGKILL"
-after=$(describe)
-assert_eq "$after" "$before" "DescribeDeliveryStream after SIGKILL"
+out=$( { put "$(rec D 4),$(rec E 5)"; describe; } | calls eu-west-1)
+assert_contains "$(sed -n 1p <<<"$out")" '"FailedPutCount": 0' "put after SIGKILL"
+assert_eq "$(sed -n 2p <<<"$out")" "$before" "DescribeDeliveryStream after SIGKILL"
 stop_serve
 
 got=$(find "$T/data/lake/restart" -type f -exec cat {} + | sort | tr -d '\n')
