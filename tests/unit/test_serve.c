@@ -581,6 +581,86 @@ static void test_cbor_malformed(void **state)
     fin_serve_response_fini(&resp);
 }
 
+/* ---- Firehose ---- */
+
+#define FH_AUTH "AWS4-HMAC-SHA256 Credential=AKID/20260101/ap-south-1/firehose/aws4_request, " \
+                "SignedHeaders=host;x-amz-date, Signature=abcdef"
+
+static struct fin_serve *fh_open(struct fx *f)
+{
+    char ini[600];
+    snprintf(ini, sizeof ini, "%s/finstream.ini", f->dir);
+    struct fin_serve_config cfg;
+    fin_serve_config_defaults(&cfg);
+    cfg.data_dir = f->dir;
+    cfg.config_path = ini;
+    cfg.clock = &f->clock.clock;
+    struct fin_serve *svc;
+    assert_int_equal(fin_serve_create(&svc, &cfg), 0);
+    return svc;
+}
+
+static int fh(struct fx *f, const char *op, const char *body, json_t **out)
+{
+    char target[128];
+    snprintf(target, sizeof target, "Firehose_20150804.%s", op);
+    return call_full(f, target, FH_AUTH, body, out);
+}
+
+/* A DirectPut delivery stream keeps its kind and description across a restart; ARNs
+ * carry the signature's region; its private stream is out of the Kinesis API's reach. */
+static void test_firehose_restart_and_private(void **state)
+{
+    struct fx *f = *state;
+    fin_serve_destroy(f->svc);
+    f->svc = fh_open(f);
+    json_t *v, *before, *after;
+    assert_int_equal(fh(f, "CreateDeliveryStream",
+                        "{\"DeliveryStreamName\":\"d\",\"ExtendedS3DestinationConfiguration\":"
+                        "{\"BucketARN\":\"arn:aws:s3:::unit-lake\",\"RoleARN\":\"arn:aws:iam::1:role/r\","
+                        "\"Prefix\":\"p/\",\"BufferingHints\":{\"SizeInMBs\":2,\"IntervalInSeconds\":0}}}",
+                        &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "DeliveryStreamARN")),
+                        "arn:aws:firehose:ap-south-1:000000000000:deliverystream/d");
+    json_decref(v);
+    const char *put = "{\"DeliveryStreamName\":\"d\",\"Record\":{\"Data\":\"eyJhIjoxfQ==\"}}";
+    assert_int_equal(fh(f, "PutRecord", put, NULL), 200);
+    assert_int_equal(fh(f, "DescribeDeliveryStream", "{\"DeliveryStreamName\":\"d\"}", &before), 200);
+    fin_serve_destroy(f->svc);
+    f->svc = fh_open(f);
+    assert_int_equal(fh(f, "PutRecord", put, NULL), 200);
+    assert_int_equal(fh(f, "DescribeDeliveryStream", "{\"DeliveryStreamName\":\"d\"}", &after), 200);
+    assert_true(json_equal(before, after));
+    json_t *desc = json_object_get(after, "DeliveryStreamDescription");
+    assert_string_equal(json_string_value(json_object_get(desc, "DeliveryStreamType")), "DirectPut");
+    json_t *ext = json_object_get(json_array_get(json_object_get(desc, "Destinations"), 0),
+                                  "ExtendedS3DestinationDescription");
+    assert_string_equal(json_string_value(json_object_get(ext, "Prefix")), "p/");
+    assert_string_equal(json_string_value(json_object_get(ext, "RoleARN")), "arn:aws:iam::1:role/r");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ext, "BufferingHints"),
+                                                        "IntervalInSeconds")), 0);
+    json_decref(before);
+    json_decref(after);
+
+    /* the private stream, through Kinesis */
+    expect_error(f, "DescribeStream", "{\"StreamName\":\"__firehose.d\"}", 400, "ResourceNotFoundException");
+    expect_error(f, "DeleteStream", "{\"StreamName\":\"__firehose.d\"}", 400, "ResourceNotFoundException");
+    expect_error(f, "PutRecords", "{\"StreamName\":\"__firehose.d\",\"Records\":[{\"Data\":\"eA==\","
+                 "\"PartitionKey\":\"k\"}]}", 400, "ResourceNotFoundException");
+    expect_error(f, "DescribeStreamSummary", "{\"StreamARN\":\"arn:aws:kinesis:us-east-1:"
+                 "000000000000:stream/__firehose.d\"}", 400, "ResourceNotFoundException");
+    expect_error(f, "CreateStream", "{\"StreamName\":\"__firehose.e\",\"ShardCount\":1}", 400,
+                 "InvalidArgumentException");
+    assert_int_equal(call(f, "ListStreams", "{}", &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "StreamNames")), 0);
+    json_decref(v);
+    /* ... and still the delivery stream's */
+    assert_int_equal(fh(f, "PutRecord", put, NULL), 200);
+    assert_int_equal(fh(f, "DeleteDeliveryStream", "{\"DeliveryStreamName\":\"d\"}", NULL), 200);
+    assert_int_equal(fh(f, "DescribeDeliveryStream", "{\"DeliveryStreamName\":\"d\"}", &v), 400);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +672,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tags_retention_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cbor_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_firehose_restart_and_private, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
