@@ -164,7 +164,16 @@ int fin_delivery_settings_format(const struct fin_delivery_settings *set, const 
         case FIN_OPT_INT: case FIN_OPT_SIZE: case FIN_OPT_DURATION: {
             int64_t v = *(const int64_t *)(base + o->offset);
             same = v == *(const int64_t *)(dbase + o->offset);
-            snprintf(num, sizeof num, o->type == FIN_OPT_DURATION ? "%lldms" : "%lld", (long long)v);
+            /* in the units a person would write: 5MiB, 60s */
+            if (o->type == FIN_OPT_SIZE && v && v % (1 << 20) == 0)
+                snprintf(num, sizeof num, "%lldMiB", (long long)(v >> 20));
+            else if (o->type == FIN_OPT_SIZE && v && v % 1024 == 0)
+                snprintf(num, sizeof num, "%lldKiB", (long long)(v >> 10));
+            else if (o->type == FIN_OPT_DURATION && v % 1000 == 0)
+                snprintf(num, sizeof num, "%llds", (long long)(v / 1000));
+            else
+                snprintf(num, sizeof num, o->type == FIN_OPT_DURATION ? "%lldms" : "%lld",
+                         (long long)v);
             break;
         }
         case FIN_OPT_BOOL:
