@@ -1307,6 +1307,8 @@ static void put(struct freq *r, bool batch)
         return;
     reg_lock(r->svc);
     struct sdelivery *d = find_locked(r->svc, name);
+    if (d && !d->settings)
+        d = NULL;   /* its section did not load (logged at start): as Describe says, absent */
     bool ok = d && d->direct;
     reg_unlock(r->svc);
     if (!ok) {
