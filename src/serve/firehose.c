@@ -1076,6 +1076,14 @@ static void create_delivery(struct freq *r)
              r->svc->account);
         goto done;
     }
+    struct sstream *old = direct ? reg_find_locked(r->svc, source + 7) : NULL;
+    if (old && old->gone) {
+        /* the private stream of a delivery stream of this name, deleted a moment ago */
+        reg_unlock(r->svc);
+        ferr(r, "ResourceInUseException", "Firehose %s under account %s is being deleted; "
+             "try again shortly.", name, r->svc->account);
+        goto done;
+    }
     if (direct) {
         struct fin_stream_config cfg;
         fin_stream_config_defaults(&cfg);
@@ -1095,10 +1103,17 @@ static void create_delivery(struct freq *r)
     /* The description first, the section (which makes the delivery stream exist) last. */
     if (!rc)
         rc = meta_write(r->svc, name, meta);
+    bool written = false;
     if (!rc && fin_buf_cstr(&section))
-        rc = ini_rewrite(r->svc, name, section.data);
+        written = !(rc = ini_rewrite(r->svc, name, section.data));
     if (!rc && !(rc = describe_load(r->svc, d)))
         rc = worker_start(d);
+    if (rc && written) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", fin_err_msg());
+        ini_rewrite(r->svc, name, NULL);   /* no section without its worker */
+        fin_err_set(rc, "%s", msg);
+    }
     if (rc) {
         reg_unlock(r->svc);
         delivery_free(d);
