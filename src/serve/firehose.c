@@ -1085,11 +1085,30 @@ static void create_delivery(struct freq *r)
         goto done;
     }
     if (direct) {
+        /* A private stream without its delivery stream holds nothing anyone was told is
+         * delivered (puts need the delivery stream): left by an attempt that stopped before
+         * the section was written, or made outside serve. Its records are not adopted. */
+        if (old && old->refs > 0) {
+            reg_unlock(r->svc);
+            ferr(r, "ResourceInUseException", "Firehose %s under account %s is in use.", name,
+                 r->svc->account);
+            goto done;
+        }
+        if (old && old->st) {
+            fin_stream_close(old->st);
+            old->st = NULL;
+        }
+        rc = fin_stream_delete(r->svc->data_dir, source + 7);
+        if (rc == FIN_ENOENT)
+            rc = 0;
+        char state[4096];   /* and no checkpoints of an earlier stream of that name */
+        snprintf(state, sizeof state, "%s/deliveries/%s", r->svc->data_dir, name);
+        if (!rc && fin_path_exists(state))
+            rc = fin_remove_tree(state);
         struct fin_stream_config cfg;
         fin_stream_config_defaults(&cfg);
-        rc = fin_stream_create(r->svc->data_dir, source + 7, &cfg);
-        if (rc == FIN_EEXIST)
-            rc = 0;  /* left by an attempt that stopped before the section was written */
+        if (!rc)
+            rc = fin_stream_create(r->svc->data_dir, source + 7, &cfg);
         struct sstream *ss = rc ? NULL : reg_find_locked(r->svc, source + 7);
         if (!rc && !ss && (ss = sstream_new(source + 7))) {
             ss->created_s = now_ms(r->svc) / 1000;
