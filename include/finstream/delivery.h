@@ -73,8 +73,8 @@ void fin_delivery_settings_fini(struct fin_delivery_settings *set);
 /* Appends set as a [delivery "name"] section (header, then one "key = value" line per
  * option of fin_delivery_opts: every number and choice, and strings that differ from
  * their default) to out, so that
- * loading the text gives set back. Values holding what the ini syntax cannot carry
- * (';', '#', '"', line breaks) are FIN_EINVAL naming the key. */
+ * loading the text gives set back (values with ';', '#' or blanks at the ends are quoted).
+ * Values with line breaks or control characters are FIN_EINVAL naming the key. */
 struct fin_buf;
 int fin_delivery_settings_format(const struct fin_delivery_settings *set, const char *name,
                                  struct fin_buf *out);

@@ -25,7 +25,7 @@ const struct fin_opt fin_delivery_opts[] = {
      NULL, "prefix for records that could not be delivered or converted"},
     {"buffer_size", FIN_OPT_SIZE, "5MiB", OFF(buffer_size), FIN_DELIVERY_MIN_BUFFER,
      FIN_DELIVERY_MAX_BUFFER, NULL, "flush when this much is buffered (1MiB to 128MiB)"},
-    {"buffer_interval", FIN_OPT_DURATION, "60s", OFF(buffer_interval_ms), 0,
+    {"buffer_interval", FIN_OPT_SECONDS, "60s", OFF(buffer_interval_ms), 0,
      FIN_DELIVERY_MAX_INTERVAL, NULL, "flush this long after the first buffered record (0 to 900s)"},
     {"compression", FIN_OPT_ENUM, "none", OFF(compression), 0, 0, "none|gzip",
      "gzip writes .gz objects at a fast level"},
@@ -131,15 +131,24 @@ int fin_delivery_settings_check(const struct fin_delivery_settings *set)
     return 0;
 }
 
-/* A value as the ini reads it back: no comment characters, line breaks or padding. */
+/* A value as the ini reads it back: plain when it can be, else in double quotes (with
+ * \" and \\), which keep ';', '#', a leading quote and blanks at the ends. Line breaks
+ * and other control characters have no spelling there. */
 static int format_value(struct fin_buf *out, const char *key, const char *v)
 {
     size_t n = strlen(v);
-    if (strpbrk(v, ";#\r\n") || (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' ||
-                                      v[n - 1] == '\t')))
-        return fin_err_set(FIN_EINVAL, "%s = '%s': a value here cannot hold ';', '#', line "
-                           "breaks, or spaces at either end", key, v);
-    return fin_buf_printf(out, "%s = %s\n", key, v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return fin_err_set(FIN_EINVAL, "%s: a value here cannot hold line breaks or control "
+                               "characters", key);
+    bool quote = strpbrk(v, ";#") || (n && (v[0] == '"' || v[0] == ' ' || v[n - 1] == ' '));
+    if (!quote)
+        return fin_buf_printf(out, "%s = %s\n", key, v);
+    int rc = fin_buf_printf(out, "%s = \"", key);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = (v[i] == '"' || v[i] == '\\') ? fin_buf_printf(out, "\\%c", v[i])
+                                            : fin_buf_append(out, v + i, 1);
+    return rc ? rc : fin_buf_puts(out, "\"\n");
 }
 
 int fin_delivery_settings_format(const struct fin_delivery_settings *set, const char *name,
@@ -161,7 +170,7 @@ int fin_delivery_settings_format(const struct fin_delivery_settings *set, const 
             same = strcmp(text, d ? d : "") == 0;
             break;
         }
-        case FIN_OPT_INT: case FIN_OPT_SIZE: case FIN_OPT_DURATION: {
+        case FIN_OPT_INT: case FIN_OPT_SIZE: case FIN_OPT_DURATION: case FIN_OPT_SECONDS: {
             int64_t v = *(const int64_t *)(base + o->offset);
             same = v == *(const int64_t *)(dbase + o->offset);
             /* in the units a person would write: 5MiB, 60s */
@@ -169,7 +178,7 @@ int fin_delivery_settings_format(const struct fin_delivery_settings *set, const 
                 snprintf(num, sizeof num, "%lldMiB", (long long)(v >> 20));
             else if (o->type == FIN_OPT_SIZE && v && v % 1024 == 0)
                 snprintf(num, sizeof num, "%lldKiB", (long long)(v >> 10));
-            else if (o->type == FIN_OPT_DURATION && v % 1000 == 0)
+            else if ((o->type == FIN_OPT_DURATION || o->type == FIN_OPT_SECONDS) && v % 1000 == 0)
                 snprintf(num, sizeof num, "%llds", (long long)(v / 1000));
             else
                 snprintf(num, sizeof num, o->type == FIN_OPT_DURATION ? "%lldms" : "%lld",

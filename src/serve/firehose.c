@@ -27,6 +27,7 @@
 #include "finstream/aws_s3.h"
 #include "finstream/delivery.h"
 #include "finstream/error.h"
+#include "finstream/names.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
 
@@ -965,10 +966,15 @@ static void create_delivery(struct freq *r)
     if (verr_answer(r, &v))
         return;
 
-    /* Names with "__" are serve's own (the private streams): never a delivery stream. */
-    if (strncmp(name, "__", 2) == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-        ferr(r, "InvalidArgumentException", "Delivery stream names beginning with '__' and "
-             "the names '.' and '..' are reserved here.");
+    /* Names with "__" are serve's own (the private streams): never a delivery stream;
+     * and every name follows the one rule for names (names.h: no leading '.'). */
+    if (strncmp(name, "__", 2) == 0) {
+        ferr(r, "InvalidArgumentException", "Delivery stream names beginning with '__' are "
+             "reserved here.");
+        return;
+    }
+    if (fin_name_check(FIN_NAME_DELIVERY, name) != 0) {
+        ferr(r, "InvalidArgumentException", "%s", fin_err_msg());
         return;
     }
     if (!r->svc->config_path) {
@@ -1020,7 +1026,7 @@ static void create_delivery(struct freq *r)
             return;
         }
         if (!slash || strncmp(src_arn, "arn:aws", 7) != 0 || !strstr(src_arn, ":kinesis:") ||
-            fin_check_name("stream", slash + 8, FIN_STREAM_MAX_NAME) != 0 ||
+            fin_name_check(FIN_NAME_STREAM, slash + 8) != 0 ||
             reg_internal_name(slash + 8)) {
             ferr(r, "InvalidArgumentException", "KinesisStreamARN %s does not name a Kinesis "
                  "stream (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME).", src_arn);
