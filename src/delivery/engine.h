@@ -76,6 +76,9 @@ struct fin_delivery_engine {
     struct fin_prefix *prefix, *error_prefix;
     const char *const *fields;
     size_t n_fields;
+    struct fin_partition_query *query;   /* partition_query compiled, or NULL */
+    const char *const *paths[64];        /* per field: the path its value is read at */
+    size_t depths[64];
     const struct fin_delivery_source *src;
     const struct fin_clock *clock;
     const char **shard_ids;

@@ -138,6 +138,10 @@ bool kinesis_put_records_fast(struct fin_serve *svc, const char *body, size_t le
     ws(&s);
     if (s.p != s.end || !name || n == 0 || name_len < 1 || name_len > FIN_STREAM_MAX_NAME)
         goto out;
+    /* a private delivery stream's name takes the slow path, which refuses it */
+    if (name_len >= strlen(FIN_SERVE_INTERNAL_PREFIX) &&
+        memcmp(name, FIN_SERVE_INTERNAL_PREFIX, strlen(FIN_SERVE_INTERNAL_PREFIX)) == 0)
+        goto out;
     for (size_t i = 0; i < name_len; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '.' && name[i] != '-')
             goto out;

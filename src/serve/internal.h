@@ -89,6 +89,7 @@ struct fin_serve {
     struct sdelivery *deliveries;
     struct schedule *schedules;   /* scheduled collectors (lambda.c) */
     pthread_mutex_t sched_mu;
+    pthread_mutex_t collect_mu;   /* one collection at a time (lambda.c) */
     pthread_cond_t sched_cv;
     bool sched_stop;
     struct metrics m;
@@ -132,6 +133,10 @@ void metrics_put_latency(struct metrics *m, int64_t ns);
  * with the AWS error and returns it as a FIN_E* code. Released with reg_release(). */
 int reg_acquire(struct fin_serve *svc, const char *name, bool need_active, struct sstream **out,
                 struct fin_serve_response *resp);
+/* The same for serve's own users (Firehose puts, collectors), which may name the
+ * internal streams that reg_acquire treats as absent. */
+int reg_acquire_private(struct fin_serve *svc, const char *name, bool need_active,
+                        struct sstream **out, struct fin_serve_response *resp);
 void reg_release(struct fin_serve *svc, struct sstream *ss);
 /* The registry mutex, for listing, creating and deleting. */
 void reg_lock(struct fin_serve *svc);
@@ -140,6 +145,17 @@ struct sstream *reg_find_locked(struct fin_serve *svc, const char *name);
 /* Marks ss deleted (DELETING for a while) and removes its data once unused. Under the lock. */
 void reg_delete_locked(struct fin_serve *svc, struct sstream *ss);
 struct sstream *sstream_new(const char *name);
+/* Streams serve keeps for itself (a DirectPut delivery stream's records go to
+ * "__firehose.NAME"): listed, described, read, written, resharded, deleted or created
+ * through the Kinesis API, they answer as if absent. The one rule, used by every Kinesis
+ * entry point that takes a stream name. */
+#define FIN_SERVE_INTERNAL_PREFIX "__firehose."
+bool reg_internal_name(const char *name);
+/* For a Kinesis request whose StreamName, StreamARN or ConsumerARN names an internal
+ * stream: fills resp (ResourceNotFoundException; InvalidArgumentException for
+ * CreateStream, since the name is reserved) and returns true. */
+bool reg_refuse_internal(struct fin_serve *svc, const char *op, json_t *body,
+                         struct fin_serve_response *resp);
 /* The status now (enum sstatus). */
 int sstream_status(struct fin_serve *svc, const struct sstream *ss);
 /* With the registry locked: makes ss's data (cfg) in a thread of its own, ss CREATING
@@ -176,8 +192,8 @@ int firehose_start(struct fin_serve *svc);
 void firehose_stop(struct fin_serve *svc);
 /* Appends the delivery streams' metrics. */
 void firehose_metrics(struct fin_serve *svc, struct fin_buf *b);
-void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
-                       struct fin_serve_response *resp);
+void firehose_dispatch(struct fin_serve *svc, const struct fin_serve_request *req, const char *op,
+                       json_t *body, struct fin_serve_response *resp);
 
 /* ---- lambda.c ---- */
 

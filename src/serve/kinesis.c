@@ -463,7 +463,7 @@ static void list_streams(struct req *r)
     n = 0;
     /* the streams behind Firehose direct puts are serve's own, not listed */
     for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
-        if (strncmp(ss->name, "__firehose.", 11) != 0)
+        if (!reg_internal_name(ss->name))
             v[n++] = ss;
     qsort(v, n, sizeof *v, cmp_sstream);
     json_t *names = json_array(), *sums = json_array();
@@ -1373,6 +1373,11 @@ void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
         json_t *clean = NULL;
         if (shape && model_check(svc, shape, body, &clean, resp))
             return;
+        /* a private delivery stream is answered as if it did not exist */
+        if (reg_refuse_internal(svc, op, clean ? clean : body, resp)) {
+            json_decref(clean);
+            return;
+        }
         struct req r = {svc, clean ? clean : body, resp};
         actions[i].handle(&r);
         json_decref(clean);

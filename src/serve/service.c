@@ -166,6 +166,33 @@ static void sstream_free(struct sstream *ss)
     free(ss);
 }
 
+bool reg_internal_name(const char *name)
+{
+    return name && strncmp(name, FIN_SERVE_INTERNAL_PREFIX, strlen(FIN_SERVE_INTERNAL_PREFIX)) == 0;
+}
+
+bool reg_refuse_internal(struct fin_serve *svc, const char *op, json_t *body,
+                         struct fin_serve_response *resp)
+{
+    static const char *const keys[] = {"StreamName", "StreamARN", "ConsumerARN"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = json_string_value(json_object_get(body, keys[i]));
+        const char *name = v && i > 0 && strstr(v, ":stream/") ? strstr(v, ":stream/") + 8 : v;
+        if (!reg_internal_name(name))
+            continue;
+        int len = (int)strcspn(name, "/");
+        if (strcmp(op, "CreateStream") == 0)
+            fin_serve_error(svc, resp, 400, "InvalidArgumentException",
+                            "Stream names beginning with %s are reserved for the streams of "
+                            "Firehose delivery streams.", FIN_SERVE_INTERNAL_PREFIX);
+        else
+            fin_serve_error(svc, resp, 400, "ResourceNotFoundException",
+                            "Stream %.*s under account %s not found.", len, name, svc->account);
+        return true;
+    }
+    return false;
+}
+
 struct sstream *sstream_new(const char *name)
 {
     struct sstream *ss = calloc(1, sizeof *ss);
@@ -226,6 +253,17 @@ static void reg_remove_data_locked(struct fin_serve *svc, struct sstream *ss)
 
 int reg_acquire(struct fin_serve *svc, const char *name, bool need_active, struct sstream **out,
                 struct fin_serve_response *resp)
+{
+    if (reg_internal_name(name)) {   /* a name from a shard iterator or the fast path */
+        fin_serve_error(svc, resp, 400, "ResourceNotFoundException",
+                        "Stream %s under account %s not found.", name, svc->account);
+        return FIN_ENOENT;
+    }
+    return reg_acquire_private(svc, name, need_active, out, resp);
+}
+
+int reg_acquire_private(struct fin_serve *svc, const char *name, bool need_active,
+                        struct sstream **out, struct fin_serve_response *resp)
 {
     pthread_mutex_lock(&svc->mu);
     reg_reap_locked(svc);
@@ -371,6 +409,7 @@ int fin_serve_create(struct fin_serve **out, const struct fin_serve_config *cfg)
         return FIN_ENOMEM;
     pthread_mutex_init(&svc->mu, NULL);
     pthread_mutex_init(&svc->sched_mu, NULL);
+    pthread_mutex_init(&svc->collect_mu, NULL);
     pthread_cond_init(&svc->sched_cv, NULL);
     metrics_init(&svc->m);
     svc->cfg = *cfg;
@@ -448,6 +487,7 @@ void fin_serve_destroy(struct fin_serve *svc)
     metrics_fini(&svc->m);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->sched_mu);
+    pthread_mutex_destroy(&svc->collect_mu);
     pthread_cond_destroy(&svc->sched_cv);
     free(svc->data_dir);
     free(svc->config_path);
@@ -853,7 +893,7 @@ void fin_serve_handle(struct fin_serve *svc, const struct fin_serve_request *req
     }
     if (auth_check(svc, req, kinesis ? "kinesis" : "firehose", resp) == 0) {
         if (firehose)
-            firehose_dispatch(svc, op, body, resp);
+            firehose_dispatch(svc, req, op, body, resp);
         else
             kinesis_dispatch(svc, op, body, resp);
     }

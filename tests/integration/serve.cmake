@@ -6,3 +6,7 @@ fin_script_test(NAME serve_firehose SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_fireh
 fin_script_test(NAME serve_hostile SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_hostile.sh LABELS "integration;fault" TIMEOUT 60)
 fin_script_test(NAME serve_diff SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_diff.sh LABELS integration TIMEOUT 180)
 fin_script_test(NAME serve_js SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_js.sh LABELS integration TIMEOUT 180)
+fin_script_test(NAME serve_firehose_restart SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose_restart.sh LABELS "integration;fault" TIMEOUT 120)
+fin_script_test(NAME serve_firehose_fidelity SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose_fidelity.sh LABELS integration TIMEOUT 120)
+fin_script_test(NAME serve_docs_example SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_docs_example.sh LABELS integration TIMEOUT 60)
+fin_script_test(NAME serve_lambda SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_lambda.sh LABELS integration TIMEOUT 120)
