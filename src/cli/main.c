@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"stream", fin_cmd_stream, "create | list | describe | put | get | split | merge | scale | delete streams"},
     {"deliver", fin_cmd_deliver, "run delivery until caught up (--once) or forever"},
     {"crawl", fin_cmd_crawl, "catalog the lake"},
-    {"catalog", fin_cmd_catalog, "list | show | ddl tables"},
+    {"catalog", fin_cmd_catalog, "list | show | ddl | drop | rename tables"},
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
     {"serve", fin_cmd_serve, "the Kinesis, Firehose and Lambda APIs over HTTP, for AWS SDKs and the AWS CLI"},
