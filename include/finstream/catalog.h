@@ -126,6 +126,11 @@ int fin_catalog_rename(struct fin_catalog *cat, const char *name, const char *ne
  * holds objects and is not registered yet (key=value folders for named keys, any folder
  * for partition_0..N); *added counts them. Partitions already known are kept. */
 int fin_catalog_repair(struct fin_table *t, size_t *added);
+/* ALTER TABLE ADD PARTITION: values (one per partition key) read from the folder path,
+ * relative to the location. FIN_EEXIST when that path or those values are registered. */
+int fin_catalog_add_partition(struct fin_table *t, const char *const *values, const char *path);
+/* ALTER TABLE DROP PARTITION: the registration only; FIN_ENOENT when there is none. */
+int fin_catalog_drop_partition(struct fin_table *t, const char *const *values);
 
 /* Where a Parquet object's schema comes from: the query engine provides
  * fin_query_parquet_schema; the catalog itself does not link it. */

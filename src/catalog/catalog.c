@@ -817,3 +817,49 @@ int fin_catalog_repair(struct fin_table *t, size_t *added)
     free(values);
     return rc;
 }
+
+int fin_catalog_add_partition(struct fin_table *t, const char *const *values, const char *path)
+{
+    if (has_partition(t, path))
+        return fin_err_set(FIN_EEXIST, "partition %s of %s.%s already exists", path, t->database,
+                           t->name);
+    for (size_t i = 0; i < t->npartitions; i++) {
+        bool same = true;
+        for (size_t k = 0; same && k < t->partition_keys.n; k++)
+            same = !strcmp(t->partitions[i].values[k], values[k]);
+        if (same)
+            return fin_err_set(FIN_EEXIST, "%s.%s already has a partition with these values (%s)",
+                               t->database, t->name, t->partitions[i].path);
+    }
+    char **v = calloc(t->partition_keys.n + 1, sizeof *v);
+    int rc = v ? 0 : FIN_ENOMEM;
+    for (size_t k = 0; !rc && k < t->partition_keys.n; k++)
+        if (!(v[k] = strdup(values[k])))
+            rc = FIN_ENOMEM;
+    if (!rc && !(rc = fin_table__add_partition(t, v, path)))
+        return 0;
+    for (size_t k = 0; v && k < t->partition_keys.n; k++)
+        free(v[k]);
+    free(v);
+    return rc;
+}
+
+int fin_catalog_drop_partition(struct fin_table *t, const char *const *values)
+{
+    for (size_t i = 0; i < t->npartitions; i++) {
+        bool same = true;
+        for (size_t k = 0; same && k < t->partition_keys.n; k++)
+            same = !strcmp(t->partitions[i].values[k], values[k]);
+        if (!same)
+            continue;
+        for (size_t k = 0; k < t->partition_keys.n; k++)
+            free(t->partitions[i].values[k]);
+        free(t->partitions[i].values);
+        free(t->partitions[i].path);
+        memmove(&t->partitions[i], &t->partitions[i + 1],
+                (t->npartitions - i - 1) * sizeof *t->partitions);
+        t->npartitions--;
+        return 0;
+    }
+    return fin_err_set(FIN_ENOENT, "%s.%s has no such partition", t->database, t->name);
+}

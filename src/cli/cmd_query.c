@@ -184,7 +184,7 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         fin_query_settings_fini(&set);
         return 1;
     }
-    if (!shell && sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing, say nothing */
+    if (sql && sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
         free(sql);
         fin_query_settings_fini(&set);
         return fin_cli_usage_error("query", "the SQL is empty");
