@@ -64,19 +64,21 @@ static void current_path(const struct shard *sh, char *out, size_t cap)
 }
 
 /* Creates the segment that starts with counter first: header written to a temporary
- * file, synced and renamed, so a segment file never exists without its header. */
+ * file, synced and renamed, so a segment file never exists without its header, even
+ * after a power loss (the rename may reach the disk before the data it names). */
 static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
 {
     const struct fin_io *io = sh->s->io;
-    /* With `always` the new file and its name are synced now; with `interval` the
-     * background thread syncs the directory within the interval. */
-    bool sync = sh->s->cfg.fsync == FIN_FSYNC_ALWAYS;
+    /* With `always` the new name is synced now (puts acknowledged in the segment need
+     * it); with `interval` the background thread syncs the directory within the
+     * interval: until then a crash may lose the name, never leave it without a header. */
+    bool sync_dir = sh->s->cfg.fsync == FIN_FSYNC_ALWAYS;
     char path[PATH_MAX], tmp[PATH_MAX + 8], hdr[SEG_HDR];
     int fd = -1, rc = 0;
     seg_path(path, sizeof path, sh->dir, sh->prefix, first, SEG_SUFFIX);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     seg_header(hdr, sh->index, first, fin_now_ns(sh->s->clock) / FIN_NS_PER_MS);
-    fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         rc = fin_err_errno(errno, "cannot create segment", tmp);
         goto fail;
@@ -85,22 +87,18 @@ static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
         rc = fin_err_errno(errno, "cannot write segment header", tmp);
         goto fail;
     }
-    if (sync && io->fsync(io->ctx, fd) != 0) {
+    if (sh->s->cfg.fsync != FIN_FSYNC_NEVER && io->fsync(io->ctx, fd) != 0) {
         rc = fin_err_errno(errno, "cannot fsync", tmp);
         goto fail;
     }
-    io->close(io->ctx, fd);
-    fd = -1;
     if (io->rename(io->ctx, tmp, path) != 0) {
         rc = fin_err_errno(errno, "cannot rename", tmp);
         goto fail;
     }
-    if (sync && (rc = fin_fsync_dir(path)))
-        goto fail;
-    fd = io->open(io->ctx, path, O_RDWR, 0);
-    if (fd < 0) {
-        rc = fin_err_errno(errno, "cannot open segment", path);
-        goto fail;
+    if (sync_dir && (rc = fin_fsync_dir(path))) {
+        io->close(io->ctx, fd);
+        io->unlink(io->ctx, path);
+        return rc;
     }
     if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL)
         sh->dir_dirty = true;
@@ -525,6 +523,45 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
 
 /* ---- opening: recovery of the active segment ---- */
 
+/* Checks a segment's header before anything is appended after it or read through it.
+ * A header shorter than 32 bytes holds no records (frames only start after it): it is
+ * what a crash during an older version's segment creation could leave, and it is
+ * written again with a warning. A full header that is wrong is damage: refused. */
+static int verify_header(struct shard *sh, const char *path, uint64_t first)
+{
+    const struct fin_io *io = sh->s->io;
+    char hdr[SEG_HDR];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fin_err_errno(errno, "cannot open segment", path);
+    ssize_t r = pread(fd, hdr, SEG_HDR, 0);
+    close(fd);
+    if (r < 0)
+        return fin_err_errno(errno, "cannot read", path);
+    if (r < SEG_HDR) {
+        seg_header(hdr, sh->index, first, fin_now_ns(sh->s->clock) / FIN_NS_PER_MS);
+        int wfd = io->open(io->ctx, path, O_WRONLY, 0);
+        int rc = 0;
+        if (wfd < 0)
+            return fin_err_errno(errno, "cannot open segment", path);
+        if (fin_io_pwrite_all(io, wfd, hdr, SEG_HDR, 0) != 0 || io->fsync(io->ctx, wfd) != 0)
+            rc = fin_err_errno(errno, "cannot write the header of", path);
+        io->close(io->ctx, wfd);
+        if (!rc)
+            fin_warn("stream '%s' %s: %s had an incomplete header (%zd of %d bytes, so no "
+                     "records): written again", sh->s->name, sh->id, path, r, SEG_HDR);
+        return rc;
+    }
+    int rc = seg_header_check(hdr, SEG_HDR, sh->index, first, path);
+    if (rc) {
+        char msg[PATH_MAX + 256];
+        snprintf(msg, sizeof msg, "%s", fin_err_msg());
+        rc = fin_err_set(rc, "%s; run 'finstream check --fix %s' to write it again", msg,
+                         sh->s->name);
+    }
+    return rc;
+}
+
 static int rebuild_index(struct shard *sh, uint64_t first)
 {
     char path[PATH_MAX], ipath[PATH_MAX];
@@ -532,9 +569,12 @@ static int rebuild_index(struct shard *sh, uint64_t first)
     seg_path(ipath, sizeof ipath, sh->dir, sh->prefix, first, IDX_SUFFIX);
     struct idx_file f;
     struct stat st;
+    int rc = verify_header(sh, path, first);
+    if (rc)
+        return rc;
     if (stat(path, &st) != 0)
         return fin_err_errno(errno, "cannot stat", path);
-    int rc = idx_read(ipath, &f);
+    rc = idx_read(ipath, &f);
     free(f.e);
     if (!rc && f.log_size == (uint64_t)st.st_size)
         return 0;
@@ -542,9 +582,12 @@ static int rebuild_index(struct shard *sh, uint64_t first)
     if ((rc = seg_scan(path, sh->index, first, &sc)))
         return rc;
     if (sc.bad != FRAME_OK) {
-        rc = fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s in a sealed segment; run "
-                         "'finstream check --fix %s' to cut the shard there", path,
+        rc = fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s in a sealed segment (%llu damaged "
+                         "byte%s, %llu intact record%s around them); run 'finstream check "
+                         "--fix %s' to remove the damage", path,
                          (unsigned long long)sc.valid_end, frame_status_str(sc.bad),
+                         (unsigned long long)sc.lost_bytes, sc.lost_bytes == 1 ? "" : "s",
+                         (unsigned long long)sc.intact, sc.intact == 1 ? "" : "s",
                          sh->s->name);
         seg_scan_fini(&sc);
         return rc;
@@ -605,31 +648,57 @@ int shard_open_writer(struct shard *sh, bool clean)
     seg_path(path, sizeof path, sh->dir, sh->prefix, first, SEG_SUFFIX);
     seg_path(ipath, sizeof ipath, sh->dir, sh->prefix, first, IDX_SUFFIX);
     struct stat st;
+    if ((rc = verify_header(sh, path, first)))
+        goto fail;
     if (stat(path, &st) != 0) {
         rc = fin_err_errno(errno, "cannot stat", path);
         goto fail;
     }
     struct idx_file f = {0};
-    if (clean && idx_read(ipath, &f) == 0 && f.log_size == (uint64_t)st.st_size) {
-        /* A clean shutdown wrote the index of the tail: no scan needed. */
-        sc.valid_end = sc.file_size = f.log_size;
-        sc.first_counter = f.first_counter;
-        sc.last_counter = f.last_counter;
-        sc.last_arrival = f.last_arrival;
-        sc.records = f.last_counter ? 1 : 0;
-        sc.idx = f.e;
-        sc.n_idx = sc.cap_idx = f.n;
-    } else {
-        free(f.e);
+    bool verified = false;
+    uint64_t clean_end = 0;   /* what a clean close vouched for: acknowledged, never torn */
+    if (clean && idx_read(ipath, &f) == 0)
+        clean_end = f.log_size;
+    if (clean_end && f.log_size == (uint64_t)st.st_size) {
+        /* A clean shutdown wrote the index of the tail, so only the frames after its last
+         * entry (at most 64 KiB and one frame) are read: the ones the next append follows. */
+        uint64_t from = f.n ? f.e[f.n - 1].offset : SEG_HDR;
+        struct seg_scan tail;
+        if ((rc = seg_scan_from(path, sh->index, first, from, &tail)))
+            goto fail;
+        verified = tail.bad == FRAME_OK && tail.valid_end == f.log_size &&
+                   (tail.records ? tail.last_counter == f.last_counter
+                                 : from == SEG_HDR && f.last_counter == 0);
+        seg_scan_fini(&tail);
+        if (verified) {
+            sc.valid_end = sc.file_size = f.log_size;
+            sc.first_counter = f.first_counter;
+            sc.last_counter = f.last_counter;
+            sc.last_arrival = f.last_arrival;
+            sc.records = f.last_counter ? 1 : 0;
+            sc.idx = f.e;
+            sc.n_idx = sc.cap_idx = f.n;
+            f.e = NULL;
+        }
+    }
+    free(f.e);
+    if (!verified) {
         if ((rc = seg_scan(path, sh->index, first, &sc)))
             goto fail;
-        if (sc.bad != FRAME_OK && !sc.torn) {
+        /* After a clean shutdown nothing was being appended: bad bytes before the end
+         * it recorded are damage to acknowledged records, not a torn write. */
+        if (sc.bad != FRAME_OK && (!sc.torn || sc.valid_end < clean_end)) {
             rc = fin_err_set(FIN_ECORRUPT,
-                             "%s: offset %llu: %s with good frames after it (corruption, not a "
-                             "torn tail); run 'finstream check --fix %s' to cut the shard there "
-                             "(%llu bytes after the offset would be dropped)",
-                             path, (unsigned long long)sc.valid_end, frame_status_str(sc.bad),
-                             sh->s->name, (unsigned long long)(sc.file_size - sc.valid_end));
+                             "%s: offset %llu: %s (%s; %llu damaged byte%s, %llu intact "
+                             "record%s in the segment); refusing to append after it: run "
+                             "'finstream check --fix %s' to remove the damage and keep every "
+                             "intact record", path, (unsigned long long)sc.valid_end,
+                             frame_status_str(sc.bad),
+                             sc.torn ? "in records a clean close had written"
+                                     : "with good frames after it: corruption, not a torn tail",
+                             (unsigned long long)sc.lost_bytes, sc.lost_bytes == 1 ? "" : "s",
+                             (unsigned long long)sc.intact, sc.intact == 1 ? "" : "s",
+                             sh->s->name);
             goto fail;
         }
     }
@@ -668,6 +737,7 @@ int shard_open_writer(struct shard *sh, bool clean)
     sh->n_idx = sc.n_idx;
     sh->cap_idx = sc.cap_idx;
     sc.idx = NULL;
+    seg_scan_fini(&sc);
     sh->next_idx_at = sh->n_idx ? sh->idx[sh->n_idx - 1].offset + IDX_EVERY : SEG_HDR;
     sh->next_counter = (sc.last_counter ? sc.last_counter + 1 : first) + gap;
     if (sh->next_counter < first)
