@@ -46,6 +46,8 @@ struct fin_iter {
     bool skip_damaged;      /* step over bad bytes to the next valid frame, with a warning */
     uint64_t prev_counter;  /* of the last good frame decoded (0: none in this segment) */
     uint64_t skipped;       /* damaged runs stepped over */
+    int hdr_err;            /* the open segment's header is damaged: reported by next() */
+    char hdr_msg[PATH_MAX + 128];
 };
 
 /* The sequence number of counter: consecutive counters (the usual case) only step the
@@ -96,14 +98,9 @@ static int open_segment(struct fin_iter *it, uint64_t first, uint64_t off)
     char hdr[SEG_HDR];
     ssize_t r = pread(it->fd, hdr, SEG_HDR, 0);
     int rc = seg_header_check(hdr, r > 0 ? (size_t)r : 0, it->sh->index, first, it->path);
-    if (rc && !it->skip_damaged)
-        return rc;
-    if (rc) {
-        /* The frames after a damaged header carry their own CRCs: read on. */
-        fin_warn("stream '%s' %s: %s; reading the frames after it", it->s->name, it->sh->id,
-                 fin_err_msg());
-        it->skipped++;
-    }
+    it->hdr_err = rc;
+    if (rc)   /* reported by fin_iter_next, unless it is told to skip damage */
+        snprintf(it->hdr_msg, sizeof it->hdr_msg, "%s", fin_err_msg());
     it->seg_first = first;
     it->prev_counter = 0;
     it->base = off < SEG_HDR ? SEG_HDR : off;
@@ -305,6 +302,15 @@ static int skip_rest(struct fin_iter *it, uint64_t off, const char *why, uint64_
 int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
 {
     for (;;) {
+        if (it->hdr_err && !it->skip_damaged)
+            return fin_err_set(it->hdr_err, "%s", it->hdr_msg);
+        if (it->hdr_err) {
+            /* The frames after a damaged header carry their own CRCs: read on. */
+            fin_warn("stream '%s' %s: %s; reading the frames after it", it->s->name,
+                     it->sh->id, it->hdr_msg);
+            it->hdr_err = 0;
+            it->skipped++;
+        }
         struct frame f;
         size_t need;
         enum frame_status st = frame_decode(it->buf + it->pos, it->have - it->pos, &f, &need);
