@@ -257,6 +257,12 @@ int fin_stream_checkpoint_save(struct fin_stream *s, const char *consumer, int s
 int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int shard,
                                char seq[FIN_SEQ_LEN + 1]);
 
+/* Checks a position a consumer saved against the shard: 0 when seq is a sequence number
+ * of the shard at or before its last record (or below what retention kept); FIN_EINVAL
+ * with a message when it belongs to another shard or stream, or lies past the end (a
+ * consumer resuming after it would skip records not written yet). */
+int fin_stream_seq_check(struct fin_stream *s, int shard, const char *seq);
+
 /* Deletes whole segments older than the retention period (by their last arrival time).
  * Writers call it themselves now and then; exposed for tests with a fake clock. */
 int fin_stream_apply_retention(struct fin_stream *s);

@@ -27,3 +27,6 @@ target_include_directories(fault_stream_reshard_kill PRIVATE ${CMAKE_SOURCE_DIR}
 target_link_libraries(fault_stream_reshard_kill PRIVATE fin_stream PkgConfig::CMOCKA)
 add_test(NAME fault_stream_reshard_kill COMMAND fault_stream_reshard_kill)
 set_tests_properties(fault_stream_reshard_kill PROPERTIES LABELS fault TIMEOUT 3600)
+
+# delivery checkpoints that do not fit the stream (past its end, unknown shard) refused
+fin_script_test(NAME delivery_checkpoint SCRIPT ${CMAKE_CURRENT_LIST_DIR}/delivery_checkpoint.sh LABELS fault TIMEOUT 300)
