@@ -190,6 +190,8 @@ struct shard {
     struct wbuf buf[2];
     int active;
     bool flushing;
+    bool handoff;             /* flushing: the full buffer buf[active ^ 1] waits for the writer
+                               * thread, and whoever finds it first writes it */
     bool unsynced;            /* bytes written since the last fsync */
     int pending_err;          /* a background flush failed: reported to the next put */
     int broken;               /* a failed write could not be undone: puts fail until reopen */
@@ -207,8 +209,8 @@ struct shard {
     size_t n_idx, cap_idx;
     int64_t last_sync_ns;
     /* fsync = interval: sealed segments and the directory, synced in the background */
-    int sealed[8];
-    int n_sealed;
+    int *sealed;              /* descriptors, owned */
+    int n_sealed, cap_sealed;
     bool dir_dirty;
 };
 
@@ -235,11 +237,11 @@ struct fin_stream {
     int nopen;
     struct { uint64_t ino, size; int64_t mtime_ns; bool exists; } map_stamp;
 
-    /* background flusher (writers) */
-    pthread_t thread;
+    /* background threads (writers): the writer and the syncer (write.c) */
+    pthread_t thread, sync_thread;
     bool thread_started;
     pthread_mutex_t tmu;
-    pthread_cond_t tcv;
+    pthread_cond_t tcv, scv;
     bool stop;
     bool kick;                /* a producer filled a buffer: write it out now */
     int64_t last_retention_ns;
@@ -283,7 +285,7 @@ void shard_flush_for_reader(struct shard *sh);
 /* Final flush, sync and index of the active segment at close; false in *ok on failure. */
 void shard_close_writer(struct shard *sh, bool *ok);
 
-/* Background flushing and fsync for INTERVAL and NEVER, retention for all (write.c). */
+/* Background writes and (for INTERVAL) fsyncs, retention for all (write.c). */
 int stream_thread_start(struct fin_stream *s);
 /* Asks the background thread to write out full buffers now. */
 void stream_thread_kick(struct fin_stream *s);

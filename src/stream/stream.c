@@ -356,6 +356,7 @@ static void shard_fini(struct shard *sh)
         free(sh->buf[b].data);
     for (int i = 0; i < sh->n_sealed; i++)
         close(sh->sealed[i]);
+    free(sh->sealed);
     free(sh->idx);
     free(sh->dir);
     if (sh->mu_ready) {

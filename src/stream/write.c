@@ -156,14 +156,22 @@ static int seg_roll(struct shard *sh, uint64_t first)
     if (write_active_index(sh))   /* derived data: rebuilt from the log when missing */
         fin_warn("%s: %s", sh->id, fin_err_msg());
     if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL) {
-        /* Its fsync waits for the background thread, not for the producers. */
-        if (sh->n_sealed == (int)(sizeof sh->sealed / sizeof sh->sealed[0])) {
-            rc = sync_deferred(sh, sh->sealed, sh->n_sealed, false);
-            sh->n_sealed = 0;
-            if (rc)
+        /* Its fsync waits for the sync thread, not for the producers. */
+        if (sh->n_sealed == sh->cap_sealed) {
+            int nc = sh->cap_sealed ? sh->cap_sealed * 2 : 8;
+            int *nv = realloc(sh->sealed, (size_t)nc * sizeof *nv);
+            if (nv) {
+                sh->sealed = nv;
+                sh->cap_sealed = nc;
+            }
+        }
+        if (sh->n_sealed < sh->cap_sealed) {
+            sh->sealed[sh->n_sealed++] = sh->fd;
+        } else {   /* no memory for the list: sync it now */
+            int one = sh->fd;
+            if ((rc = sync_deferred(sh, &one, 1, false)))
                 fin_error("stream '%s' %s: %s", sh->s->name, sh->id, fin_err_msg());
         }
-        sh->sealed[sh->n_sealed++] = sh->fd;
     } else {
         io->close(io->ctx, sh->fd);
     }
@@ -262,23 +270,14 @@ static int seg_append(struct shard *sh, const char *p, size_t n)
     return 0;
 }
 
-int shard_flush(struct shard *sh, bool sync)
+/* Writes buffer b (the one just swapped out; the caller has set `flushing`) to the log,
+ * without holding the shard, and completes it: its waiters learn the result, `flushing`
+ * is cleared. Called and returns with sh->mu held. */
+static int flush_out(struct shard *sh, struct wbuf *b, bool sync)
 {
     const struct fin_io *io = sh->s->io;
-    /* Puts under `always` wait in the buffer for the write that acknowledges them; any
-     * write of it (a reader's, the background thread's) must therefore include the fsync. */
-    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS)
-        sync = true;
-    while (sh->flushing)
-        pthread_cond_wait(&sh->cv, &sh->mu);
-    struct wbuf *b = &sh->buf[sh->active];
-    if (b->len == 0 && !(sync && (sh->unsynced || sh->n_sealed || sh->dir_dirty)))
-        return 0;
     int rc = sh->broken;
     if (!rc) {
-        sh->active ^= 1;
-        sh->flushing = true;
-        pthread_cond_broadcast(&sh->cv);   /* producers waiting for room: there is some */
         pthread_mutex_unlock(&sh->mu);
 
         struct seg_state st;
@@ -299,7 +298,6 @@ int shard_flush(struct shard *sh, bool sync)
             seg_undo(sh, &st, rc);
 
         pthread_mutex_lock(&sh->mu);
-        sh->flushing = false;
         if (!rc && sync) {
             sh->unsynced = false;
             sh->last_sync_ns = fin_mono_ns(sh->s->clock);
@@ -307,6 +305,8 @@ int shard_flush(struct shard *sh, bool sync)
             sh->unsynced = true;
         }
     }
+    sh->flushing = false;
+    sh->handoff = false;
     for (struct waiter *w = b->waiters; w; w = w->next) {
         w->rc = rc;
         w->done = true;
@@ -315,6 +315,49 @@ int shard_flush(struct shard *sh, bool sync)
     b->len = 0;
     pthread_cond_broadcast(&sh->cv);
     return rc;
+}
+
+/* A buffer handed to the writer thread that it has not started on yet: written by the
+ * caller instead of waiting for the thread. Returns its result (0 when there was none). */
+static int take_handoff(struct shard *sh)
+{
+    if (!sh->flushing || !sh->handoff)
+        return 0;
+    sh->handoff = false;
+    return flush_out(sh, &sh->buf[sh->active ^ 1], false);
+}
+
+/* Waits until no write is in progress, writing a handed-off buffer itself. A failure
+ * of that write is kept for the next put, as the writer thread's would be. */
+static void wait_idle(struct shard *sh)
+{
+    while (sh->flushing) {
+        if (sh->handoff) {
+            int rc = take_handoff(sh);
+            if (rc && !sh->pending_err)
+                sh->pending_err = rc;
+        } else {
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        }
+    }
+}
+
+int shard_flush(struct shard *sh, bool sync)
+{
+    /* Puts under `always` wait in the buffer for the write that acknowledges them; any
+     * write of it (a reader's, the background thread's) must therefore include the fsync. */
+    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS)
+        sync = true;
+    wait_idle(sh);
+    struct wbuf *b = &sh->buf[sh->active];
+    if (b->len == 0 && !(sync && (sh->unsynced || sh->n_sealed || sh->dir_dirty)))
+        return 0;
+    if (!sh->broken) {
+        sh->active ^= 1;
+        sh->flushing = true;
+        pthread_cond_broadcast(&sh->cv);   /* producers waiting for room: there is some */
+    }
+    return flush_out(sh, b, sync);
 }
 
 void shard_flush_for_reader(struct shard *sh)
@@ -435,7 +478,6 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
         struct put_slot *sl = &slots[si];
         /* Find room in the active buffer. Every wait below lets other producers run and
          * fill or swap the buffer, so each one is followed by a fresh look. */
-        bool kicked = false;
         for (;;) {
             struct wbuf *b = &sh->buf[sh->active];
             if (always && sl->joined && (sl->w.done || sl->buf != b)) {
@@ -455,23 +497,26 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
             }
             /* The buffer is full: write it (or wait for the write in progress). */
             if (sh->flushing) {
+                if (sh->handoff) {
+                    /* The writer thread has not got to it yet: write it ourselves. */
+                    int frc = take_handoff(sh);
+                    if (frc) {
+                        rc = frc;
+                        break;
+                    }
+                    continue;
+                }
                 pthread_cond_wait(&sh->cv, &sh->mu);
                 continue;
             }
-            if (!always && s->thread_started && !kicked) {
-                /* Hand the write to the background thread and go on filling the other
-                 * buffer meanwhile: encoding and the kernel's copy run on two cores. If
-                 * the thread is busy (an fsync), write it ourselves after a moment. */
+            if (!always && s->thread_started && !sh->broken) {
+                /* Hand the full buffer to the writer thread and go on filling the other
+                 * one: encoding and the kernel's copy run on two cores, and no producer
+                 * waits unless both buffers are full. */
+                sh->active ^= 1;
+                sh->flushing = true;
+                sh->handoff = true;
                 stream_thread_kick(s);
-                kicked = true;
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 2 * 1000 * 1000;
-                if (ts.tv_nsec >= FIN_NS_PER_SEC) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= FIN_NS_PER_SEC;
-                }
-                pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
                 continue;
             }
             bool mine = sl->joined && sl->buf == b;
@@ -775,42 +820,80 @@ void shard_close_writer(struct shard *sh, bool *ok)
     sh->fd = -1;
 }
 
-/* ---- the background thread ---- */
+/* ---- the background threads ----
+ *
+ * Two threads, so that no write waits for an fsync (a slow fsync of one shard delayed
+ * every shard's writes when one thread did both):
+ *
+ *   writer  every 50 ms (or at once when a producer hands it a full buffer) writes out
+ *           each open shard's buffer: what `kill -9` can no longer lose. It never fsyncs
+ *           (under `always` the producers' group commits do).
+ *   syncer  for `interval`, every fsync_interval fsyncs, on duplicate descriptors and
+ *           without holding a shard, the segments written since the last time, sealed
+ *           segments and new directory entries; for every policy, retention each minute. */
 
-static int64_t tick_ns(const struct fin_stream *s)
+static int64_t write_tick_ns(const struct fin_stream *s)
 {
     int64_t tick = 50 * FIN_NS_PER_MS;   /* how soon another process sees buffered records */
     if (s->cfg.fsync == FIN_FSYNC_INTERVAL && s->cfg.fsync_interval_ms * FIN_NS_PER_MS < tick)
         tick = s->cfg.fsync_interval_ms * FIN_NS_PER_MS;
     if (s->cfg.fsync == FIN_FSYNC_ALWAYS)
-        tick = FIN_NS_PER_SEC;   /* puts write their own buffers; only retention is left */
+        tick = FIN_NS_PER_SEC;   /* puts write their own buffers */
     return tick > 0 ? tick : FIN_NS_PER_MS;
 }
 
-/* One tick for a shard: write out the buffer, and for `interval`, when the interval is
- * up, fsync. The fsync runs on a duplicate of the segment's descriptor without holding
- * the shard, so producers keep appending (and segments keep rolling) meanwhile. */
-static void background_flush(struct shard *sh)
+static int64_t sync_tick_ns(const struct fin_stream *s)
+{
+    if (s->cfg.fsync == FIN_FSYNC_INTERVAL && s->cfg.fsync_interval_ms < 1000)
+        return s->cfg.fsync_interval_ms * FIN_NS_PER_MS;
+    return FIN_NS_PER_SEC;   /* interval checks below; retention each minute */
+}
+
+/* The writer's pass over one shard: a handed-off buffer, or what has gathered. */
+static void background_write(struct shard *sh)
+{
+    pthread_mutex_lock(&sh->mu);
+    int rc = 0;
+    if (!sh->broken && sh->fd >= 0)
+        rc = sh->handoff ? take_handoff(sh) : shard_flush(sh, false);
+    if (rc) {
+        fin_error("stream '%s' %s: background write failed: %s", sh->s->name, sh->id,
+                  fin_err_msg());
+        if (!sh->pending_err)
+            sh->pending_err = rc;
+    }
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* The syncer's pass over one shard under `interval`: once the interval is up, fsync
+ * what was written. The shard is held only to take a duplicate of the descriptor. */
+static void background_sync(struct shard *sh)
 {
     struct fin_stream *s = sh->s;
     const struct fin_io *io = s->io;
     pthread_mutex_lock(&sh->mu);
-    int rc = sh->broken ? 0 : shard_flush(sh, false);
     int64_t now = fin_mono_ns(s->clock);
-    int fd2 = -1, sealed[8], n_sealed = 0;
+    int fd2 = -1, *sealed = NULL, n_sealed = 0, rc = 0;
     bool dir = false;
-    if (!rc && !sh->broken && s->cfg.fsync == FIN_FSYNC_INTERVAL &&
+    if (!sh->broken && sh->fd >= 0 &&
         now - sh->last_sync_ns >= s->cfg.fsync_interval_ms * FIN_NS_PER_MS &&
         (sh->unsynced || sh->n_sealed || sh->dir_dirty)) {
+        /* A write in progress may be rolling the segment (and so changing fd): wait for
+         * it, which takes one pwrite, never an fsync. */
         while (sh->flushing)
             pthread_cond_wait(&sh->cv, &sh->mu);
         fd2 = dup(sh->fd);
         if (fd2 < 0)
             rc = fin_err_errno(errno, "cannot duplicate the descriptor of", sh->dir);
-        n_sealed = sh->n_sealed;
-        memcpy(sealed, sh->sealed, sizeof sealed);
+        if (sh->n_sealed) {
+            sealed = malloc((size_t)sh->n_sealed * sizeof *sealed);
+            if (sealed) {
+                memcpy(sealed, sh->sealed, (size_t)sh->n_sealed * sizeof *sealed);
+                n_sealed = sh->n_sealed;
+                sh->n_sealed = 0;
+            }
+        }
         dir = sh->dir_dirty;
-        sh->n_sealed = 0;
         sh->dir_dirty = false;
         sh->unsynced = false;
         sh->last_sync_ns = now;
@@ -819,6 +902,7 @@ static void background_flush(struct shard *sh)
     int src = 0;
     if (n_sealed || dir)
         src = sync_deferred(sh, sealed, n_sealed, dir);
+    free(sealed);
     if (fd2 >= 0) {
         if (io->fsync(io->ctx, fd2) != 0 && !src)
             src = fin_err_errno(errno, "cannot fsync a segment of", sh->dir);
@@ -827,36 +911,69 @@ static void background_flush(struct shard *sh)
     if (!rc)
         rc = src;
     if (rc) {
-        fin_error("stream '%s' %s: background write failed: %s", s->name, sh->id, fin_err_msg());
+        fin_error("stream '%s' %s: background fsync failed: %s", s->name, sh->id, fin_err_msg());
         pthread_mutex_lock(&sh->mu);
-        sh->pending_err = rc;
+        if (!sh->pending_err)
+            sh->pending_err = rc;
         sh->unsynced = true;
         pthread_mutex_unlock(&sh->mu);
     }
 }
 
-static void *stream_thread(void *arg)
+static void deadline_after(struct timespec *ts, int64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    int64_t t = (int64_t)ts->tv_sec * FIN_NS_PER_SEC + ts->tv_nsec + ns;
+    ts->tv_sec = t / FIN_NS_PER_SEC;
+    ts->tv_nsec = t % FIN_NS_PER_SEC;
+}
+
+static void *writer_thread(void *arg)
 {
     struct fin_stream *s = arg;
-    int64_t tick = tick_ns(s);
+    int64_t tick = write_tick_ns(s);
     pthread_mutex_lock(&s->tmu);
-    while (!s->stop) {
+    for (;;) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t t = (int64_t)ts.tv_sec * FIN_NS_PER_SEC + ts.tv_nsec + tick;
-        ts.tv_sec = t / FIN_NS_PER_SEC;
-        ts.tv_nsec = t % FIN_NS_PER_SEC;
+        deadline_after(&ts, tick);
         while (!s->stop && !s->kick)
             if (pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT)
                 break;
-        if (s->stop)
-            break;
+        bool stop = s->stop;
         s->kick = false;
         pthread_mutex_unlock(&s->tmu);
         int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
         for (int i = 0; i < n; i++)
             if (!s->shards[i].closed)
-                background_flush(&s->shards[i]);
+                background_write(&s->shards[i]);
+        pthread_mutex_lock(&s->tmu);
+        if (stop)
+            break;   /* after one last pass: no handed-off buffer is left behind */
+    }
+    pthread_mutex_unlock(&s->tmu);
+    return NULL;
+}
+
+static void *sync_thread(void *arg)
+{
+    struct fin_stream *s = arg;
+    int64_t tick = sync_tick_ns(s);
+    pthread_mutex_lock(&s->tmu);
+    while (!s->stop) {
+        struct timespec ts;
+        deadline_after(&ts, tick);
+        while (!s->stop)
+            if (pthread_cond_timedwait(&s->scv, &s->tmu, &ts) == ETIMEDOUT)
+                break;
+        if (s->stop)
+            break;
+        pthread_mutex_unlock(&s->tmu);
+        if (s->cfg.fsync == FIN_FSYNC_INTERVAL) {
+            int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
+            for (int i = 0; i < n; i++)
+                if (!s->shards[i].closed)
+                    background_sync(&s->shards[i]);
+        }
         int64_t now = fin_mono_ns(fin_clock_real());
         if (now - s->last_retention_ns > 60 * FIN_NS_PER_SEC) {
             s->last_retention_ns = now;
@@ -876,15 +993,28 @@ int stream_thread_start(struct fin_stream *s)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->tmu, NULL);
     pthread_cond_init(&s->tcv, &ca);
+    pthread_cond_init(&s->scv, &ca);
     pthread_condattr_destroy(&ca);
     s->last_retention_ns = fin_mono_ns(fin_clock_real());
-    if (pthread_create(&s->thread, NULL, stream_thread, s) != 0) {
-        pthread_cond_destroy(&s->tcv);
-        pthread_mutex_destroy(&s->tmu);
-        return fin_err_set(FIN_ENOMEM, "cannot start the flush thread of stream '%s'", s->name);
+    if (pthread_create(&s->thread, NULL, writer_thread, s) != 0)
+        goto fail;
+    if (pthread_create(&s->sync_thread, NULL, sync_thread, s) != 0) {
+        pthread_mutex_lock(&s->tmu);
+        s->stop = true;
+        pthread_cond_signal(&s->tcv);
+        pthread_mutex_unlock(&s->tmu);
+        pthread_join(s->thread, NULL);
+        s->stop = false;
+        goto fail;
     }
     s->thread_started = true;
     return 0;
+fail:
+    pthread_cond_destroy(&s->tcv);
+    pthread_cond_destroy(&s->scv);
+    pthread_mutex_destroy(&s->tmu);
+    return fin_err_set(FIN_ENOMEM, "cannot start the background threads of stream '%s'",
+                       s->name);
 }
 
 void stream_thread_kick(struct fin_stream *s)
@@ -904,9 +1034,13 @@ void stream_thread_stop(struct fin_stream *s)
     pthread_mutex_lock(&s->tmu);
     s->stop = true;
     pthread_cond_signal(&s->tcv);
+    pthread_cond_signal(&s->scv);
     pthread_mutex_unlock(&s->tmu);
     pthread_join(s->thread, NULL);
+    pthread_join(s->sync_thread, NULL);
     pthread_cond_destroy(&s->tcv);
+    pthread_cond_destroy(&s->scv);
     pthread_mutex_destroy(&s->tmu);
     s->thread_started = false;
+    s->stop = false;
 }
