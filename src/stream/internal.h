@@ -222,6 +222,7 @@ struct fin_stream {
     struct fin_stream_config cfg;
     int64_t created_s;
     const struct fin_clock *clock;
+    bool real_clock;             /* clock is fin_clock_real(): puts may use the TSC (write.c) */
     const struct fin_io *io;
     int lock_fd;
     /* shards[] has room for FIN_STREAM_MAX_SHARDS, so entries never move: resharding

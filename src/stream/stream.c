@@ -393,6 +393,7 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
     s->lock_fd = -1;
     s->mode = mode;
     s->clock = clock ? clock : fin_clock_real();
+    s->real_clock = s->clock == fin_clock_real();
     s->io = io ? io : fin_io_real();
     int rc;
     if ((rc = stream_dir(data_dir, name, &s->dir)))
