@@ -17,11 +17,22 @@
 #include "reflog.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* CPU seconds of this process (all threads): on a machine shared with other work, CPU
+ * per record compares two runs better than wall-clock rates do. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now_s(void)
 {
@@ -94,17 +105,27 @@ static void bench_append(const char *dir, long n)
 {
     enum { RUNS = 3 };
     double ref[RUNS], one[RUNS], four[RUNS], r1[RUNS], r4[RUNS], sync1 = 0;
+    double cref[RUNS], c1[RUNS], c4[RUNS], cr1[RUNS], cr4[RUNS];   /* CPU ns per record */
     for (int k = 0; k < RUNS; k++) {
         char name[32];
+        double c0 = cpu_s();
         ref[k] = reflog_run(dir, n, tickers, 10, record, sizeof record);
         if (ref[k] <= 0)
             die("reference log", FIN_EIO);
+        double c_1 = cpu_s();
         snprintf(name, sizeof name, "append-%d", k);
         one[k] = append_run(dir, name, 1, n, k == 0 ? &sync1 : NULL);
+        double c_2 = cpu_s();
         snprintf(name, sizeof name, "append4-%d", k);
         four[k] = append_run(dir, name, 4, n, NULL);
+        double c_3 = cpu_s();
+        cref[k] = (c_1 - c0) / (double)n * 1e9;
+        c1[k] = (c_2 - c_1) / (double)n * 1e9;
+        c4[k] = (c_3 - c_2) / (double)n * 1e9;
         r1[k] = one[k] / ref[k];
         r4[k] = four[k] / ref[k];
+        cr1[k] = cref[k] / c1[k];
+        cr4[k] = cref[k] / c4[k];
         if (k) {   /* keep the first 1-shard stream for the scan */
             char path[1100];
             snprintf(path, sizeof path, "%s/streams/append-%d", dir, k);
@@ -114,20 +135,29 @@ static void bench_append(const char *dir, long n)
         snprintf(path4, sizeof path4, "%s/streams/append4-%d", dir, k);
         fin_remove_tree(path4);
     }
-    double a[3], b[3], c[3], d[3], e[3];
+    double a[3], b[3], c[3], d[3], e[3], f[3], g[3], h[3], i3[3], j[3];
     min_med_max(ref, RUNS, a);
     min_med_max(one, RUNS, b);
     min_med_max(four, RUNS, c);
     min_med_max(r1, RUNS, d);
     min_med_max(r4, RUNS, e);
-    printf("append   %ld records of %zu bytes, 1 producer, fsync=interval, %d runs (min/median/max)\n",
-           n, sizeof record, RUNS);
-    printf("  reference log        %.2f / %.2f / %.2f M records/s\n", a[0] / 1e6, a[1] / 1e6, a[2] / 1e6);
-    printf("  stream, 1 shard      %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f "
-           "(first run %.2f M/s including the final fsync)\n",
-           b[0] / 1e6, b[1] / 1e6, b[2] / 1e6, d[0], d[1], d[2], sync1 / 1e6);
-    printf("  stream, 4 shards     %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f\n",
-           c[0] / 1e6, c[1] / 1e6, c[2] / 1e6, e[0], e[1], e[2]);
+    min_med_max(cref, RUNS, f);
+    min_med_max(c1, RUNS, g);
+    min_med_max(c4, RUNS, h);
+    min_med_max(cr1, RUNS, i3);
+    min_med_max(cr4, RUNS, j);
+    printf("append   %ld records of %zu bytes, 1 producer, fsync=interval, %d runs (min/median/max);\n"
+           "         ratio = the stream's records/s over the reference's (CPU: the reference's CPU "
+           "per record over the stream's)\n", n, sizeof record, RUNS);
+    printf("  reference log        %.2f / %.2f / %.2f M records/s, CPU %.0f / %.0f / %.0f ns per record\n",
+           a[0] / 1e6, a[1] / 1e6, a[2] / 1e6, f[0], f[1], f[2]);
+    printf("  stream, 1 shard      %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f; "
+           "CPU %.0f / %.0f / %.0f ns, ratio %.2f / %.2f / %.2f (first run %.2f M/s including "
+           "the final fsync)\n", b[0] / 1e6, b[1] / 1e6, b[2] / 1e6, d[0], d[1], d[2], g[0],
+           g[1], g[2], i3[0], i3[1], i3[2], sync1 / 1e6);
+    printf("  stream, 4 shards     %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f; "
+           "CPU %.0f / %.0f / %.0f ns, ratio %.2f / %.2f / %.2f\n", c[0] / 1e6, c[1] / 1e6,
+           c[2] / 1e6, e[0], e[1], e[2], h[0], h[1], h[2], j[0], j[1], j[2]);
 }
 
 static void bench_scan(const char *dir, long expect)

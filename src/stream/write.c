@@ -905,13 +905,19 @@ static int64_t sync_tick_ns(const struct fin_stream *s)
     return FIN_NS_PER_SEC;   /* interval checks below; retention each minute */
 }
 
-/* The writer's pass over one shard: a handed-off buffer, or what has gathered. */
-static void background_write(struct shard *sh)
+/* The writer's pass over one shard: a handed-off buffer, and on the tick what has
+ * gathered. (Writing partial buffers only on the tick keeps writes large while
+ * producers are busy: a full buffer is always handed over.) */
+static void background_write(struct shard *sh, bool tick)
 {
     pthread_mutex_lock(&sh->mu);
     int rc = 0;
-    if (!sh->broken && sh->fd >= 0)
-        rc = sh->handoff ? take_handoff(sh) : shard_flush(sh, false);
+    if (!sh->broken && sh->fd >= 0) {
+        if (sh->handoff)
+            rc = take_handoff(sh);
+        else if (tick)
+            rc = shard_flush(sh, false);
+    }
     if (rc) {
         fin_error("stream '%s' %s: background write failed: %s", sh->s->name, sh->id,
                   fin_err_msg());
@@ -988,20 +994,26 @@ static void *writer_thread(void *arg)
 {
     struct fin_stream *s = arg;
     int64_t tick = write_tick_ns(s);
+    struct timespec ts;
+    deadline_after(&ts, tick);
     pthread_mutex_lock(&s->tmu);
     for (;;) {
-        struct timespec ts;
-        deadline_after(&ts, tick);
-        while (!s->stop && !s->kick)
-            if (pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT)
-                break;
+        bool due = false;
+        while (!s->stop && !s->kick && !due)
+            due = pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT;
         bool stop = s->stop;
         s->kick = false;
         pthread_mutex_unlock(&s->tmu);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > ts.tv_sec || (now.tv_sec == ts.tv_sec && now.tv_nsec >= ts.tv_nsec))
+            due = true;
+        if (due)
+            deadline_after(&ts, tick);
         int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
         for (int i = 0; i < n; i++)
             if (!s->shards[i].closed)
-                background_write(&s->shards[i]);
+                background_write(&s->shards[i], due || stop);
         pthread_mutex_lock(&s->tmu);
         if (stop)
             break;   /* after one last pass: no handed-off buffer is left behind */
