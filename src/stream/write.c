@@ -31,24 +31,31 @@
 #include <x86intrin.h>
 #endif
 
-/* Write buffers: 1 MiB per buffer is large enough that a write's syscall cost vanishes
- * and small enough that the kernel copies it from the CPU cache the producer just filled
- * (4 MiB buffers measured slower); with many shards they shrink so that all of them
- * together stay near 32 MiB (two per shard, allocated on a shard's first put). A frame
- * larger than the buffer grows it. */
+/* Write buffers, two per shard, allocated on a shard's first put; a frame larger than
+ * the buffer grows it. Under `interval` and `never` a buffer is 1 MiB, large enough that
+ * a write's syscall cost vanishes and small enough that the kernel copies it from the
+ * CPU cache the producer just filled (4 MiB buffers measured slower); with several
+ * shards they shrink so that all of them together stay near 4 MiB (256 KiB at least).
+ * Under `always` a buffer is what one group commit carries: 2 MiB, all of them together
+ * near 32 MiB. */
 #ifndef WBUF_MAX
 #define WBUF_MAX   (1u << 20)
 #endif
 #define WBUF_MIN   (256u << 10)
-#define WBUF_TOTAL (32u << 20)
+#ifndef WBUF_TOTAL
+#define WBUF_TOTAL (4u << 20)
+#endif
+#define WBUF_TOTAL_ALWAYS (32u << 20)
 #ifndef WBUF_ALWAYS_MAX
 #define WBUF_ALWAYS_MAX (2u << 20)
 #endif
 
 static size_t wbuf_cap(const struct fin_stream *s)
 {
-    size_t cap = WBUF_TOTAL / 2 / (size_t)(s->nopen > 0 ? s->nopen : 1);   /* closed shards hold none */
-    size_t max = s->cfg.fsync == FIN_FSYNC_ALWAYS ? WBUF_ALWAYS_MAX : WBUF_MAX;
+    bool always = s->cfg.fsync == FIN_FSYNC_ALWAYS;
+    size_t total = always ? WBUF_TOTAL_ALWAYS : WBUF_TOTAL;
+    size_t cap = total / 2 / (size_t)(s->nopen > 0 ? s->nopen : 1);   /* closed shards hold none */
+    size_t max = always ? WBUF_ALWAYS_MAX : WBUF_MAX;
     return cap > max ? max : cap < WBUF_MIN ? WBUF_MIN : cap;
 }
 
