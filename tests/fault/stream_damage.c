@@ -17,7 +17,8 @@
  *  - damaged headers of sealed and newest segments among intact ones: later segments
  *    stay reachable once repaired.
  *
- * By default every 5th length and every 19th bit; FIN_FAULT_ITERATIONS set: all. */
+ * By default every 11th length (every 3rd in the header) and every 41st bit;
+ * FIN_FAULT_ITERATIONS set: all of them. */
 #include "fin_test.h"
 
 #include "finstream/error.h"
@@ -168,7 +169,7 @@ static void test_truncated_everywhere(void **state)
     build(&im);
     fin_log_set_level(FIN_LOG_ERROR);
     int runs = 0, headers = 0;
-    for (size_t len = 0; len < im.len; len += (size_t)step_for(len < SEG_HDR ? 3 : 5), runs++) {
+    for (size_t len = 0; len < im.len; len += (size_t)step_for(len < SEG_HDR ? 3 : 11), runs++) {
         damage(&im, len, -1, 0);
         int whole = 0;
         while (whole < N && im.off[whole + 1] <= len)
@@ -207,7 +208,7 @@ static void test_bits_flipped(void **state)
     struct image im;
     build(&im);
     fin_log_set_level(FIN_LOG_ERROR + 1);
-    int torn = 0, corrupt = 0, header = 0, harmless = 0, step = step_for(19);
+    int torn = 0, corrupt = 0, header = 0, harmless = 0, step = step_for(41);
     for (size_t bit = 0; bit < im.len * 8; bit += (size_t)step) {
         size_t at = bit / 8;
         damage(&im, im.len, (long)at, (char)(1 << (bit % 8)));
