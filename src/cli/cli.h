@@ -26,6 +26,10 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_version(struct fin_cli *cli, int argc, char **argv);
 
+/* Loads cli->config and holds it against every section finstream knows; prints the
+ * first problem (file, line, section, key) and returns its code, or 0. */
+int fin_cli_config_check(const struct fin_cli *cli);
+
 /* True when argv holds -h or --help. */
 bool fin_cli_wants_help(int argc, char **argv);
 
