@@ -1,6 +1,7 @@
 /* bench_stream.c - the stream's figures against the goals in DESIGN.md:
  *
- *   append   one producer, 100-byte records, fsync = interval     goal >= 5,000,000 records/s
+ *   append   one producer, 100-byte records, fsync = interval, 1 and 4 shards, beside the
+ *            trivial log of reflog.c (3 rounds; ratio goal >= 0.6)
  *   always   64 producers, fsync = always (group commit)          goal >= 2,000,000 acked/s, p99 < 5 ms
  *   scan     read everything back with a TRIM_HORIZON iterator    goal >= 10,000,000 records/s
  *   reshard  a producer appends (fsync = interval) while another thread scales between 2
@@ -13,13 +14,25 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/stream.h"
+#include "reflog.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* CPU seconds of this process (all threads): on a machine shared with other work, CPU
+ * per record compares two runs better than wall-clock rates do. */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now_s(void)
 {
@@ -32,6 +45,12 @@ static void die(const char *what, int rc)
 {
     fprintf(stderr, "bench_stream: %s: %s (%s)\n", what, fin_err_msg(), fin_strerror(rc));
     exit(1);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static char record[100];
@@ -49,11 +68,13 @@ static void make_stream(const char *dir, const char *name, int shards, int fsync
         die("create", rc);
 }
 
-static void bench_append(const char *dir, long n)
+/* One append run: n records from one producer into a new stream of `shards` shards
+ * (fsync = interval); records/s up to the last put. */
+static double append_run(const char *dir, const char *name, int shards, long n, double *with_sync)
 {
-    make_stream(dir, "append", 1, FIN_FSYNC_INTERVAL);
+    make_stream(dir, name, shards, FIN_FSYNC_INTERVAL);
     struct fin_stream *s;
-    int rc = fin_stream_open(&s, dir, "append", FIN_STREAM_WRITE, NULL);
+    int rc = fin_stream_open(&s, dir, name, FIN_STREAM_WRITE, NULL);
     if (rc)
         die("open", rc);
     double t0 = now_s();
@@ -65,31 +86,84 @@ static void bench_append(const char *dir, long n)
     double t1 = now_s();
     fin_stream_close(s);
     double t2 = now_s();
-    printf("append   fsync=interval  1 producer  %ld records of %zu bytes: %.2f M records/s "
-           "(%.0f MB/s); %.2f M/s including the final fsync\n",
-           n, sizeof record, n / (t1 - t0) / 1e6, n * (double)sizeof record / (t1 - t0) / 1e6,
-           n / (t2 - t0) / 1e6);
+    if (with_sync)
+        *with_sync = n / (t2 - t0);
+    return n / (t1 - t0);
+}
 
-    /* the same with 2 shards: one MD5 (cached) per record picks the shard */
-    make_stream(dir, "append2", 2, FIN_FSYNC_INTERVAL);
-    if ((rc = fin_stream_open(&s, dir, "append2", FIN_STREAM_WRITE, NULL)))
-        die("open", rc);
-    t0 = now_s();
-    for (long i = 0; i < n / 2; i++) {
-        const char *k = tickers[i % 10];
-        if ((rc = fin_stream_put(s, k, strlen(k), record, sizeof record, NULL, NULL)))
-            die("put", rc);
+static void min_med_max(double *v, int n, double out[3])
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    out[0] = v[0];
+    out[1] = v[n / 2];
+    out[2] = v[n - 1];
+}
+
+/* Three rounds, each the trivial log (reflog.c) and then the stream with 1 and 4 shards
+ * on the same disk, so that the ratios compare runs made moments apart. */
+static void bench_append(const char *dir, long n)
+{
+    enum { RUNS = 3 };
+    double ref[RUNS], one[RUNS], four[RUNS], r1[RUNS], r4[RUNS], sync1 = 0;
+    double cref[RUNS], c1[RUNS], c4[RUNS], cr1[RUNS], cr4[RUNS];   /* CPU ns per record */
+    for (int k = 0; k < RUNS; k++) {
+        char name[32];
+        double c0 = cpu_s();
+        ref[k] = reflog_run(dir, n, tickers, 10, record, sizeof record);
+        if (ref[k] <= 0)
+            die("reference log", FIN_EIO);
+        double c_1 = cpu_s();
+        snprintf(name, sizeof name, "append-%d", k);
+        one[k] = append_run(dir, name, 1, n, k == 0 ? &sync1 : NULL);
+        double c_2 = cpu_s();
+        snprintf(name, sizeof name, "append4-%d", k);
+        four[k] = append_run(dir, name, 4, n, NULL);
+        double c_3 = cpu_s();
+        cref[k] = (c_1 - c0) / (double)n * 1e9;
+        c1[k] = (c_2 - c_1) / (double)n * 1e9;
+        c4[k] = (c_3 - c_2) / (double)n * 1e9;
+        r1[k] = one[k] / ref[k];
+        r4[k] = four[k] / ref[k];
+        cr1[k] = cref[k] / c1[k];
+        cr4[k] = cref[k] / c4[k];
+        if (k) {   /* keep the first 1-shard stream for the scan */
+            char path[1100];
+            snprintf(path, sizeof path, "%s/streams/append-%d", dir, k);
+            fin_remove_tree(path);
+        }
+        char path4[1100];
+        snprintf(path4, sizeof path4, "%s/streams/append4-%d", dir, k);
+        fin_remove_tree(path4);
     }
-    t1 = now_s();
-    fin_stream_close(s);
-    printf("append   fsync=interval  1 producer  2 shards by partition key: %.2f M records/s\n",
-           n / 2 / (t1 - t0) / 1e6);
+    double a[3], b[3], c[3], d[3], e[3], f[3], g[3], h[3], i3[3], j[3];
+    min_med_max(ref, RUNS, a);
+    min_med_max(one, RUNS, b);
+    min_med_max(four, RUNS, c);
+    min_med_max(r1, RUNS, d);
+    min_med_max(r4, RUNS, e);
+    min_med_max(cref, RUNS, f);
+    min_med_max(c1, RUNS, g);
+    min_med_max(c4, RUNS, h);
+    min_med_max(cr1, RUNS, i3);
+    min_med_max(cr4, RUNS, j);
+    printf("append   %ld records of %zu bytes, 1 producer, fsync=interval, %d runs (min/median/max);\n"
+           "         ratio = the stream's records/s over the reference's (CPU: the reference's CPU "
+           "per record over the stream's)\n", n, sizeof record, RUNS);
+    printf("  reference log        %.2f / %.2f / %.2f M records/s, CPU %.0f / %.0f / %.0f ns per record\n",
+           a[0] / 1e6, a[1] / 1e6, a[2] / 1e6, f[0], f[1], f[2]);
+    printf("  stream, 1 shard      %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f; "
+           "CPU %.0f / %.0f / %.0f ns, ratio %.2f / %.2f / %.2f (first run %.2f M/s including "
+           "the final fsync)\n", b[0] / 1e6, b[1] / 1e6, b[2] / 1e6, d[0], d[1], d[2], g[0],
+           g[1], g[2], i3[0], i3[1], i3[2], sync1 / 1e6);
+    printf("  stream, 4 shards     %.2f / %.2f / %.2f M records/s  ratio %.2f / %.2f / %.2f; "
+           "CPU %.0f / %.0f / %.0f ns, ratio %.2f / %.2f / %.2f\n", c[0] / 1e6, c[1] / 1e6,
+           c[2] / 1e6, e[0], e[1], e[2], h[0], h[1], h[2], j[0], j[1], j[2]);
 }
 
 static void bench_scan(const char *dir, long expect)
 {
     struct fin_stream *s;
-    int rc = fin_stream_open(&s, dir, "append", FIN_STREAM_READ, NULL);
+    int rc = fin_stream_open(&s, dir, "append-0", FIN_STREAM_READ, NULL);
     if (rc)
         die("open for scan (run append first)", rc);
     for (int pass = 0; pass < 2; pass++) {
@@ -151,12 +225,6 @@ static void *produce(void *arg)
     }
     free(e);
     return NULL;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static void bench_always(const char *dir, int threads, int batch, double seconds, int shards)

@@ -179,6 +179,13 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec);
 /* True once fin_iter_next has returned FIN_EEND at the end of a closed shard: nothing
  * more will ever come (Kinesis returns no NextShardIterator then). */
 bool fin_iter_shard_closed(const struct fin_iter *it);
+/* With on, fin_iter_next steps over damaged bytes (a bad frame, a damaged segment header)
+ * instead of returning FIN_ECORRUPT: it warns with the segment, the offset and the bytes
+ * skipped, and resumes at the next valid frame (the ones `finstream check --fix` keeps).
+ * Off by default: consumers that must not miss records stop at damage. */
+void fin_iter_skip_damaged(struct fin_iter *it, bool on);
+/* How many damaged runs the iterator has stepped over. */
+uint64_t fin_iter_skipped(const struct fin_iter *it);
 void fin_iter_close(struct fin_iter *it);
 
 /* ---- resharding (as Kinesis SplitShard, MergeShards, UpdateShardCount, ListShards) ----
@@ -250,6 +257,12 @@ int fin_stream_checkpoint_save(struct fin_stream *s, const char *consumer, int s
 int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int shard,
                                char seq[FIN_SEQ_LEN + 1]);
 
+/* Checks a position a consumer saved against the shard: 0 when seq is a sequence number
+ * of the shard at or before its last record (or below what retention kept); FIN_EINVAL
+ * with a message when it belongs to another shard or stream, or lies past the end (a
+ * consumer resuming after it would skip records not written yet). */
+int fin_stream_seq_check(struct fin_stream *s, int shard, const char *seq);
+
 /* Deletes whole segments older than the retention period (by their last arrival time).
  * Writers call it themselves now and then; exposed for tests with a fake clock. */
 int fin_stream_apply_retention(struct fin_stream *s);
@@ -280,12 +293,15 @@ struct fin_check_report {
     uint64_t problems;          /* bad frames and bad or missing indexes found */
     uint64_t fixed;             /* of those, repaired (with fix) */
     uint64_t dropped_bytes;     /* cut off by the repair */
+    uint64_t lost_records;      /* records in the bytes the repair removed (each damaged run
+                                 * is also printed with its offsets and sequence numbers) */
 };
 
 /* Verifies every frame of every segment and every index of a stream, printing each
  * problem (segment and offset) as a warning. With fix: takes the writer lock (FIN_EBUSY
- * while a writer runs), cuts each damaged segment at its last good frame and rebuilds
- * indexes. Returns 0 when the stream is sound (or was repaired), FIN_ECORRUPT otherwise. */
+ * while a writer runs), removes each damaged run of bytes while keeping every intact
+ * frame before and after it (each run is printed with its offsets and the records it
+ * held), writes damaged segment headers again and rebuilds indexes. Returns 0 when the stream is sound (or was repaired), FIN_ECORRUPT otherwise. */
 int fin_stream_check(const char *data_dir, const char *name, bool fix,
                      struct fin_check_report *rep);
 

@@ -1,7 +1,8 @@
 /* cmd_check.c - finstream check: verify stream logs frame by frame, and repair them.
  *
  * Recovery on open cuts a torn tail by itself; what it refuses (bad bytes with good
- * frames after them) is for this command to report and, with --fix, to cut. */
+ * frames after them, a damaged segment header) is for this command to report and, with
+ * --fix, to repair, keeping every intact record. */
 #include "cli.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
@@ -27,9 +28,10 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix)
                (unsigned long long)rep.records, (unsigned long long)rep.bytes,
                rc ? "DAMAGED" : rep.problems == 0 ? "ok" : "repaired");
     if (rep.problems && (!cli->quiet || rc))
-        printf(" (%llu problem%s, %llu fixed, %llu bytes dropped)",
+        printf(" (%llu problem%s, %llu fixed, %llu record%s lost, %llu bytes dropped)",
                (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s",
-               (unsigned long long)rep.fixed, (unsigned long long)rep.dropped_bytes);
+               (unsigned long long)rep.fixed, (unsigned long long)rep.lost_records,
+               rep.lost_records == 1 ? "" : "s", (unsigned long long)rep.dropped_bytes);
     if (!cli->quiet || rc)
         putchar('\n');
     if (rc)
@@ -46,10 +48,12 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
                "of the named streams (all streams when none is named), and reports each\n"
                "problem with its segment file and offset. Exit status 1 when damage remains.\n"
                "\n"
-               "  --fix   cut each damaged segment at its last good frame and rebuild\n"
-               "          missing or wrong indexes; needs the writer stopped. Records after\n"
-               "          the damage in that segment are dropped; sequence numbers go on\n"
-               "          past them, never reused.\n");
+               "  --fix   remove each run of damaged bytes, keeping every intact frame\n"
+               "          before and after it (each run is printed with its offsets, its\n"
+               "          size and the sequence numbers of the records it held); write\n"
+               "          damaged segment headers again; rebuild missing or wrong\n"
+               "          indexes. Needs the writer stopped. After a cut at the end of a\n"
+               "          shard, sequence numbers go on past the cut bytes, never reused.\n");
         return 0;
     }
     static const struct option opts[] = {{"fix", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};

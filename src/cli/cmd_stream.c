@@ -44,14 +44,16 @@ static void usage(FILE *out)
             "        (default: --key-field name); prints shard and sequence number per\n"
             "        argument record, a count for stdin\n"
             "  get NAME [--shard N] [--iterator TYPE] [--seq SEQ] [--timestamp TIME]\n"
-            "           [--limit N] [--follow] [--show-seq]\n"
+            "           [--limit N] [--follow] [--show-seq] [--skip-damaged]\n"
             "        prints records' data, one per line (--show-seq: shard, sequence\n"
             "        number, arrival time and key before it, tab-separated); TYPE is\n"
             "        TRIM_HORIZON (default), LATEST, AT_SEQUENCE_NUMBER,\n"
             "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP; --follow keeps reading as\n"
             "        records arrive, until interrupted\n"
             "        with --shard, also the children of that shard once it is read to its\n"
-            "        closed end; without, every shard, each after its parents\n"
+            "        closed end; without, every shard, each after its parents;\n"
+            "        --skip-damaged steps over damaged frames with a warning (offset and\n"
+            "        bytes) instead of stopping there\n"
             "  split NAME --shard ID [--at HASHKEY]\n"
             "        closes shard ID (shardId-000000000000 or 0) and opens two children:\n"
             "        [start, HASHKEY-1] and [HASHKEY, end]; default HASHKEY: the middle\n"
@@ -659,6 +661,7 @@ struct get_state {
     const char *seq;
     int64_t ts_ms;
     int at_start;              /* shards there when get began take the iterator asked for */
+    bool skip_damaged;         /* --skip-damaged */
     struct fin_iter *its[FIN_STREAM_MAX_SHARDS];
     bool wanted[FIN_STREAM_MAX_SHARDS], finished[FIN_STREAM_MAX_SHARDS];
 };
@@ -693,6 +696,8 @@ static int get_update(struct get_state *g, int *n)
                               type == FIN_ITER_AFTER_SEQUENCE_NUMBER || i >= g->at_start))
             type = type == FIN_ITER_AT_TIMESTAMP ? type : FIN_ITER_TRIM_HORIZON;
         rc = fin_iter_open(&g->its[i], g->s, i, type, g->seq, g->ts_ms);
+        if (!rc)
+            fin_iter_skip_damaged(g->its[i], g->skip_damaged);
     }
     free(v);
     return rc;
@@ -708,13 +713,14 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         {"limit", required_argument, NULL, 'l'},
         {"follow", no_argument, NULL, 'f'},
         {"show-seq", no_argument, NULL, 'S'},
+        {"skip-damaged", no_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     int shard = -1;
     enum fin_iter_type type = FIN_ITER_TRIM_HORIZON;
     const char *seq = NULL;
     int64_t ts_ms = 0, limit = -1;
-    bool follow = false, show = false, have_ts = false;
+    bool follow = false, show = false, have_ts = false, skip_damaged = false;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int64_t v;
@@ -748,6 +754,7 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
             break;
         case 'f': follow = true; break;
         case 'S': show = true; break;
+        case 'D': skip_damaged = true; break;
         default: return fin_cli_usage_error("stream", "bad option for get");
         }
     }
@@ -786,7 +793,7 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         }
     }
     struct get_state g = {.s = s, .first = first, .type = type, .seq = seq, .ts_ms = ts_ms,
-                          .at_start = fin_stream_shard_count(s)};
+                          .at_start = fin_stream_shard_count(s), .skip_damaged = skip_damaged};
     if (follow) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);

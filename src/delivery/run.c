@@ -434,6 +434,13 @@ static int status_one(const char *data_dir, const char *config_path, const char 
             rc = FIN_ENOMEM;
             goto done;
         }
+        if (ss->seq[0] && (rc = fin_stream_seq_check(s, i, ss->seq))) {
+            /* A lag of 0 would hide that delivery cannot resume there. */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", fin_err_msg());
+            rc = fin_err_set(FIN_ECORRUPT, "%s: checkpoint for %s: %s", state_path, ids[i], msg);
+            goto done;
+        }
         struct fin_iter *it = NULL;
         rc = fin_iter_open(&it, s, i, ss->seq[0] ? FIN_ITER_AFTER_SEQUENCE_NUMBER : FIN_ITER_TRIM_HORIZON,
                            ss->seq[0] ? ss->seq : NULL, 0);

@@ -15,6 +15,7 @@
 #include "finstream/delivery.h"
 #include "finstream/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,17 @@ static int ss_seek(void *ctx, int shard, const char *after_seq)
     if (++ss->unread_seeks >= ss->base.n_shards)
         ss->ordered = true;
     bool start = !after_seq || !*after_seq;
+    if (!start) {
+        /* A checkpoint past the shard's end, or of another shard, would have the
+         * delivery wait for records that never come: refused, naming both. */
+        int rc = fin_stream_seq_check(ss->s, shard, after_seq);
+        if (rc) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", fin_err_msg());
+            return fin_err_set(FIN_ECORRUPT, "delivery checkpoint for %s: %s; refusing to "
+                               "resume there", fin_stream_shard_id(ss->s, shard), msg);
+        }
+    }
     return fin_iter_open(&ss->its[shard], ss->s, shard,
                          start ? FIN_ITER_TRIM_HORIZON : FIN_ITER_AFTER_SEQUENCE_NUMBER,
                          start ? NULL : after_seq, 0);

@@ -51,6 +51,50 @@ static bool copy_str(char *dst, size_t cap, json_t *v)
     return true;
 }
 
+/* The number in "shardId-000000000007", or -1 when id is not spelled so. */
+static long shard_number(const char *id)
+{
+    if (strncmp(id, "shardId-", 8) != 0 || strlen(id) != 20)
+        return -1;
+    long v = 0;
+    for (const char *p = id + 8; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* A checkpoint must name a shard the source has, or one it had: a closed parent that
+ * retention removed has a lower number than some shard still there (children are always
+ * numbered after their parents). Anything else (a shard the stream never had, a state
+ * file of another stream) would leave the real shard without a checkpoint, to be
+ * delivered again from its start: refused. */
+static int check_shard(const char *path, size_t i, const char *id, const char *const *ids,
+                       int n_ids)
+{
+    long num = shard_number(id), max = -1;
+    const char *newest = "none";
+    if (num < 0)
+        return fin_err_set(FIN_ECORRUPT, "%s: shards[%zu]: '%s' is not a shard id "
+                           "(shardId- and 12 digits)", path, i, id);
+    for (int k = 0; k < n_ids; k++) {
+        if (strcmp(ids[k], id) == 0)
+            return 0;
+        long m = shard_number(ids[k]);
+        if (m > max) {
+            max = m;
+            newest = ids[k];
+        }
+    }
+    if (num < max)
+        return 0;   /* a parent retention removed */
+    return fin_err_set(FIN_ECORRUPT, "%s: shards[%zu]: a checkpoint for %s, a shard the source "
+                       "never had (its newest is %s); refusing to start, as the shards it "
+                       "does have would be delivered again from their start: correct or "
+                       "remove the entry", path, i, id, newest);
+}
+
 int fin_delivery_state_load(struct fin_delivery_state *st, const char *path,
                             const char *const *shard_ids, int n_ids)
 {
@@ -77,6 +121,14 @@ int fin_delivery_state_load(struct fin_delivery_state *st, const char *path,
             rc = fin_err_set(FIN_ECORRUPT, "%s: shards[%zu] needs shard and seq", path, i);
             goto fail;
         }
+        if (shard_ids && (rc = check_shard(path, i, s.shard_id, shard_ids, n_ids)))
+            goto fail;
+        for (size_t k = 0; k < st->n_shards; k++)
+            if (strcmp(st->shards[k].shard_id, s.shard_id) == 0) {
+                rc = fin_err_set(FIN_ECORRUPT, "%s: shards[%zu]: a second checkpoint for %s",
+                                 path, i, s.shard_id);
+                goto fail;
+            }
         struct fin_delivery_shard_state *d = fin_delivery_state_shard(st, s.shard_id);
         if (!d) {
             rc = FIN_ENOMEM;

@@ -344,8 +344,143 @@ int idx_push(struct idx_entry **v, size_t *n, size_t *cap, uint64_t counter, uin
 
 void seg_scan_fini(struct seg_scan *sc)
 {
-    if (sc)
+    if (sc) {
         free(sc->idx);
+        free(sc->dmg);
+        sc->idx = NULL;
+        sc->dmg = NULL;
+    }
+}
+
+/* ---- reading a segment through a sliding window ---- */
+
+struct seg_reader {
+    int fd;
+    const char *path;
+    uint64_t file_size;
+    char *buf;
+    size_t cap;
+    uint64_t base;   /* file offset of buf[0] */
+    size_t have;
+};
+
+/* Makes bytes [off, off + n) available in the window as far as the file has them;
+ * returns how many are (from off), or a negative error. */
+static ssize_t rd_ensure(struct seg_reader *r, uint64_t off, size_t n)
+{
+    if (off >= r->file_size)
+        return 0;
+    if (n > r->file_size - off)
+        n = (size_t)(r->file_size - off);
+    if (off >= r->base && off + n <= r->base + r->have)
+        return (ssize_t)(r->base + r->have - off);
+    if (n > r->cap) {
+        char *nb = realloc(r->buf, n);
+        if (!nb)
+            return FIN_ENOMEM;
+        r->buf = nb;
+        r->cap = n;
+    }
+    /* Keep what is already there when off is inside the window. */
+    size_t keep = 0;
+    if (off >= r->base && off < r->base + r->have) {
+        keep = (size_t)(r->base + r->have - off);
+        memmove(r->buf, r->buf + (off - r->base), keep);
+    }
+    r->base = off;
+    r->have = keep;
+    while (r->have < r->cap && r->base + r->have < r->file_size) {
+        ssize_t got = pread(r->fd, r->buf + r->have, r->cap - r->have,
+                            (off_t)(r->base + r->have));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return fin_err_errno(errno, "cannot read", r->path);
+        if (got == 0) {
+            r->file_size = r->base + r->have;   /* the file shrank under us */
+            break;
+        }
+        r->have += (size_t)got;
+    }
+    return (ssize_t)r->have;
+}
+
+/* Decodes the frame at off, reading as much as it needs. */
+static int rd_frame(struct seg_reader *r, uint64_t off, struct frame *f, enum frame_status *st)
+{
+    ssize_t a = rd_ensure(r, off, FRAME_HDR);
+    if (a < 0)
+        return (int)a;
+    size_t need;
+    *st = frame_decode(r->buf + (off - r->base), (size_t)a, f, &need);
+    if (*st == FRAME_SHORT && need > (size_t)a && off + need <= r->file_size) {
+        if ((a = rd_ensure(r, off, need)) < 0)
+            return (int)a;
+        *st = frame_decode(r->buf + (off - r->base), (size_t)a, f, &need);
+    }
+    return 0;
+}
+
+/* Whether a frame found after damage fits where it was found: counters strictly
+ * increase and arrival times never go down within a shard, so record data that merely
+ * contains a frame-like byte run is not taken for the log resuming. */
+static bool plausible(const struct frame *f, bool have_prev, uint64_t prev_counter,
+                      int64_t prev_arrival, uint64_t first)
+{
+    if (have_prev)
+        return f->counter > prev_counter && f->arrival_ms >= prev_arrival;
+    return f->counter >= first;
+}
+
+/* The offset of the first valid, plausible frame at or after from; file_size when none. */
+static int seg_resync(struct seg_reader *r, uint64_t from, bool have_prev, uint64_t prev_counter,
+               int64_t prev_arrival, uint64_t first, uint64_t *next)
+{
+    for (uint64_t o = from; o + FRAME_HDR < r->file_size; o++) {
+        ssize_t a = rd_ensure(r, o, FRAME_HDR);
+        if (a < 0)
+            return (int)a;
+        const char *p = r->buf + (o - r->base);
+        uint32_t len = get_u32(p);
+        size_t key_len = get_u16(p + 24);
+        if (len < FRAME_HDR + 1 || len > FRAME_MAX || key_len < 1 ||
+            key_len > FIN_STREAM_MAX_KEY || key_len > len - FRAME_HDR ||
+            o + len > r->file_size)
+            continue;   /* the cheap tests first: most offsets fail them */
+        struct frame f;
+        enum frame_status st;
+        int rc = rd_frame(r, o, &f, &st);
+        if (rc)
+            return rc;
+        if (st == FRAME_OK && plausible(&f, have_prev, prev_counter, prev_arrival, first)) {
+            *next = o;
+            return 0;
+        }
+    }
+    *next = r->file_size;
+    return 0;
+}
+
+/* Counts the frames in bad bytes [off, end) by their length fields; *exact when the
+ * lengths lead exactly to end. */
+static int count_lost(struct seg_reader *r, uint64_t off, uint64_t end, uint64_t *n, bool *exact)
+{
+    *n = 0;
+    uint64_t p = off;
+    while (p + 4 <= end) {
+        ssize_t a = rd_ensure(r, p, 4);
+        if (a < 0)
+            return (int)a;
+        uint32_t l = get_u32(r->buf + (p - r->base));
+        if (l < FRAME_HDR + 1 || l > FRAME_MAX || p + l > end)
+            break;
+        (*n)++;
+        p += l;
+    }
+    *exact = p == end;
+    if (!*exact)
+        (*n)++;   /* the frame whose length is damaged, or that the end cuts short */
+    return 0;
 }
 
 /* An interrupted append leaves a prefix of one write: whole frames and then part of one,
@@ -353,145 +488,138 @@ void seg_scan_fini(struct seg_scan *sc)
  * valid frame starts anywhere after them and they are no longer than one write can be;
  * a good frame after bad bytes means the damage is in the middle: corruption. */
 #define TORN_MAX (16u << 20)
+#define SCAN_BLOCK (4u << 20)
 
-static int judge_tail(int fd, const char *path, struct seg_scan *sc)
+static int push_damage(struct seg_scan *sc, const struct seg_damage *d)
 {
-    uint64_t off = sc->valid_end, rest = sc->file_size - off;
-    sc->torn = false;
-    sc->torn_records = 1;
-    if (rest > TORN_MAX)
-        return 0;
-    char *b = malloc(rest ? rest : 1);
-    if (!b)
+    struct seg_damage *nv = realloc(sc->dmg, (sc->n_dmg + 1) * sizeof *nv);
+    if (!nv)
         return FIN_ENOMEM;
-    size_t have = 0;
-    while (have < rest) {
-        ssize_t got = pread(fd, b + have, rest - have, (off_t)(off + have));
-        if (got < 0) {
-            free(b);
-            return fin_err_errno(errno, "cannot read", path);
-        }
-        if (got == 0)
-            break;
-        have += (size_t)got;
-    }
-    bool valid_after = false;
-    for (size_t o = 1; o + FRAME_HDR < have && !valid_after; o++) {
-        struct frame f;
-        valid_after = frame_decode(b + o, have - o, &f, NULL) == FRAME_OK;
-    }
-    sc->torn = !valid_after;
-    /* Count the frames in the bad tail by their length fields, for the warning. */
-    for (size_t o = 0; have >= 4 && o + 4 <= have;) {
-        uint32_t l = get_u32(b + o);
-        if (l < FRAME_HDR + 1 || l > FRAME_MAX)
-            break;
-        o += l;
-        if (o < have)
-            sc->torn_records++;
-    }
-    free(b);
+    sc->dmg = nv;
+    sc->dmg[sc->n_dmg++] = *d;
     return 0;
 }
 
-#define SCAN_BLOCK (4u << 20)
-
-int seg_scan(const char *path, int shard, uint64_t first, struct seg_scan *sc)
+int seg_scan_from(const char *path, int shard, uint64_t first, uint64_t from,
+                  struct seg_scan *sc)
 {
     memset(sc, 0, sizeof *sc);
-    char *buf = NULL;
+    struct seg_reader r = {.fd = -1, .path = path};
     int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    r.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r.fd < 0)
         return fin_err_errno(errno, "cannot open segment", path);
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(r.fd, &st) != 0) {
         rc = fin_err_errno(errno, "cannot stat", path);
         goto fail;
     }
-    sc->file_size = (uint64_t)st.st_size;
-    size_t cap = SCAN_BLOCK;
-    buf = malloc(cap);
-    if (!buf) {
+    sc->file_size = r.file_size = (uint64_t)st.st_size;
+    r.cap = SCAN_BLOCK;
+    if (!(r.buf = malloc(r.cap))) {
         rc = FIN_ENOMEM;
         goto fail;
     }
-    ssize_t r = pread(fd, buf, SEG_HDR, 0);
-    if (r < 0) {
-        rc = fin_err_errno(errno, "cannot read", path);
+    ssize_t a = rd_ensure(&r, 0, SEG_HDR);
+    if (a < 0) {
+        rc = (int)a;
         goto fail;
     }
-    if ((rc = seg_header_check(buf, (size_t)r, shard, first, path)))
+    if ((rc = seg_header_check(r.buf, (size_t)a, shard, first, path)))
         goto fail;
 
-    uint64_t base = SEG_HDR;   /* file offset of buf[0] */
-    size_t have = 0, pos = 0;
-    uint64_t next_idx = 0;
-    sc->valid_end = SEG_HDR;
-    for (;;) {
+    uint64_t off = from < SEG_HDR ? SEG_HDR : from, next_idx = 0;
+    bool prefix = true, have_prev = false;
+    uint64_t prev_counter = 0;
+    int64_t prev_arrival = 0;
+    sc->valid_end = off;
+    while (off < r.file_size) {
         struct frame f;
-        size_t need;
-        enum frame_status stt = frame_decode(buf + pos, have - pos, &f, &need);
-        if (stt == FRAME_SHORT && base + have < sc->file_size) {
-            /* Slide what is left to the front and read more. */
-            memmove(buf, buf + pos, have - pos);
-            base += pos;
-            have -= pos;
-            pos = 0;
-            if (need > cap) {
-                char *nb = realloc(buf, need);
-                if (!nb) {
-                    rc = FIN_ENOMEM;
-                    goto fail;
+        enum frame_status fs;
+        if ((rc = rd_frame(&r, off, &f, &fs)))
+            goto fail;
+        if (fs == FRAME_OK && (prefix || plausible(&f, have_prev, prev_counter, prev_arrival,
+                                                   first))) {
+            if (prefix) {
+                if (off >= next_idx) {
+                    if ((rc = idx_push(&sc->idx, &sc->n_idx, &sc->cap_idx, f.counter, off,
+                                       f.arrival_ms)))
+                        goto fail;
+                    next_idx = off + IDX_EVERY;
                 }
-                buf = nb;
-                cap = need;
+                if (!sc->records)
+                    sc->first_counter = f.counter;
+                sc->records++;
+                sc->last_counter = f.counter;
+                sc->last_arrival = f.arrival_ms;
+                sc->valid_end = off + f.len;
             }
-            ssize_t got = pread(fd, buf + have, cap - have, (off_t)(base + have));
-            if (got < 0) {
-                rc = fin_err_errno(errno, "cannot read", path);
-                goto fail;
-            }
-            if (got == 0)
-                break;   /* the file shrank under us: treat what is left as short */
-            have += (size_t)got;
+            sc->intact++;
+            sc->end_counter = f.counter;
+            sc->end_arrival = f.arrival_ms;
+            have_prev = true;
+            prev_counter = f.counter;
+            prev_arrival = f.arrival_ms;
+            off += f.len;
             continue;
         }
-        if (stt == FRAME_SHORT && base + pos == sc->file_size)
-            break;   /* clean end */
-        if (stt != FRAME_OK) {
-            sc->bad = stt;
-            break;
-        }
-        uint64_t off = base + pos;
-        if (off >= next_idx) {
-            if ((rc = idx_push(&sc->idx, &sc->n_idx, &sc->cap_idx, f.counter, off,
-                               f.arrival_ms)))
-                goto fail;
-            next_idx = off + IDX_EVERY;
-        }
-        if (!sc->records)
-            sc->first_counter = f.counter;
-        sc->records++;
-        sc->last_counter = f.counter;
-        sc->last_arrival = f.arrival_ms;
-        pos += f.len;
-        sc->valid_end = base + pos;
-    }
-    if (sc->valid_end < sc->file_size) {
-        if (sc->bad == FRAME_OK)
-            sc->bad = FRAME_SHORT;
-        if ((rc = judge_tail(fd, path, sc)))
+        /* Bad bytes at off: find where valid frames resume. */
+        uint64_t next;
+        if ((rc = seg_resync(&r, off + 1, have_prev, prev_counter, prev_arrival, first, &next)))
             goto fail;
+        struct seg_damage d = {.off = off, .len = next - off, .why = fs == FRAME_OK ? FRAME_BAD_CRC : fs,
+                               .tail = next >= r.file_size};
+        if ((rc = count_lost(&r, off, next, &d.records, &d.exact)))
+            goto fail;
+        d.first_lost = have_prev ? prev_counter + 1 : first;
+        if (!d.tail) {
+            struct frame nf;
+            enum frame_status ns;
+            if ((rc = rd_frame(&r, next, &nf, &ns)))
+                goto fail;
+            d.last_lost = nf.counter - 1;
+            if (!d.exact && d.last_lost >= d.first_lost)
+                d.records = d.last_lost - d.first_lost + 1;
+        }
+        if ((rc = push_damage(sc, &d)))
+            goto fail;
+        if (prefix) {
+            sc->bad = d.why;
+            sc->torn = d.tail && r.file_size - off <= TORN_MAX;
+            sc->torn_records = d.records ? d.records : 1;
+            prefix = false;
+        }
+        sc->lost_records += d.records;
+        sc->lost_bytes += d.len;
+        off = next;
     }
-    free(buf);
-    close(fd);
+    free(r.buf);
+    close(r.fd);
     return 0;
 fail:
-    free(buf);
-    close(fd);
+    free(r.buf);
+    close(r.fd);
     seg_scan_fini(sc);
     memset(sc, 0, sizeof *sc);
+    return rc;
+}
+
+int seg_scan(const char *path, int shard, uint64_t first, struct seg_scan *sc)
+{
+    return seg_scan_from(path, shard, first, SEG_HDR, sc);
+}
+
+int seg_find_frame(int fd, const char *path, uint64_t from, uint64_t first, uint64_t *next)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return fin_err_errno(errno, "cannot stat", path);
+    struct seg_reader r = {.fd = fd, .path = path, .file_size = (uint64_t)st.st_size,
+                           .cap = SCAN_BLOCK};
+    if (!(r.buf = malloc(r.cap)))
+        return FIN_ENOMEM;
+    int rc = seg_resync(&r, from, false, 0, 0, first, next);
+    free(r.buf);
     return rc;
 }
 

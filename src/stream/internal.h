@@ -93,9 +93,24 @@ struct idx_entry {
     int64_t arrival_ms;
 };
 
-/* What a scan of a segment learns. */
+/* A run of bad bytes in a segment, from one bad frame to where valid frames resume. */
+struct seg_damage {
+    uint64_t off, len;         /* the bad bytes [off, off + len) */
+    enum frame_status why;     /* what was wrong with the frame at off */
+    bool tail;                 /* no valid frame after it: it runs to the end of the file */
+    uint64_t records;          /* records lost in it */
+    bool exact;                /* records counted by length fields that lead exactly to the
+                                * next good frame; otherwise from the counters around it */
+    uint64_t first_lost;       /* the counters those records could have held: first_lost .. */
+    uint64_t last_lost;        /* .. last_lost (0 when the damage runs to the end) */
+};
+
+/* What a scan of a segment learns. The first group describes the frames before the first
+ * damage (what recovery keeps when it cuts there); the scan then resynchronises on the
+ * next valid frame (length, CRC, and a counter and arrival time that follow the previous
+ * frame's) and goes on, so dmg lists every damaged run and intact counts every good frame. */
 struct seg_scan {
-    uint64_t valid_end;        /* offset after the last good frame */
+    uint64_t valid_end;        /* offset after the last good frame before any damage */
     uint64_t file_size;
     uint64_t records;
     uint64_t first_counter, last_counter;   /* of the frames (0 when none) */
@@ -105,11 +120,26 @@ struct seg_scan {
     uint64_t torn_records;     /* frames (whole or partial) in the bad tail, at least 1 */
     struct idx_entry *idx;     /* entries every IDX_EVERY bytes (owned; free()) */
     size_t n_idx, cap_idx;
+
+    /* the whole segment, across damage */
+    uint64_t intact;           /* good frames anywhere in the segment */
+    uint64_t end_counter;      /* counter of the last good frame (0 when none) */
+    int64_t end_arrival;
+    struct seg_damage *dmg;    /* owned; freed by seg_scan_fini */
+    size_t n_dmg;
+    uint64_t lost_records, lost_bytes;
 };
 
 /* Reads and verifies every frame of a segment; fills sc. Returns 0 (bad bytes are
  * reported in sc), or an error for I/O failures and a bad header. */
 int seg_scan(const char *path, int shard, uint64_t first, struct seg_scan *sc);
+/* The same, starting at offset from (a frame boundary, such as an index entry's); the
+ * header is always checked. */
+int seg_scan_from(const char *path, int shard, uint64_t first, uint64_t from,
+                  struct seg_scan *sc);
+/* The offset of the first valid frame at or after from in the open segment fd (whose
+ * file name says its first counter is first); the file size when there is none. */
+int seg_find_frame(int fd, const char *path, uint64_t from, uint64_t first, uint64_t *next);
 void seg_scan_fini(struct seg_scan *sc);
 int idx_push(struct idx_entry **v, size_t *n, size_t *cap, uint64_t counter, uint64_t off,
              int64_t arrival);
@@ -160,6 +190,8 @@ struct shard {
     struct wbuf buf[2];
     int active;
     bool flushing;
+    bool handoff;             /* flushing: the full buffer buf[active ^ 1] waits for the writer
+                               * thread, and whoever finds it first writes it */
     bool unsynced;            /* bytes written since the last fsync */
     int pending_err;          /* a background flush failed: reported to the next put */
     int broken;               /* a failed write could not be undone: puts fail until reopen */
@@ -177,8 +209,8 @@ struct shard {
     size_t n_idx, cap_idx;
     int64_t last_sync_ns;
     /* fsync = interval: sealed segments and the directory, synced in the background */
-    int sealed[8];
-    int n_sealed;
+    int *sealed;              /* descriptors, owned */
+    int n_sealed, cap_sealed;
     bool dir_dirty;
 };
 
@@ -190,6 +222,7 @@ struct fin_stream {
     struct fin_stream_config cfg;
     int64_t created_s;
     const struct fin_clock *clock;
+    bool real_clock;             /* clock is fin_clock_real(): puts may use the TSC (write.c) */
     const struct fin_io *io;
     int lock_fd;
     /* shards[] has room for FIN_STREAM_MAX_SHARDS, so entries never move: resharding
@@ -205,11 +238,11 @@ struct fin_stream {
     int nopen;
     struct { uint64_t ino, size; int64_t mtime_ns; bool exists; } map_stamp;
 
-    /* background flusher (writers) */
-    pthread_t thread;
+    /* background threads (writers): the writer and the syncer (write.c) */
+    pthread_t thread, sync_thread;
     bool thread_started;
     pthread_mutex_t tmu;
-    pthread_cond_t tcv;
+    pthread_cond_t tcv, scv;
     bool stop;
     bool kick;                /* a producer filled a buffer: write it out now */
     int64_t last_retention_ns;
@@ -253,7 +286,7 @@ void shard_flush_for_reader(struct shard *sh);
 /* Final flush, sync and index of the active segment at close; false in *ok on failure. */
 void shard_close_writer(struct shard *sh, bool *ok);
 
-/* Background flushing and fsync for INTERVAL and NEVER, retention for all (write.c). */
+/* Background writes and (for INTERVAL) fsyncs, retention for all (write.c). */
 int stream_thread_start(struct fin_stream *s);
 /* Asks the background thread to write out full buffers now. */
 void stream_thread_kick(struct fin_stream *s);

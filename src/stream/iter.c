@@ -5,7 +5,9 @@
  * returns FIN_EEND; called again later it picks up where it stopped, moving on to the
  * next segment once the writer has rolled. A frame that is not complete yet is simply
  * not there yet: readers in other processes may see the writer mid-append. Bad bytes
- * with good frames after them are corruption, reported with segment and offset.
+ * with good frames after them are corruption, reported with segment and offset; an
+ * iterator told to skip damage (fin_iter_skip_damaged) instead warns and resumes at the
+ * next valid frame, as check --fix would keep it.
  *
  * A shard closed by a split or merge was flushed and fsynced before the shard map said
  * so: once an iterator knows the shard is closed (a reader rereads the map when it hits
@@ -13,6 +15,7 @@
 #include "internal.h"
 
 #include "finstream/error.h"
+#include "finstream/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +43,11 @@ struct fin_iter {
     bool closed_end;        /* reached the end of a closed shard */
     uint64_t last_counter;  /* the counter last_seq spells, to step it instead of reformatting */
     char last_seq[FIN_SEQ_LEN + 1];
+    bool skip_damaged;      /* step over bad bytes to the next valid frame, with a warning */
+    uint64_t prev_counter;  /* of the last good frame decoded (0: none in this segment) */
+    uint64_t skipped;       /* damaged runs stepped over */
+    int hdr_err;            /* the open segment's header is damaged: reported by next() */
+    char hdr_msg[PATH_MAX + 128];
 };
 
 /* The sequence number of counter: consecutive counters (the usual case) only step the
@@ -90,9 +98,11 @@ static int open_segment(struct fin_iter *it, uint64_t first, uint64_t off)
     char hdr[SEG_HDR];
     ssize_t r = pread(it->fd, hdr, SEG_HDR, 0);
     int rc = seg_header_check(hdr, r > 0 ? (size_t)r : 0, it->sh->index, first, it->path);
-    if (rc)
-        return rc;
+    it->hdr_err = rc;
+    if (rc)   /* reported by fin_iter_next, unless it is told to skip damage */
+        snprintf(it->hdr_msg, sizeof it->hdr_msg, "%s", fin_err_msg());
     it->seg_first = first;
+    it->prev_counter = 0;
     it->base = off < SEG_HDR ? SEG_HDR : off;
     it->have = it->pos = 0;
     return 0;
@@ -249,13 +259,66 @@ static bool good_frame_after(const struct fin_iter *it)
     return false;
 }
 
+void fin_iter_skip_damaged(struct fin_iter *it, bool on) { it->skip_damaged = on; }
+
+uint64_t fin_iter_skipped(const struct fin_iter *it) { return it->skipped; }
+
+/* Steps over the bad bytes at file offset off to the next valid frame of the segment,
+ * with a warning naming the place; *found false when none follows. */
+static int skip_damage(struct fin_iter *it, uint64_t off, const char *why, bool *found)
+{
+    uint64_t next, min = it->prev_counter ? it->prev_counter + 1 : it->seg_first;
+    int rc = seg_find_frame(it->fd, it->path, off + 1, min, &next);
+    if (rc)
+        return rc;
+    struct stat st;
+    *found = fstat(it->fd, &st) == 0 && next < (uint64_t)st.st_size;
+    if (!*found)
+        return 0;
+    char after[FIN_SEQ_LEN + 1] = "";
+    if (it->prev_counter)
+        seq_format(after, it->sh->prefix, it->prev_counter);
+    fin_warn("stream '%s' %s: %s: offset %llu: %s; skipped %llu damaged bytes to the next "
+             "good frame%s%s (records there are lost until 'finstream check --fix' reports "
+             "them)", it->s->name, it->sh->id, it->path, (unsigned long long)off, why,
+             (unsigned long long)(next - off), after[0] ? " after sequence number " : "",
+             after);
+    it->skipped++;
+    it->base = next;
+    it->have = it->pos = 0;
+    return 0;
+}
+
+/* Leaves a segment whose rest is damaged for the next one, with a warning. */
+static int skip_rest(struct fin_iter *it, uint64_t off, const char *why, uint64_t next)
+{
+    fin_warn("stream '%s' %s: %s: offset %llu: %s with no good frame after it in the "
+             "segment; going on with the next segment", it->s->name, it->sh->id, it->path,
+             (unsigned long long)off, why);
+    it->skipped++;
+    return open_segment(it, next, SEG_HDR);
+}
+
 int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
 {
     for (;;) {
+        if (it->hdr_err && !it->skip_damaged)
+            return fin_err_set(it->hdr_err, "%s", it->hdr_msg);
+        if (it->hdr_err) {
+            /* The frames after a damaged header carry their own CRCs: read on. */
+            fin_warn("stream '%s' %s: %s; reading the frames after it", it->s->name,
+                     it->sh->id, it->hdr_msg);
+            it->hdr_err = 0;
+            it->skipped++;
+        }
         struct frame f;
         size_t need;
         enum frame_status st = frame_decode(it->buf + it->pos, it->have - it->pos, &f, &need);
+        if (st == FRAME_OK && it->skip_damaged && it->prev_counter &&
+            f.counter <= it->prev_counter)
+            st = FRAME_BAD_CRC;   /* a stale frame-like run inside damage: not the log */
         if (st == FRAME_OK) {
+            it->prev_counter = f.counter;
             it->pos += f.len;
             if (it->filtering) {
                 if (f.counter < it->min_counter || f.arrival_ms < it->min_ts)
@@ -284,10 +347,20 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
             }
             uint64_t next;
             int rc = next_segment(it, it->seg_first, false, &next);
-            if (rc == FIN_EEND && it->pos < it->have && good_frame_after(it))
+            if (rc == FIN_EEND && it->pos < it->have && good_frame_after(it)) {
+                uint64_t off = it->base + it->pos;
+                bool found = false;
+                if (it->skip_damaged) {
+                    int src = skip_damage(it, off, frame_status_str(FRAME_BAD_LEN), &found);
+                    if (src)
+                        return src;
+                    if (found)
+                        continue;
+                }
                 return fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s with good frames after "
-                                   "it", it->path, (unsigned long long)(it->base + it->pos),
+                                   "it", it->path, (unsigned long long)off,
                                    frame_status_str(FRAME_BAD_LEN));
+            }
             if (rc == FIN_EEND) {
                 it->flushed = false;   /* the next call may ask the writer again */
                 if (it->sh->closed) {
@@ -310,10 +383,16 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
                 return (int)got;
             if (got > 0)
                 continue;
-            if (it->pos < it->have)
+            if (it->pos < it->have) {
+                if (it->skip_damaged) {
+                    if ((rc = skip_rest(it, it->base + it->pos, "incomplete frame", next)))
+                        return rc;
+                    continue;
+                }
                 return fin_err_set(FIN_ECORRUPT, "%s: offset %llu: incomplete frame at the end "
                                    "of a sealed segment", it->path,
                                    (unsigned long long)(it->base + it->pos));
+            }
             if ((rc = open_segment(it, next, SEG_HDR)))
                 return rc;
             continue;
@@ -327,6 +406,19 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
         if (last && st == FRAME_BAD_CRC && fstat(it->fd, &stt) == 0 &&
             off + get_u32(it->buf + it->pos) == (uint64_t)stt.st_size)
             return FIN_EEND;
+        if (it->skip_damaged) {
+            bool found;
+            int rc = skip_damage(it, off, frame_status_str(st), &found);
+            if (rc)
+                return rc;
+            if (found)
+                continue;
+            if (last)
+                return FIN_EEND;   /* a torn tail the writer cuts when it recovers */
+            if ((rc = skip_rest(it, off, frame_status_str(st), next)))
+                return rc;
+            continue;
+        }
         return fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s", it->path,
                            (unsigned long long)off, frame_status_str(st));
     }

@@ -470,6 +470,7 @@ static void shard_fini(struct shard *sh)
         free(sh->buf[b].data);
     for (int i = 0; i < sh->n_sealed; i++)
         close(sh->sealed[i]);
+    free(sh->sealed);
     free(sh->idx);
     free(sh->dir);
     if (sh->mu_ready) {
@@ -506,6 +507,7 @@ int fin_stream_open_io(struct fin_stream **out, const char *data_dir, const char
     s->lock_fd = -1;
     s->mode = mode;
     s->clock = clock ? clock : fin_clock_real();
+    s->real_clock = s->clock == fin_clock_real();
     s->io = io ? io : fin_io_real();
     int rc;
     if ((rc = stream_dir(data_dir, name, &s->dir)))
@@ -868,6 +870,43 @@ int fin_stream_checkpoint_load(struct fin_stream *s, const char *consumer, int s
         memcpy(seq, text, FIN_SEQ_LEN + 1);
     free(text);
     return rc;
+}
+
+int fin_stream_seq_check(struct fin_stream *s, int shard, const char *seq)
+{
+    if (shard < 0 || shard >= s->nshards)
+        return fin_err_set(FIN_EINVAL, "stream '%s' has no shard %d", s->name, shard);
+    struct shard *sh = &s->shards[shard];
+    uint64_t c;
+    int rc = seq_parse(seq, sh->prefix, &c);
+    if (rc)
+        return fin_err_set(FIN_EINVAL, "%s is not a sequence number of stream '%s' %s", seq,
+                           s->name, sh->id);
+    if (s->mode == FIN_STREAM_WRITE && !sh->closed)
+        shard_flush_for_reader(sh);
+    uint64_t *firsts = NULL;
+    size_t n = 0;
+    if ((rc = seg_list(sh->dir, sh->prefix, &firsts, &n)))
+        return rc;
+    /* Every counter below the newest segment's first was handed out (or skipped) before
+     * it began; at or past it, a record with the number or a later one must be there. */
+    bool below = n && c < firsts[n - 1];
+    free(firsts);
+    if (below)
+        return 0;
+    struct fin_iter *it = NULL;
+    if ((rc = fin_iter_open(&it, s, shard, FIN_ITER_AT_SEQUENCE_NUMBER, seq, 0)))
+        return rc;
+    struct fin_record rec;
+    rc = fin_iter_next(it, &rec);
+    fin_iter_close(it);
+    if (rc != FIN_EEND)
+        return rc;
+    struct fin_shard_info info;
+    bool empty = fin_stream_shard_info(s, shard, &info) != 0 || info.empty;
+    return fin_err_set(FIN_EINVAL, "sequence number %s is past the end of stream '%s' %s (%s%s)",
+                       seq, s->name, sh->id, empty ? "it holds no records" : "its last record is ",
+                       empty ? "" : info.last_seq);
 }
 
 /* ---- describe ---- */

@@ -27,21 +27,35 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
-/* Write buffers: 4 MiB per buffer keeps a group commit's fsync well fed; with many shards
- * they shrink so that all of them together stay near 32 MiB (two per shard, allocated on
- * a shard's first put). A frame larger than the buffer grows it. */
-#define WBUF_MAX   (4u << 20)
+/* Write buffers, two per shard, allocated on a shard's first put; a frame larger than
+ * the buffer grows it. Under `interval` and `never` a buffer is 1 MiB, large enough that
+ * a write's syscall cost vanishes and small enough that the kernel copies it from the
+ * CPU cache the producer just filled (4 MiB buffers measured slower); with several
+ * shards they shrink so that all of them together stay near 4 MiB (256 KiB at least).
+ * Under `always` a buffer is what one group commit carries: 2 MiB, all of them together
+ * near 32 MiB. */
+#ifndef WBUF_MAX
+#define WBUF_MAX   (1u << 20)
+#endif
 #define WBUF_MIN   (256u << 10)
-#define WBUF_TOTAL (32u << 20)
+#ifndef WBUF_TOTAL
+#define WBUF_TOTAL (4u << 20)
+#endif
+#define WBUF_TOTAL_ALWAYS (32u << 20)
 #ifndef WBUF_ALWAYS_MAX
 #define WBUF_ALWAYS_MAX (2u << 20)
 #endif
 
 static size_t wbuf_cap(const struct fin_stream *s)
 {
-    size_t cap = WBUF_TOTAL / 2 / (size_t)(s->nopen > 0 ? s->nopen : 1);   /* closed shards hold none */
-    size_t max = s->cfg.fsync == FIN_FSYNC_ALWAYS ? WBUF_ALWAYS_MAX : WBUF_MAX;
+    bool always = s->cfg.fsync == FIN_FSYNC_ALWAYS;
+    size_t total = always ? WBUF_TOTAL_ALWAYS : WBUF_TOTAL;
+    size_t cap = total / 2 / (size_t)(s->nopen > 0 ? s->nopen : 1);   /* closed shards hold none */
+    size_t max = always ? WBUF_ALWAYS_MAX : WBUF_MAX;
     return cap > max ? max : cap < WBUF_MIN ? WBUF_MIN : cap;
 }
 
@@ -64,19 +78,21 @@ static void current_path(const struct shard *sh, char *out, size_t cap)
 }
 
 /* Creates the segment that starts with counter first: header written to a temporary
- * file, synced and renamed, so a segment file never exists without its header. */
+ * file, synced and renamed, so a segment file never exists without its header, even
+ * after a power loss (the rename may reach the disk before the data it names). */
 static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
 {
     const struct fin_io *io = sh->s->io;
-    /* With `always` the new file and its name are synced now; with `interval` the
-     * background thread syncs the directory within the interval. */
-    bool sync = sh->s->cfg.fsync == FIN_FSYNC_ALWAYS;
+    /* With `always` the new name is synced now (puts acknowledged in the segment need
+     * it); with `interval` the background thread syncs the directory within the
+     * interval: until then a crash may lose the name, never leave it without a header. */
+    bool sync_dir = sh->s->cfg.fsync == FIN_FSYNC_ALWAYS;
     char path[PATH_MAX], tmp[PATH_MAX + 8], hdr[SEG_HDR];
     int fd = -1, rc = 0;
     seg_path(path, sizeof path, sh->dir, sh->prefix, first, SEG_SUFFIX);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     seg_header(hdr, sh->index, first, fin_now_ns(sh->s->clock) / FIN_NS_PER_MS);
-    fd = io->open(io->ctx, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = io->open(io->ctx, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         rc = fin_err_errno(errno, "cannot create segment", tmp);
         goto fail;
@@ -85,22 +101,18 @@ static int create_segment(struct shard *sh, uint64_t first, int *fd_out)
         rc = fin_err_errno(errno, "cannot write segment header", tmp);
         goto fail;
     }
-    if (sync && io->fsync(io->ctx, fd) != 0) {
+    if (sh->s->cfg.fsync != FIN_FSYNC_NEVER && io->fsync(io->ctx, fd) != 0) {
         rc = fin_err_errno(errno, "cannot fsync", tmp);
         goto fail;
     }
-    io->close(io->ctx, fd);
-    fd = -1;
     if (io->rename(io->ctx, tmp, path) != 0) {
         rc = fin_err_errno(errno, "cannot rename", tmp);
         goto fail;
     }
-    if (sync && (rc = fin_fsync_dir(path)))
-        goto fail;
-    fd = io->open(io->ctx, path, O_RDWR, 0);
-    if (fd < 0) {
-        rc = fin_err_errno(errno, "cannot open segment", path);
-        goto fail;
+    if (sync_dir && (rc = fin_fsync_dir(path))) {
+        io->close(io->ctx, fd);
+        io->unlink(io->ctx, path);
+        return rc;
     }
     if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL)
         sh->dir_dirty = true;
@@ -158,14 +170,22 @@ static int seg_roll(struct shard *sh, uint64_t first)
     if (write_active_index(sh))   /* derived data: rebuilt from the log when missing */
         fin_warn("%s: %s", sh->id, fin_err_msg());
     if (sh->s->cfg.fsync == FIN_FSYNC_INTERVAL) {
-        /* Its fsync waits for the background thread, not for the producers. */
-        if (sh->n_sealed == (int)(sizeof sh->sealed / sizeof sh->sealed[0])) {
-            rc = sync_deferred(sh, sh->sealed, sh->n_sealed, false);
-            sh->n_sealed = 0;
-            if (rc)
+        /* Its fsync waits for the sync thread, not for the producers. */
+        if (sh->n_sealed == sh->cap_sealed) {
+            int nc = sh->cap_sealed ? sh->cap_sealed * 2 : 8;
+            int *nv = realloc(sh->sealed, (size_t)nc * sizeof *nv);
+            if (nv) {
+                sh->sealed = nv;
+                sh->cap_sealed = nc;
+            }
+        }
+        if (sh->n_sealed < sh->cap_sealed) {
+            sh->sealed[sh->n_sealed++] = sh->fd;
+        } else {   /* no memory for the list: sync it now */
+            int one = sh->fd;
+            if ((rc = sync_deferred(sh, &one, 1, false)))
                 fin_error("stream '%s' %s: %s", sh->s->name, sh->id, fin_err_msg());
         }
-        sh->sealed[sh->n_sealed++] = sh->fd;
     } else {
         io->close(io->ctx, sh->fd);
     }
@@ -264,23 +284,14 @@ static int seg_append(struct shard *sh, const char *p, size_t n)
     return 0;
 }
 
-int shard_flush(struct shard *sh, bool sync)
+/* Writes buffer b (the one just swapped out; the caller has set `flushing`) to the log,
+ * without holding the shard, and completes it: its waiters learn the result, `flushing`
+ * is cleared. Called and returns with sh->mu held. */
+static int flush_out(struct shard *sh, struct wbuf *b, bool sync)
 {
     const struct fin_io *io = sh->s->io;
-    /* Puts under `always` wait in the buffer for the write that acknowledges them; any
-     * write of it (a reader's, the background thread's) must therefore include the fsync. */
-    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS)
-        sync = true;
-    while (sh->flushing)
-        pthread_cond_wait(&sh->cv, &sh->mu);
-    struct wbuf *b = &sh->buf[sh->active];
-    if (b->len == 0 && !(sync && (sh->unsynced || sh->n_sealed || sh->dir_dirty)))
-        return 0;
     int rc = sh->broken;
     if (!rc) {
-        sh->active ^= 1;
-        sh->flushing = true;
-        pthread_cond_broadcast(&sh->cv);   /* producers waiting for room: there is some */
         pthread_mutex_unlock(&sh->mu);
 
         struct seg_state st;
@@ -301,7 +312,6 @@ int shard_flush(struct shard *sh, bool sync)
             seg_undo(sh, &st, rc);
 
         pthread_mutex_lock(&sh->mu);
-        sh->flushing = false;
         if (!rc && sync) {
             sh->unsynced = false;
             sh->last_sync_ns = fin_mono_ns(sh->s->clock);
@@ -309,6 +319,8 @@ int shard_flush(struct shard *sh, bool sync)
             sh->unsynced = true;
         }
     }
+    sh->flushing = false;
+    sh->handoff = false;
     for (struct waiter *w = b->waiters; w; w = w->next) {
         w->rc = rc;
         w->done = true;
@@ -317,6 +329,49 @@ int shard_flush(struct shard *sh, bool sync)
     b->len = 0;
     pthread_cond_broadcast(&sh->cv);
     return rc;
+}
+
+/* A buffer handed to the writer thread that it has not started on yet: written by the
+ * caller instead of waiting for the thread. Returns its result (0 when there was none). */
+static int take_handoff(struct shard *sh)
+{
+    if (!sh->flushing || !sh->handoff)
+        return 0;
+    sh->handoff = false;
+    return flush_out(sh, &sh->buf[sh->active ^ 1], false);
+}
+
+/* Waits until no write is in progress, writing a handed-off buffer itself. A failure
+ * of that write is kept for the next put, as the writer thread's would be. */
+static void wait_idle(struct shard *sh)
+{
+    while (sh->flushing) {
+        if (sh->handoff) {
+            int rc = take_handoff(sh);
+            if (rc && !sh->pending_err)
+                sh->pending_err = rc;
+        } else {
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        }
+    }
+}
+
+int shard_flush(struct shard *sh, bool sync)
+{
+    /* Puts under `always` wait in the buffer for the write that acknowledges them; any
+     * write of it (a reader's, the background thread's) must therefore include the fsync. */
+    if (sh->s->cfg.fsync == FIN_FSYNC_ALWAYS)
+        sync = true;
+    wait_idle(sh);
+    struct wbuf *b = &sh->buf[sh->active];
+    if (b->len == 0 && !(sync && (sh->unsynced || sh->n_sealed || sh->dir_dirty)))
+        return 0;
+    if (!sh->broken) {
+        sh->active ^= 1;
+        sh->flushing = true;
+        pthread_cond_broadcast(&sh->cv);   /* producers waiting for room: there is some */
+    }
+    return flush_out(sh, b, sync);
 }
 
 void shard_flush_for_reader(struct shard *sh)
@@ -354,6 +409,53 @@ static int check_entry(const struct fin_put_entry *e, size_t i)
     return 0;
 }
 
+/* The arrival time of a put, in ms. Reading the real-time clock costs more than the rest
+ * of a put on some virtual machines (a paravirtual clock read takes 100-300 ns), so with
+ * the real clock the put path reads the CPU's time-stamp counter instead and converts it
+ * with a rate measured against the clock; each thread re-reads the clock every 10 ms of
+ * counter time (or when the counter jumps, as after moving to another CPU), so the time
+ * is off by microseconds at most. Arrival times stay non-decreasing per shard regardless
+ * (put_routed). Other clocks (a test's fake clock) are read every time. */
+#if defined(__x86_64__)
+#define TSC_SPAN_NS (10 * FIN_NS_PER_MS)
+static _Thread_local struct {
+    uint64_t tsc0, anchor_tsc, span_ticks;
+    int64_t ns0, anchor_ns;
+    uint64_t mult;   /* ns per tick, times 2^32; 0 until measured over TSC_SPAN_NS */
+} tsc_clock;
+
+static int64_t put_now_ms(const struct fin_stream *s)
+{
+    if (!s->real_clock)
+        return fin_now_ns(s->clock) / FIN_NS_PER_MS;
+    uint64_t t = __rdtsc();
+    uint64_t d = t - tsc_clock.anchor_tsc;
+    if (tsc_clock.mult && t >= tsc_clock.anchor_tsc && d < tsc_clock.span_ticks)
+        return (tsc_clock.anchor_ns + (int64_t)((d * tsc_clock.mult) >> 32)) / FIN_NS_PER_MS;
+    int64_t now = fin_now_ns(s->clock);
+    if (!tsc_clock.tsc0 || t <= tsc_clock.tsc0 || now < tsc_clock.ns0) {
+        tsc_clock.tsc0 = t;   /* (re)start measuring the rate */
+        tsc_clock.ns0 = now;
+        tsc_clock.mult = 0;
+    } else if (now - tsc_clock.ns0 >= TSC_SPAN_NS) {
+        double ns_per_tick = (double)(now - tsc_clock.ns0) / (double)(t - tsc_clock.tsc0);
+        /* span_ticks * mult stays below 2^64 while a tick is at least 1/64 ns */
+        if (ns_per_tick > 1.0 / 64 && ns_per_tick < 1000) {
+            tsc_clock.mult = (uint64_t)(ns_per_tick * 4294967296.0);
+            tsc_clock.span_ticks = (uint64_t)((double)TSC_SPAN_NS / ns_per_tick);
+        }
+    }
+    tsc_clock.anchor_tsc = t;
+    tsc_clock.anchor_ns = now;
+    return now / FIN_NS_PER_MS;
+}
+#else
+static int64_t put_now_ms(const struct fin_stream *s)
+{
+    return fin_now_ns(s->clock) / FIN_NS_PER_MS;
+}
+#endif
+
 /* Per-shard state of one put call: its waiter, and the buffer generation it joined. */
 struct put_slot {
     struct waiter w;
@@ -389,20 +491,22 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
             ok_n = i;
             break;
         }
-    char bad_msg[512] = "";
+    char bad_msg[512];
+    bad_msg[0] = '\0';
     if (bad_rc)
         snprintf(bad_msg, sizeof bad_msg, "%s", fin_err_msg());
 
     bool always = s->cfg.fsync == FIN_FSYNC_ALWAYS;
+    /* Only `always` waits on the shards a call wrote to: other policies need no slots. */
     struct put_slot one[4], *slots = one;
-    if (s->nshards > 4) {
+    if (always && s->nshards > 4) {
         slots = calloc((size_t)s->nshards, sizeof *slots);
         if (!slots)
             return FIN_ENOMEM;
-    } else {
+    } else if (always) {
         memset(one, 0, sizeof one);
     }
-    int64_t now_ms = fin_now_ns(s->clock) / FIN_NS_PER_MS;
+    int64_t now_ms = put_now_ms(s);
     int rc = 0;
     struct shard *cur = NULL;
     for (size_t i = 0; i < ok_n && !rc; i++) {
@@ -434,10 +538,9 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
             break;
         }
         size_t flen = FRAME_HDR + e[i].key_len + e[i].len;
-        struct put_slot *sl = &slots[si];
+        struct put_slot *sl = always ? &slots[si] : NULL;
         /* Find room in the active buffer. Every wait below lets other producers run and
          * fill or swap the buffer, so each one is followed by a fresh look. */
-        bool kicked = false;
         for (;;) {
             struct wbuf *b = &sh->buf[sh->active];
             if (always && sl->joined && (sl->w.done || sl->buf != b)) {
@@ -457,26 +560,29 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
             }
             /* The buffer is full: write it (or wait for the write in progress). */
             if (sh->flushing) {
+                if (sh->handoff) {
+                    /* The writer thread has not got to it yet: write it ourselves. */
+                    int frc = take_handoff(sh);
+                    if (frc) {
+                        rc = frc;
+                        break;
+                    }
+                    continue;
+                }
                 pthread_cond_wait(&sh->cv, &sh->mu);
                 continue;
             }
-            if (!always && s->thread_started && !kicked) {
-                /* Hand the write to the background thread and go on filling the other
-                 * buffer meanwhile: encoding and the kernel's copy run on two cores. If
-                 * the thread is busy (an fsync), write it ourselves after a moment. */
+            if (!always && s->thread_started && !sh->broken) {
+                /* Hand the full buffer to the writer thread and go on filling the other
+                 * one: encoding and the kernel's copy run on two cores, and no producer
+                 * waits unless both buffers are full. */
+                sh->active ^= 1;
+                sh->flushing = true;
+                sh->handoff = true;
                 stream_thread_kick(s);
-                kicked = true;
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 2 * 1000 * 1000;
-                if (ts.tv_nsec >= FIN_NS_PER_SEC) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= FIN_NS_PER_SEC;
-                }
-                pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
                 continue;
             }
-            bool mine = sl->joined && sl->buf == b;
+            bool mine = always && sl->joined && sl->buf == b;
             int frc = shard_flush(sh, always);
             if (frc && (mine || !always)) {
                 rc = frc;
@@ -525,6 +631,45 @@ static int put_routed(struct fin_stream *s, const struct fin_put_entry *e, size_
 
 /* ---- opening: recovery of the active segment ---- */
 
+/* Checks a segment's header before anything is appended after it or read through it.
+ * A header shorter than 32 bytes holds no records (frames only start after it): it is
+ * what a crash during an older version's segment creation could leave, and it is
+ * written again with a warning. A full header that is wrong is damage: refused. */
+static int verify_header(struct shard *sh, const char *path, uint64_t first)
+{
+    const struct fin_io *io = sh->s->io;
+    char hdr[SEG_HDR];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fin_err_errno(errno, "cannot open segment", path);
+    ssize_t r = pread(fd, hdr, SEG_HDR, 0);
+    close(fd);
+    if (r < 0)
+        return fin_err_errno(errno, "cannot read", path);
+    if (r < SEG_HDR) {
+        seg_header(hdr, sh->index, first, fin_now_ns(sh->s->clock) / FIN_NS_PER_MS);
+        int wfd = io->open(io->ctx, path, O_WRONLY, 0);
+        int rc = 0;
+        if (wfd < 0)
+            return fin_err_errno(errno, "cannot open segment", path);
+        if (fin_io_pwrite_all(io, wfd, hdr, SEG_HDR, 0) != 0 || io->fsync(io->ctx, wfd) != 0)
+            rc = fin_err_errno(errno, "cannot write the header of", path);
+        io->close(io->ctx, wfd);
+        if (!rc)
+            fin_warn("stream '%s' %s: %s had an incomplete header (%zd of %d bytes, so no "
+                     "records): written again", sh->s->name, sh->id, path, r, SEG_HDR);
+        return rc;
+    }
+    int rc = seg_header_check(hdr, SEG_HDR, sh->index, first, path);
+    if (rc) {
+        char msg[PATH_MAX + 256];
+        snprintf(msg, sizeof msg, "%s", fin_err_msg());
+        rc = fin_err_set(rc, "%s; run 'finstream check --fix %s' to write it again", msg,
+                         sh->s->name);
+    }
+    return rc;
+}
+
 static int rebuild_index(struct shard *sh, uint64_t first)
 {
     char path[PATH_MAX], ipath[PATH_MAX];
@@ -532,9 +677,12 @@ static int rebuild_index(struct shard *sh, uint64_t first)
     seg_path(ipath, sizeof ipath, sh->dir, sh->prefix, first, IDX_SUFFIX);
     struct idx_file f;
     struct stat st;
+    int rc = verify_header(sh, path, first);
+    if (rc)
+        return rc;
     if (stat(path, &st) != 0)
         return fin_err_errno(errno, "cannot stat", path);
-    int rc = idx_read(ipath, &f);
+    rc = idx_read(ipath, &f);
     free(f.e);
     if (!rc && f.log_size == (uint64_t)st.st_size)
         return 0;
@@ -542,9 +690,12 @@ static int rebuild_index(struct shard *sh, uint64_t first)
     if ((rc = seg_scan(path, sh->index, first, &sc)))
         return rc;
     if (sc.bad != FRAME_OK) {
-        rc = fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s in a sealed segment; run "
-                         "'finstream check --fix %s' to cut the shard there", path,
+        rc = fin_err_set(FIN_ECORRUPT, "%s: offset %llu: %s in a sealed segment (%llu damaged "
+                         "byte%s, %llu intact record%s around them); run 'finstream check "
+                         "--fix %s' to remove the damage", path,
                          (unsigned long long)sc.valid_end, frame_status_str(sc.bad),
+                         (unsigned long long)sc.lost_bytes, sc.lost_bytes == 1 ? "" : "s",
+                         (unsigned long long)sc.intact, sc.intact == 1 ? "" : "s",
                          sh->s->name);
         seg_scan_fini(&sc);
         return rc;
@@ -605,31 +756,57 @@ int shard_open_writer(struct shard *sh, bool clean)
     seg_path(path, sizeof path, sh->dir, sh->prefix, first, SEG_SUFFIX);
     seg_path(ipath, sizeof ipath, sh->dir, sh->prefix, first, IDX_SUFFIX);
     struct stat st;
+    if ((rc = verify_header(sh, path, first)))
+        goto fail;
     if (stat(path, &st) != 0) {
         rc = fin_err_errno(errno, "cannot stat", path);
         goto fail;
     }
     struct idx_file f = {0};
-    if (clean && idx_read(ipath, &f) == 0 && f.log_size == (uint64_t)st.st_size) {
-        /* A clean shutdown wrote the index of the tail: no scan needed. */
-        sc.valid_end = sc.file_size = f.log_size;
-        sc.first_counter = f.first_counter;
-        sc.last_counter = f.last_counter;
-        sc.last_arrival = f.last_arrival;
-        sc.records = f.last_counter ? 1 : 0;
-        sc.idx = f.e;
-        sc.n_idx = sc.cap_idx = f.n;
-    } else {
-        free(f.e);
+    bool verified = false;
+    uint64_t clean_end = 0;   /* what a clean close vouched for: acknowledged, never torn */
+    if (clean && idx_read(ipath, &f) == 0)
+        clean_end = f.log_size;
+    if (clean_end && f.log_size == (uint64_t)st.st_size) {
+        /* A clean shutdown wrote the index of the tail, so only the frames after its last
+         * entry (at most 64 KiB and one frame) are read: the ones the next append follows. */
+        uint64_t from = f.n ? f.e[f.n - 1].offset : SEG_HDR;
+        struct seg_scan tail;
+        if ((rc = seg_scan_from(path, sh->index, first, from, &tail)))
+            goto fail;
+        verified = tail.bad == FRAME_OK && tail.valid_end == f.log_size &&
+                   (tail.records ? tail.last_counter == f.last_counter
+                                 : from == SEG_HDR && f.last_counter == 0);
+        seg_scan_fini(&tail);
+        if (verified) {
+            sc.valid_end = sc.file_size = f.log_size;
+            sc.first_counter = f.first_counter;
+            sc.last_counter = f.last_counter;
+            sc.last_arrival = f.last_arrival;
+            sc.records = f.last_counter ? 1 : 0;
+            sc.idx = f.e;
+            sc.n_idx = sc.cap_idx = f.n;
+            f.e = NULL;
+        }
+    }
+    free(f.e);
+    if (!verified) {
         if ((rc = seg_scan(path, sh->index, first, &sc)))
             goto fail;
-        if (sc.bad != FRAME_OK && !sc.torn) {
+        /* After a clean shutdown nothing was being appended: bad bytes before the end
+         * it recorded are damage to acknowledged records, not a torn write. */
+        if (sc.bad != FRAME_OK && (!sc.torn || sc.valid_end < clean_end)) {
             rc = fin_err_set(FIN_ECORRUPT,
-                             "%s: offset %llu: %s with good frames after it (corruption, not a "
-                             "torn tail); run 'finstream check --fix %s' to cut the shard there "
-                             "(%llu bytes after the offset would be dropped)",
-                             path, (unsigned long long)sc.valid_end, frame_status_str(sc.bad),
-                             sh->s->name, (unsigned long long)(sc.file_size - sc.valid_end));
+                             "%s: offset %llu: %s (%s; %llu damaged byte%s, %llu intact "
+                             "record%s in the segment); refusing to append after it: run "
+                             "'finstream check --fix %s' to remove the damage and keep every "
+                             "intact record", path, (unsigned long long)sc.valid_end,
+                             frame_status_str(sc.bad),
+                             sc.torn ? "in records a clean close had written"
+                                     : "with good frames after it: corruption, not a torn tail",
+                             (unsigned long long)sc.lost_bytes, sc.lost_bytes == 1 ? "" : "s",
+                             (unsigned long long)sc.intact, sc.intact == 1 ? "" : "s",
+                             sh->s->name);
             goto fail;
         }
     }
@@ -668,6 +845,7 @@ int shard_open_writer(struct shard *sh, bool clean)
     sh->n_idx = sc.n_idx;
     sh->cap_idx = sc.cap_idx;
     sc.idx = NULL;
+    seg_scan_fini(&sc);
     sh->next_idx_at = sh->n_idx ? sh->idx[sh->n_idx - 1].offset + IDX_EVERY : SEG_HDR;
     sh->next_counter = (sc.last_counter ? sc.last_counter + 1 : first) + gap;
     if (sh->next_counter < first)
@@ -705,42 +883,86 @@ void shard_close_writer(struct shard *sh, bool *ok)
     sh->fd = -1;
 }
 
-/* ---- the background thread ---- */
+/* ---- the background threads ----
+ *
+ * Two threads, so that no write waits for an fsync (a slow fsync of one shard delayed
+ * every shard's writes when one thread did both):
+ *
+ *   writer  every 50 ms (or at once when a producer hands it a full buffer) writes out
+ *           each open shard's buffer: what `kill -9` can no longer lose. It never fsyncs
+ *           (under `always` the producers' group commits do).
+ *   syncer  for `interval`, every fsync_interval fsyncs, on duplicate descriptors and
+ *           without holding a shard, the segments written since the last time, sealed
+ *           segments and new directory entries; for every policy, retention each minute. */
 
-static int64_t tick_ns(const struct fin_stream *s)
+static int64_t write_tick_ns(const struct fin_stream *s)
 {
     int64_t tick = 50 * FIN_NS_PER_MS;   /* how soon another process sees buffered records */
     if (s->cfg.fsync == FIN_FSYNC_INTERVAL && s->cfg.fsync_interval_ms * FIN_NS_PER_MS < tick)
         tick = s->cfg.fsync_interval_ms * FIN_NS_PER_MS;
     if (s->cfg.fsync == FIN_FSYNC_ALWAYS)
-        tick = FIN_NS_PER_SEC;   /* puts write their own buffers; only retention is left */
+        tick = FIN_NS_PER_SEC;   /* puts write their own buffers */
     return tick > 0 ? tick : FIN_NS_PER_MS;
 }
 
-/* One tick for a shard: write out the buffer, and for `interval`, when the interval is
- * up, fsync. The fsync runs on a duplicate of the segment's descriptor without holding
- * the shard, so producers keep appending (and segments keep rolling) meanwhile. */
-static void background_flush(struct shard *sh)
+static int64_t sync_tick_ns(const struct fin_stream *s)
+{
+    if (s->cfg.fsync == FIN_FSYNC_INTERVAL && s->cfg.fsync_interval_ms < 1000)
+        return s->cfg.fsync_interval_ms * FIN_NS_PER_MS;
+    return FIN_NS_PER_SEC;   /* interval checks below; retention each minute */
+}
+
+/* The writer's pass over one shard: a handed-off buffer, and on the tick what has
+ * gathered. (Writing partial buffers only on the tick keeps writes large while
+ * producers are busy: a full buffer is always handed over.) */
+static void background_write(struct shard *sh, bool tick)
+{
+    pthread_mutex_lock(&sh->mu);
+    int rc = 0;
+    if (!sh->broken && sh->fd >= 0) {
+        if (sh->handoff)
+            rc = take_handoff(sh);
+        else if (tick)
+            rc = shard_flush(sh, false);
+    }
+    if (rc) {
+        fin_error("stream '%s' %s: background write failed: %s", sh->s->name, sh->id,
+                  fin_err_msg());
+        if (!sh->pending_err)
+            sh->pending_err = rc;
+    }
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* The syncer's pass over one shard under `interval`: once the interval is up, fsync
+ * what was written. The shard is held only to take a duplicate of the descriptor. */
+static void background_sync(struct shard *sh)
 {
     struct fin_stream *s = sh->s;
     const struct fin_io *io = s->io;
     pthread_mutex_lock(&sh->mu);
-    int rc = sh->broken ? 0 : shard_flush(sh, false);
     int64_t now = fin_mono_ns(s->clock);
-    int fd2 = -1, sealed[8], n_sealed = 0;
+    int fd2 = -1, *sealed = NULL, n_sealed = 0, rc = 0;
     bool dir = false;
-    if (!rc && !sh->broken && s->cfg.fsync == FIN_FSYNC_INTERVAL &&
+    if (!sh->broken && sh->fd >= 0 &&
         now - sh->last_sync_ns >= s->cfg.fsync_interval_ms * FIN_NS_PER_MS &&
         (sh->unsynced || sh->n_sealed || sh->dir_dirty)) {
+        /* A write in progress may be rolling the segment (and so changing fd): wait for
+         * it, which takes one pwrite, never an fsync. */
         while (sh->flushing)
             pthread_cond_wait(&sh->cv, &sh->mu);
         fd2 = dup(sh->fd);
         if (fd2 < 0)
             rc = fin_err_errno(errno, "cannot duplicate the descriptor of", sh->dir);
-        n_sealed = sh->n_sealed;
-        memcpy(sealed, sh->sealed, sizeof sealed);
+        if (sh->n_sealed) {
+            sealed = malloc((size_t)sh->n_sealed * sizeof *sealed);
+            if (sealed) {
+                memcpy(sealed, sh->sealed, (size_t)sh->n_sealed * sizeof *sealed);
+                n_sealed = sh->n_sealed;
+                sh->n_sealed = 0;
+            }
+        }
         dir = sh->dir_dirty;
-        sh->n_sealed = 0;
         sh->dir_dirty = false;
         sh->unsynced = false;
         sh->last_sync_ns = now;
@@ -749,6 +971,7 @@ static void background_flush(struct shard *sh)
     int src = 0;
     if (n_sealed || dir)
         src = sync_deferred(sh, sealed, n_sealed, dir);
+    free(sealed);
     if (fd2 >= 0) {
         if (io->fsync(io->ctx, fd2) != 0 && !src)
             src = fin_err_errno(errno, "cannot fsync a segment of", sh->dir);
@@ -757,36 +980,75 @@ static void background_flush(struct shard *sh)
     if (!rc)
         rc = src;
     if (rc) {
-        fin_error("stream '%s' %s: background write failed: %s", s->name, sh->id, fin_err_msg());
+        fin_error("stream '%s' %s: background fsync failed: %s", s->name, sh->id, fin_err_msg());
         pthread_mutex_lock(&sh->mu);
-        sh->pending_err = rc;
+        if (!sh->pending_err)
+            sh->pending_err = rc;
         sh->unsynced = true;
         pthread_mutex_unlock(&sh->mu);
     }
 }
 
-static void *stream_thread(void *arg)
+static void deadline_after(struct timespec *ts, int64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    int64_t t = (int64_t)ts->tv_sec * FIN_NS_PER_SEC + ts->tv_nsec + ns;
+    ts->tv_sec = t / FIN_NS_PER_SEC;
+    ts->tv_nsec = t % FIN_NS_PER_SEC;
+}
+
+static void *writer_thread(void *arg)
 {
     struct fin_stream *s = arg;
-    int64_t tick = tick_ns(s);
+    int64_t tick = write_tick_ns(s);
+    struct timespec ts;
+    deadline_after(&ts, tick);
     pthread_mutex_lock(&s->tmu);
-    while (!s->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t t = (int64_t)ts.tv_sec * FIN_NS_PER_SEC + ts.tv_nsec + tick;
-        ts.tv_sec = t / FIN_NS_PER_SEC;
-        ts.tv_nsec = t % FIN_NS_PER_SEC;
-        while (!s->stop && !s->kick)
-            if (pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT)
-                break;
-        if (s->stop)
-            break;
+    for (;;) {
+        bool due = false;
+        while (!s->stop && !s->kick && !due)
+            due = pthread_cond_timedwait(&s->tcv, &s->tmu, &ts) == ETIMEDOUT;
+        bool stop = s->stop;
         s->kick = false;
         pthread_mutex_unlock(&s->tmu);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > ts.tv_sec || (now.tv_sec == ts.tv_sec && now.tv_nsec >= ts.tv_nsec))
+            due = true;
+        if (due)
+            deadline_after(&ts, tick);
         int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
         for (int i = 0; i < n; i++)
             if (!s->shards[i].closed)
-                background_flush(&s->shards[i]);
+                background_write(&s->shards[i], due || stop);
+        pthread_mutex_lock(&s->tmu);
+        if (stop)
+            break;   /* after one last pass: no handed-off buffer is left behind */
+    }
+    pthread_mutex_unlock(&s->tmu);
+    return NULL;
+}
+
+static void *sync_thread(void *arg)
+{
+    struct fin_stream *s = arg;
+    int64_t tick = sync_tick_ns(s);
+    pthread_mutex_lock(&s->tmu);
+    while (!s->stop) {
+        struct timespec ts;
+        deadline_after(&ts, tick);
+        while (!s->stop)
+            if (pthread_cond_timedwait(&s->scv, &s->tmu, &ts) == ETIMEDOUT)
+                break;
+        if (s->stop)
+            break;
+        pthread_mutex_unlock(&s->tmu);
+        if (s->cfg.fsync == FIN_FSYNC_INTERVAL) {
+            int n = __atomic_load_n(&s->nshards, __ATOMIC_ACQUIRE);
+            for (int i = 0; i < n; i++)
+                if (!s->shards[i].closed)
+                    background_sync(&s->shards[i]);
+        }
         int64_t now = fin_mono_ns(fin_clock_real());
         if (now - s->last_retention_ns > 60 * FIN_NS_PER_SEC) {
             s->last_retention_ns = now;
@@ -806,15 +1068,28 @@ int stream_thread_start(struct fin_stream *s)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->tmu, NULL);
     pthread_cond_init(&s->tcv, &ca);
+    pthread_cond_init(&s->scv, &ca);
     pthread_condattr_destroy(&ca);
     s->last_retention_ns = fin_mono_ns(fin_clock_real());
-    if (pthread_create(&s->thread, NULL, stream_thread, s) != 0) {
-        pthread_cond_destroy(&s->tcv);
-        pthread_mutex_destroy(&s->tmu);
-        return fin_err_set(FIN_ENOMEM, "cannot start the flush thread of stream '%s'", s->name);
+    if (pthread_create(&s->thread, NULL, writer_thread, s) != 0)
+        goto fail;
+    if (pthread_create(&s->sync_thread, NULL, sync_thread, s) != 0) {
+        pthread_mutex_lock(&s->tmu);
+        s->stop = true;
+        pthread_cond_signal(&s->tcv);
+        pthread_mutex_unlock(&s->tmu);
+        pthread_join(s->thread, NULL);
+        s->stop = false;
+        goto fail;
     }
     s->thread_started = true;
     return 0;
+fail:
+    pthread_cond_destroy(&s->tcv);
+    pthread_cond_destroy(&s->scv);
+    pthread_mutex_destroy(&s->tmu);
+    return fin_err_set(FIN_ENOMEM, "cannot start the background threads of stream '%s'",
+                       s->name);
 }
 
 void stream_thread_kick(struct fin_stream *s)
@@ -834,9 +1109,13 @@ void stream_thread_stop(struct fin_stream *s)
     pthread_mutex_lock(&s->tmu);
     s->stop = true;
     pthread_cond_signal(&s->tcv);
+    pthread_cond_signal(&s->scv);
     pthread_mutex_unlock(&s->tmu);
     pthread_join(s->thread, NULL);
+    pthread_join(s->sync_thread, NULL);
     pthread_cond_destroy(&s->tcv);
+    pthread_cond_destroy(&s->scv);
     pthread_mutex_destroy(&s->tmu);
     s->thread_started = false;
+    s->stop = false;
 }

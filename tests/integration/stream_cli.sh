@@ -80,7 +80,8 @@ assert_contains "$(cat "$T/torn.err")" "torn tail"
 assert_contains "$(cat "$T/torn.err")" "truncated"
 assert_eq "$(fs stream get live | tail -2 | tr '\n' ' ')" "second-49 after-torn " "torn record gone, the rest kept"
 
-# Corruption in the middle: readers and writers refuse it, check names it, --fix cuts it.
+# Corruption in the middle: readers and writers refuse it, check names it, readers can
+# skip it, --fix removes it and keeps the records after it.
 printf 'X' | dd of="$seg" bs=1 seek=200 conv=notrunc status=none
 rm -f "$T/data/streams/live/clean"   # as after a crash: a clean shutdown would skip the scan
 set +e
@@ -94,8 +95,13 @@ assert_eq "$rc_put" 1 "put to a corrupt stream"
 assert_contains "$(cat "$T/put.err")" "check --fix"
 assert_eq "$rc_check" 1 "check finds the damage"
 assert_contains "$(cat "$T/check.out")" "$(basename "$seg"): offset"
+# --skip-damaged reads past it with a warning; --fix removes that record alone
+total=$(fs stream get live --skip-damaged 2>"$T/skip.err" | wc -l)
+assert_contains "$(cat "$T/skip.err")" "skipped"
 fs check --fix live >"$T/fix.out" 2>&1 || fail "check --fix failed: $(cat "$T/fix.out")"
 assert_contains "$(cat "$T/fix.out")" "repaired"
+assert_contains "$(cat "$T/fix.out")" "1 record lost"
+assert_eq "$(fs stream get live | wc -l)" "$total" "every record after the damage kept"
 fs check >/dev/null || fail "check after --fix"
 fs stream put live --key k after-fix >/dev/null
 assert_eq "$(fs stream get live | tail -1)" "after-fix" "puts work after the repair"

@@ -634,14 +634,19 @@ static void test_corruption(void **state)
     assert_int_equal(rep.problems, 1);
     assert_int_equal(fin_stream_check(dir, "c", true, &rep), 0);
     assert_int_equal(rep.fixed, 1);
-    assert_int_equal(rep.dropped_bytes, 6 * frame);
+    /* only the damaged frame goes: the five intact records after it are kept */
+    assert_int_equal(rep.dropped_bytes, frame);
+    assert_int_equal(rep.lost_records, 1);
     assert_int_equal(fin_stream_check(dir, "c", false, &rep), 0);
-    assert_int_equal(rep.records, 4);
+    assert_int_equal(rep.records, 9);
     fin_log_set_level(FIN_LOG_INFO);
 
     assert_int_equal(fin_stream_open(&s, dir, "c", FIN_STREAM_WRITE, NULL), 0);
     static char out[40][64];
-    assert_int_equal(read_all(s, 0, FIN_ITER_TRIM_HORIZON, NULL, 0, out, NULL, 40), 4);
+    assert_int_equal(read_all(s, 0, FIN_ITER_TRIM_HORIZON, NULL, 0, out, NULL, 40), 9);
+    assert_string_equal(out[3], "record-0003");
+    assert_string_equal(out[4], "record-0005");
+    assert_string_equal(out[8], "record-0009");
     struct fin_put_result r;
     assert_int_equal(put_str(s, "K", "next", &r), 0);
     assert_true(strcmp(r.seq, seqs[9]) > 0);
@@ -909,6 +914,105 @@ static void test_group_commit_batches(void **state)
     fin_test_rmdir(dir);
 }
 
+/* fsync = interval: a slow fsync must not hold back any shard's writes. Every fsync here
+ * blocks until the test lets it go; meanwhile records put to each of three shards must
+ * still reach their segment files (what kill -9 cannot lose) within the writer's tick. */
+struct stall_io {
+    struct fin_io io;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stall;
+    int stalled;   /* fsyncs waiting now */
+};
+
+static int st_fsync(void *c, int fd)
+{
+    struct stall_io *o = c;
+    pthread_mutex_lock(&o->mu);
+    o->stalled++;
+    pthread_cond_broadcast(&o->cv);
+    while (o->stall)
+        pthread_cond_wait(&o->cv, &o->mu);
+    o->stalled--;
+    pthread_mutex_unlock(&o->mu);
+    return fsync(fd);
+}
+
+static long shard_bytes(const char *dir, const char *name, int shard)
+{
+    char *seg = segment_file(dir, name, shard, -1);
+    long n = file_size(seg);
+    free(seg);
+    return n;
+}
+
+static void test_interval_writes_not_held_by_fsync(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("stall");
+    struct fin_stream_config cfg;
+    fin_stream_config_defaults(&cfg);
+    cfg.shards = 3;
+    cfg.fsync = FIN_FSYNC_INTERVAL;
+    cfg.fsync_interval_ms = 1;
+    assert_int_equal(fin_stream_create(dir, "st", &cfg), 0);
+    struct stall_io o = {.io = *fin_io_real(), .stall = true};
+    o.io.fsync = st_fsync;
+    o.io.ctx = &o;
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.cv, NULL);
+    struct fin_stream *s;
+    assert_int_equal(fin_stream_open_io(&s, dir, "st", FIN_STREAM_WRITE, NULL, &o.io), 0);
+    /* a record in shard 0 gets written, and its fsync stalls */
+    char key[32];
+    int k0 = 0;
+    do
+        snprintf(key, sizeof key, "k%d", k0++);
+    while (fin_stream_shard_for_key(s, key, strlen(key), NULL) != 0);
+    assert_int_equal(put_str(s, key, "first", NULL), 0);
+    int64_t deadline = fin_mono_ns(fin_clock_real()) + 20 * FIN_NS_PER_SEC;
+    pthread_mutex_lock(&o.mu);
+    while (o.stalled == 0 && fin_mono_ns(fin_clock_real()) < deadline) {
+        pthread_mutex_unlock(&o.mu);
+        usleep(1000);
+        pthread_mutex_lock(&o.mu);
+    }
+    int stalled = o.stalled;
+    pthread_mutex_unlock(&o.mu);
+    assert_true(stalled > 0);
+    /* now records for every shard: each must reach its file while the fsync hangs */
+    long before[3];
+    for (int i = 0; i < 3; i++)
+        before[i] = shard_bytes(dir, "st", i);
+    bool put_to[3] = {false, false, false};
+    for (int k = 0; k < 64; k++) {
+        snprintf(key, sizeof key, "x%d", k);
+        int sh = fin_stream_shard_for_key(s, key, strlen(key), NULL);
+        assert_int_equal(put_str(s, key, "while an fsync hangs", NULL), 0);
+        put_to[sh] = true;
+    }
+    assert_true(put_to[0] && put_to[1] && put_to[2]);
+    bool all = false;
+    while (!all && fin_mono_ns(fin_clock_real()) < deadline) {
+        all = true;
+        for (int i = 0; i < 3; i++)
+            all = all && shard_bytes(dir, "st", i) > before[i];
+        if (!all)
+            usleep(1000);
+    }
+    pthread_mutex_lock(&o.mu);
+    o.stall = false;
+    pthread_cond_broadcast(&o.cv);
+    pthread_mutex_unlock(&o.mu);
+    if (!all)
+        fail_msg("records stayed in the write buffer while an fsync hung: %ld %ld %ld bytes",
+                 shard_bytes(dir, "st", 0), shard_bytes(dir, "st", 1), shard_bytes(dir, "st", 2));
+    fin_stream_close(s);
+    pthread_cond_destroy(&o.cv);
+    pthread_mutex_destroy(&o.mu);
+    fin_test_rmdir(dir);
+}
+
 /* Under fsync = always no write of a segment may go unsynced before the next one, even
  * when an in-process reader or the background thread asks for the buffer to be written. */
 struct order_io {
@@ -1098,6 +1202,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_batches),
         cmocka_unit_test(test_always_syncs_every_write),
         cmocka_unit_test(test_background_writes),
+        cmocka_unit_test(test_interval_writes_not_held_by_fsync),
         cmocka_unit_test(test_config_table),
         cmocka_unit_test(test_set_retention),
     };
