@@ -35,14 +35,15 @@ lake_records() { find "$D/lake" -type f -exec cat {} + | LC_ALL=C sort; }
 fs collect --date 2020-05-14 --to kinesis:stocks 2>/dev/null
 fs collect --date 2020-05-14 --out "$T/day1.json" 2>/dev/null
 out=$(fs deliver --once); echo "$out"
-assert_contains "$out" "deliver   lake: 3,900 records  1 object"
+# a slow read may span the 1 s buffering interval: one object or more, each record once
+assert_contains "$out" "deliver   lake: 3,900 records  [0-9]* objects\?  "
 assert_eq "$(lake_records)" "$(LC_ALL=C sort "$T/day1.json")" "the lake holds the day's records once"
 
 # The next day: only the new records are delivered.
 fs collect --date 2020-05-15 --to kinesis:stocks 2>/dev/null
 fs collect --date 2020-05-15 --out "$T/day2.json" 2>/dev/null
 out=$(fs deliver --once); echo "$out"
-assert_contains "$out" "deliver   lake: 3,900 records  1 object"
+assert_contains "$out" "deliver   lake: 3,900 records  [0-9]* objects\?  "
 assert_eq "$(lake_records)" "$(cat "$T/day1.json" "$T/day2.json" | LC_ALL=C sort)" \
           "two days, each record once"
 assert_eq "$(lake_records | cut -d'"' -f4 | sort -u | wc -l)" 10 "tickers"
@@ -50,7 +51,7 @@ assert_contains "$(fs deliver --once)" "deliver   lake: 0 records  0 objects"
 
 status=$(fs deliver --status lake); echo "$status"
 assert_contains "$status" "source       kinesis:stocks"
-assert_contains "$status" "written      7,800 records in 2 objects"
+assert_contains "$status" "written      7,800 records in [0-9]* objects"
 assert_eq "$(grep -cE '^  shardId-00000000000[01]  checkpoint [0-9]{20,}$' <<<"$status")" 2 \
           "a checkpoint per shard"
 
