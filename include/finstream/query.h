@@ -123,4 +123,8 @@ int fin_result_save(const struct fin_result *r, const char *data_dir, const char
  * (see fin_crawl_opts.parquet_schema in catalog.h). ctx is unused. */
 int fin_query_parquet_schema(const char *path, struct fin_columns *cols, void *ctx);
 
+/* Asks the statement running on q (in another thread) to stop: its fin_query_exec then
+ * returns FIN_ESQL ("Interrupted"). Harmless when nothing runs. Thread-safe. */
+void fin_query_interrupt(struct fin_query *q);
+
 #endif

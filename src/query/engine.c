@@ -1042,3 +1042,9 @@ fail:
     fin_query_close(own);
     return rc;
 }
+
+void fin_query_interrupt(struct fin_query *q)
+{
+    if (q)
+        duckdb_interrupt(q->conn);
+}
