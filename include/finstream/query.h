@@ -124,7 +124,8 @@ int fin_result_save(const struct fin_result *r, const char *data_dir, const char
 int fin_query_parquet_schema(const char *path, struct fin_columns *cols, void *ctx);
 
 /* Asks the statement running on q (in another thread) to stop: its fin_query_exec then
- * returns FIN_ESQL ("Interrupted"). Harmless when nothing runs. Thread-safe. */
+ * returns FIN_ECANCELED. A statement that has not started yet is not affected (the
+ * caller checks its own flag before starting one). Thread-safe. */
 void fin_query_interrupt(struct fin_query *q);
 
 #endif

@@ -30,6 +30,8 @@
 
 #define TAIL_CAP 200000
 #define LAG_CAP 1000000
+#define RATE_WINDOW_MS 5000    /* rates are averages over the last few seconds */
+#define RATE_SLOTS 64
 
 struct shard_tail {
     struct fin_iter *it;
@@ -43,6 +45,8 @@ struct sstream_s {
     int n_tails;
     bool seen;                 /* listed in this tick */
     double rec_s, bytes_s;
+    struct { int64_t ms; double secs; uint64_t recs, bytes; } win[RATE_SLOTS];   /* ticks, a ring */
+    unsigned win_n, win_head;
     bool capped;
     int64_t last_arrival_ms;
 };
@@ -70,8 +74,34 @@ static struct sstream_s *find_stream(struct sampler_state *st, const char *name)
     return NULL;
 }
 
+/* Adds a tick's counts to the ring and averages the ticks of the last RATE_WINDOW_MS. */
+static void rate_update(struct sstream_s *x, int64_t now, double secs, uint64_t recs, uint64_t bytes)
+{
+    unsigned slot = (x->win_head + x->win_n) % RATE_SLOTS;
+    if (x->win_n == RATE_SLOTS)
+        x->win_head = (x->win_head + 1) % RATE_SLOTS;
+    else
+        x->win_n++;
+    x->win[slot].ms = now;
+    x->win[slot].recs = recs;
+    x->win[slot].bytes = bytes;
+    x->win[slot].secs = secs;   /* each tick counted what came since the one before */
+    uint64_t r = 0, b = 0;
+    double span = 0;
+    for (unsigned k = 0; k < x->win_n; k++) {
+        unsigned i = (x->win_head + x->win_n - 1 - k) % RATE_SLOTS;
+        if (now - x->win[i].ms > RATE_WINDOW_MS)
+            break;
+        r += x->win[i].recs;
+        b += x->win[i].bytes;
+        span += x->win[i].secs;
+    }
+    x->rec_s = span > 0 ? (double)r / span : 0;
+    x->bytes_s = span > 0 ? (double)b / span : 0;
+}
+
 /* Counts what arrived on every shard since the last tick. */
-static void tail_stream(struct sstream_s *x, double secs, bool first)
+static void tail_stream(struct sstream_s *x, int64_t now, double secs, bool first)
 {
     if (fin_stream_refresh(x->s)) {
         fin_err_clear();
@@ -124,13 +154,11 @@ static void tail_stream(struct sstream_s *x, double secs, bool first)
         }
         fin_err_clear();
     }
-    if (secs > 0) {
-        x->rec_s = (double)recs / secs;
-        x->bytes_s = (double)bytes / secs;
-    }
+    if (secs > 0 && !first)
+        rate_update(x, now, secs, recs, bytes);
 }
 
-static void sync_streams(struct fin_console *c, struct sampler_state *st, double secs)
+static void sync_streams(struct fin_console *c, struct sampler_state *st, int64_t now, double secs)
 {
     char **names = NULL;
     size_t n = 0;
@@ -160,7 +188,7 @@ static void sync_streams(struct fin_console *c, struct sampler_state *st, double
             first = true;
         }
         x->seen = true;
-        tail_stream(x, secs, first);
+        tail_stream(x, now, secs, first);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -334,7 +362,7 @@ static char *take_snapshot(struct fin_console *c, struct sampler_state *st)
     int64_t now = now_ms_real();
     double secs = st->last_ms ? (double)(now - st->last_ms) / 1000.0 : 0;
     st->last_ms = now;
-    sync_streams(c, st, secs);
+    sync_streams(c, st, now, secs);
     json_t *streams = json_array();
     for (size_t i = 0; i < st->n; i++)
         json_array_append_new(streams, stream_json(&st->v[i]));

@@ -926,6 +926,11 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
     if (!fast)
         goto fail;
     rc = try_sql(q, fast, &res, &err);
+    if (rc && err && strstr(err, "INTERRUPT Error")) {
+        /* fin_query_interrupt: stopped on request, not an error to retry as written */
+        rc = fin_err_set(FIN_ECANCELED, "query canceled");
+        goto fail;
+    }
     if (rc) {
         /* Without the optimisation, then as written: the error reported is the one for
          * the caller's own text, so that positions point into it. */
