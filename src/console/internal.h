@@ -142,6 +142,8 @@ void reports_static(struct fin_console *c, const struct creq *q, struct cresp *r
 
 /* queries.c: cancels every running job and frees them all. */
 void jobs_fini(struct fin_console *c);
+/* Interrupts again the canceled jobs that still run (called every sampler tick). */
+void jobs_reinterrupt(struct fin_console *c);
 
 /* Small helpers (util in console.c). */
 int64_t now_ms_real(void);

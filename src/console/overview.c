@@ -381,6 +381,7 @@ static void *sampler_main(void *arg)
 {
     struct fin_console *c = arg;
     for (;;) {
+        jobs_reinterrupt(c);
         char *snap = take_snapshot(c, c->ss);
         pthread_mutex_lock(&c->mu);
         if (snap) {

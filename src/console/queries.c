@@ -18,7 +18,12 @@
  * success, saves its answer as Athena does (results/<query-id>.csv and .metadata), so
  * the console's queries show in the same history as `finstream query --save`. The
  * console keeps the last MAX_JOBS jobs in memory; a job is freed only when no request
- * holds it (refs). At most MAX_RUNNING run at once. */
+ * holds it (refs). At most MAX_RUNNING run at once.
+ *
+ * Cancel sets the job's flag and interrupts the engine. An interrupt that lands before
+ * the engine has started the statement is lost (DuckDB clears it when a statement
+ * starts), so the sampler repeats it every tick for canceled jobs still running
+ * (jobs_reinterrupt), and the job checks the flag before it starts. */
 #include "internal.h"
 
 #include "finstream/error.h"
@@ -31,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #define MAX_JOBS 20
 #define MAX_RUNNING 4
@@ -121,7 +127,9 @@ static void *job_main(void *arg)
     j->qe = qe;
     bool cancel = j->cancel;
     pthread_mutex_unlock(&c->q_mu);
-    if (!rc && !cancel)
+    if (!rc && cancel)
+        rc = FIN_ECANCELED;
+    if (!rc)
         rc = fin_query_exec(qe, j->sql, &res);
     char *err = rc ? strdup(fin_err_msg()[0] ? fin_err_msg() : fin_strerror(rc)) : NULL;
     char rid[40] = "";
@@ -599,16 +607,34 @@ void api_results(struct fin_console *c, const struct creq *q, struct cresp *r, c
     snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"%s\"", rest);
 }
 
-void jobs_fini(struct fin_console *c)
+void jobs_reinterrupt(struct fin_console *c)
 {
     pthread_mutex_lock(&c->q_mu);
     for (struct query_job *j = c->jobs; j; j = j->next)
-        if (j->state == JOB_RUNNING) {
-            j->cancel = true;
+        if (j->state == JOB_RUNNING && j->cancel)
             fin_query_interrupt(j->qe);
+    pthread_mutex_unlock(&c->q_mu);
+}
+
+void jobs_fini(struct fin_console *c)
+{
+    pthread_mutex_lock(&c->q_mu);
+    while (c->n_running > 0) {
+        /* repeated: an interrupt before a statement starts is lost */
+        for (struct query_job *j = c->jobs; j; j = j->next)
+            if (j->state == JOB_RUNNING) {
+                j->cancel = true;
+                fin_query_interrupt(j->qe);
+            }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000000;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
         }
-    while (c->n_running > 0)
-        pthread_cond_wait(&c->q_cv, &c->q_mu);
+        pthread_cond_timedwait(&c->q_cv, &c->q_mu, &until);
+    }
     struct query_job *j = c->jobs;
     c->jobs = NULL;
     c->n_jobs = 0;

@@ -8,6 +8,7 @@ command -v curl >/dev/null || { echo "curl not found: skipping"; exit 0; }
 fs run >/dev/null 2>"$T/run.err" || { cat "$T/run.err"; fail "finstream run"; }
 
 pids=()
+outs=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
@@ -20,6 +21,7 @@ start_bg() {
   local out=$1; shift
   "$FIN_BIN" --data-dir "$T/data" "$@" >"$out" 2>"$out.err" &
   pids+=($!)
+  outs+=("$out")
   for _ in $(seq 600); do grep -q "console on" "$out" && return 0; sleep 0.1; done
   cat "$out.err"; fail "console did not start: $*"
 }
@@ -186,4 +188,11 @@ assert_eq "$($P -o /dev/null -w '%{http_code}' -d '{"target":2}' "${U}api/stream
 sed -i '/^\[serve\]/,$d' "$T/data/finstream.ini"
 if timeout 30 "$FIN_BIN" --data-dir "$T/data" console --listen 0.0.0.0:0 >"$T/c4" 2>&1; then fail "non-loopback console without keys started"; fi
 assert_contains "$(cat "$T/c4")" "not a loopback address" "non-loopback refused"
+# every console stops cleanly on SIGTERM (under the sanitizers: without leaks or errors)
+for i in "${!pids[@]}"; do
+  kill -TERM "${pids[$i]}"
+  rc=0; wait "${pids[$i]}" || rc=$?
+  [ $rc -eq 0 ] || { tail -30 "${outs[$i]}.err"; fail "${outs[$i]##*/} exited with $rc after SIGTERM"; }
+done
+pids=()
 echo "console API: ok"

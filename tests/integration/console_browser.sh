@@ -18,7 +18,7 @@ FROM (
 WHERE rn = 1
 ORDER BY name, hour"
 fs query --format csv "$sql" >"$T/expected.csv" 2>"$T/q.err" || { cat "$T/q.err"; fail "query"; }
-fs console --listen 127.0.0.1:0 >"$T/console.out" 2>"$T/console.err" &
+"$FIN_BIN" --data-dir "$T/data" console --listen 127.0.0.1:0 >"$T/console.out" 2>"$T/console.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 300); do grep -q "console on" "$T/console.out" && break; sleep 0.1; done
@@ -28,5 +28,5 @@ shots=${FIN_CONSOLE_SHOTS:-$T/shots}
 mkdir -p "$shots"
 CONSOLE_URL=$url CHROMIUM=$chromium SHOTS=$shots EXPECTED=$T/expected.csv \
   NODE_PATH="$FIN_SRC/third_party/npm-console/node_modules" \
-  node "$FIN_SRC/tests/integration/console/browser.js" || { tail -20 "$T/console.err"; fail "browser test"; }
+  node "$FIN_SRC/tests/integration/console/browser.js" || { tail -60 "$T/console.err"; fail "browser test"; }
 echo "screenshots in $shots"

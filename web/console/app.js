@@ -93,16 +93,18 @@ function lineChart(el, opts) {
   /* opts: {title, x: [...], xTime: bool, series: [{label, values}], height, xLabels} */
   if (!chartBox(el)) return null;
   const width = Math.max(300, el.clientWidth || 800);
-  const series = [{label: opts.xLabel || 'x', value: opts.xLabels ? (u, v) => v == null ? '' : (opts.xLabels[v] || '')
+  const series = [{label: opts.xLabel || (opts.xTime ? 'time' : 'x'), value: opts.xLabels ? (u, v) => v == null ? '' : (opts.xLabels[v] || '')
                    : opts.xTime ? (u, v) => v == null ? '' : new Date(v * 1000).toISOString().slice(0, 19).replace('T', ' ') : undefined}];
   opts.series.forEach((s, i) => series.push({label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5,
     fill: opts.bars ? PALETTE[i % PALETTE.length] + '99' : undefined,
-    paths: opts.bars ? uPlot.paths.bars({size: [0.6 / opts.series.length, 60], align: 0}) : undefined,
-    points: {show: opts.bars ? false : opts.x.length < 60}}));
+    paths: opts.valuesOnly ? () => null : opts.bars ? uPlot.paths.bars({size: [0.6 / opts.series.length, 60], align: 0}) : undefined,
+    points: {show: opts.bars || opts.valuesOnly ? false : opts.x.length < 60}}));
   const axes = [{values: opts.xLabels ? (u, vals) => vals.map(v => opts.xLabels[v] || '') : undefined,
                  space: opts.xLabels ? 30 : 60}, {}];
   if (opts.xLabels) axes[0].splits = () => opts.xLabels.map((_, i) => i);
   const cfg = {title: opts.title, width, height: opts.height || 320, series, axes,
+               /* times are shown as given (exchange time, or UTC), whatever the browser's zone */
+               tzDate: ts => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
                scales: {x: {time: !!opts.xTime}}, legend: {live: true}, cursor: {drag: {x: true, y: false}}};
   if (opts.xLabels) cfg.scales.x.range = () => [-0.6, opts.xLabels.length - 0.4];
   if (opts.xSpan) cfg.scales.x.range = (u, min, max) => [max - opts.xSpan, max];
@@ -302,9 +304,9 @@ pages.lake = function (prefix) {
   $('#lk-crumbs').innerHTML = `<a href="#/lake">lake/</a>` + parts.map((p, i) =>
     `<a href="#/lake/${encodeURIComponent(parts.slice(0, i + 1).join('/') + '/')}">${esc(p)}/</a>`).join('');
   api('/api/lake?prefix=' + encodeURIComponent(prefix)).then(d => {
-    const rows = d.folders.map(f => `<tr><td>&#128193; <a href="#/lake/${encodeURIComponent(prefix + f.name + '/')}">${esc(f.name)}/</a></td>
+    const rows = d.folders.map(f => `<tr><td class="dir"><a href="#/lake/${encodeURIComponent(prefix + f.name + '/')}">${esc(f.name)}/</a></td>
         <td class="num">${num(f.objects)}</td><td class="num">${bytes(f.bytes)}</td><td>${ago(f.newest)}</td></tr>`).concat(
-      d.objects.map(o => `<tr><td>&#128196; <a href="#" data-key="${esc(prefix + o.name)}">${esc(o.name)}</a></td>
+      d.objects.map(o => `<tr><td class="obj"><a href="#" data-key="${esc(prefix + o.name)}">${esc(o.name)}</a></td>
         <td class="num">1</td><td class="num">${bytes(o.size)}</td><td>${ago(o.modified)}</td></tr>`));
     $('#lk-list').innerHTML = `<p class="muted">${num(d.folders.length)} folders, ${num(d.total_objects)} objects here, ${bytes(d.bytes)} in all${d.total_objects > d.objects.length ? ` (first ${d.objects.length} shown)` : ''}</p>` +
       (rows.length ? `<div class="scroll"><table><tr><th>Name</th><th class="num">Objects</th><th class="num">Size</th><th>Newest</th></tr>${rows.join('')}</table></div>` : '<p class="empty">Nothing here yet.</p>');
@@ -560,7 +562,7 @@ pages.reports = function () {
       const idx = tick.map((_, i) => i);
       /* floating bars: drawn from low to high in a draw hook; the series carry the values
        * the legend shows on hover */
-      lineChart($('#rp-range'), {x: idx, xLabels: tick, xLabel: 'ticker', height: 300,
+      lineChart($('#rp-range'), {x: idx, xLabels: tick, xLabel: 'ticker', height: 300, valuesOnly: true,
         series: [{label: 'high', values: d.ranges.map(r => r.high)}, {label: 'low', values: d.ranges.map(r => r.low)},
                  {label: 'first', values: d.ranges.map(r => r.first)}, {label: 'last', values: d.ranges.map(r => r.last)}],
         hooks: {draw: [u => {

@@ -30,7 +30,7 @@ function parseCsv(text) {
     page.setDefaultTimeout(timeout);
     await page.setViewport({width: 1360, height: 900});
     page.on('pageerror', e => errors.push(e.message));
-    page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', m => { if (m.type() === 'error') errors.push(m.text() + ' ' + (m.location().url || '')); });
     const shot = async name => {
       if (!shots) return;
       await page.screenshot({path: path.join(shots, `console-${name}.png`), fullPage: false});
@@ -135,10 +135,15 @@ function parseCsv(text) {
     await page.waitForSelector('#rp-range .uplot canvas');
     await page.waitForFunction(() => document.querySelectorAll('#rp-series .uplot').length === 2);
     // hover the FB series chart: the legend shows the values under the cursor
+    await page.evaluate(() => document.querySelector('#rp-series .uplot').scrollIntoView());
     const box = await (await page.$('#rp-series .uplot .u-over')).boundingBox();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    const hover = await page.$eval('#rp-series .u-legend', e => e.textContent);
-    if (!/high\s*\d/.test(hover)) fail('hovering the chart shows no value: ' + hover);
+    await page.mouse.move(box.x + box.width / 3, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, {steps: 5});
+    await page.waitForFunction(() => /high\s*\d/.test(document.querySelector('#rp-series .u-legend')?.textContent || ''),
+                               {timeout: 10000}).catch(async () => {
+      fail('hovering the chart shows no value: ' + await page.$eval('#rp-series .u-legend', e => e.textContent));
+    });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot('reports');
     if (errors.length) fail('page errors: ' + errors.join('; '));
     console.log('browser: every page loaded and checked');
