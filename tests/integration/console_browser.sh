@@ -3,6 +3,12 @@
 # (both installed by scripts/console-test-deps.sh; skipped with a message when they
 # cannot be). Screenshots go to $FIN_CONSOLE_SHOTS when set (docs/images for the docs).
 source "$(dirname "$0")/lib.sh"
+# The page is the same in every build; the server under the sanitizers is covered by
+# console_api. One browser run (in the release build) keeps CI time down.
+if grep -q '^FIN_SANITIZE:BOOL=ON' "${FIN_BUILD:-.}/CMakeCache.txt" 2>/dev/null; then
+  echo "sanitizer build: the browser test runs in the release build only; skipping"
+  exit 0
+fi
 if ! chromium=$(bash "$FIN_SRC/scripts/console-test-deps.sh"); then
   echo "chromium or puppeteer-core cannot be installed here: skipping the browser test"
   exit 0
