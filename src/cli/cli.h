@@ -31,6 +31,10 @@ int fin_cmd_console(struct fin_cli *cli, int argc, char **argv);
 struct fin_console;
 void fin_console_print_address(const struct fin_console *con, const char *listen);
 
+/* Loads cli->config and holds it against every section finstream knows; prints the
+ * first problem (file, line, section, key) and returns its code, or 0. */
+int fin_cli_config_check(const struct fin_cli *cli);
+
 /* True when argv holds -h or --help. */
 bool fin_cli_wants_help(int argc, char **argv);
 

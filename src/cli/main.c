@@ -20,7 +20,7 @@ static const struct command commands[] = {
     {"stream", fin_cmd_stream, "create | list | describe | put | get | split | merge | scale | delete streams"},
     {"deliver", fin_cmd_deliver, "run delivery until caught up (--once) or forever"},
     {"crawl", fin_cmd_crawl, "catalog the lake"},
-    {"catalog", fin_cmd_catalog, "list | show | ddl tables"},
+    {"catalog", fin_cmd_catalog, "list | show | ddl | drop | rename tables"},
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
     {"serve", fin_cmd_serve, "the Kinesis, Firehose and Lambda APIs over HTTP, for AWS SDKs and the AWS CLI"},
@@ -109,6 +109,10 @@ int main(int argc, char **argv)
     cli.config = config;
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(argv[i], commands[c].name) == 0) {
+            /* nothing runs with a configuration it did not understand */
+            if (strcmp(argv[i], "version") != 0 && !fin_cli_wants_help(argc - i, argv + i) &&
+                fin_cli_config_check(&cli) != 0)
+                return 1;
             optind = 1;
             return commands[c].fn(&cli, argc - i, argv + i);
         }
