@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #define REMOTE_WAIT_NS (50 * FIN_NS_PER_MS)   /* between polls of a remote shard */
+#define GZ_HANDOVER (256 * 1024)              /* bytes handed to the compressor at a time */
 
 static const char *const err_type_names[ERR_KINDS] = {
     "processing-failed", "format-conversion-failed", "partitioning-failed"};
@@ -174,7 +175,15 @@ static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, 
     }
     bool nl = len && bytes[len - 1] == '\n';
     struct fin_buf *d = &e->pos[shard].data;
-    int rc = fin_buf_reserve(d, len + 1);
+    int rc;
+    if (e->gz && d->cap - d->len < len + 1) {
+        /* the compressing thread may be reading this buffer: it must not move under it */
+        fin_gz_pipe_lock(e->gz);
+        rc = fin_buf_reserve(d, len + 1);
+        fin_gz_pipe_unlock(e->gz);
+    } else {
+        rc = fin_buf_reserve(d, len + 1);
+    }
     if (rc)
         return rc;
     struct rec *r = &e->recs[e->n_recs];
@@ -185,9 +194,10 @@ static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, 
         d->data[d->len++] = '\n';
     r->len = (uint32_t)(d->len - r->off);
     e->buffered += r->len;
-    r->arrival_ms = arrival_ms;
     r->shard = (uint16_t)shard;
     r->part = (uint32_t)part;
+    if (e->gz && d->len - fin_gz_pipe_published(e->gz, shard) >= GZ_HANDOVER)
+        fin_gz_pipe_publish(e->gz, shard);
     if ((rc = part_add(&e->parts[part], (uint32_t)e->n_recs, arrival_ms)))
         return rc;
     e->n_recs++;
@@ -356,7 +366,10 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
         rc = convert_write_parquet(e, p, key, &bytes);
     } else if (gz) {
         fin_buf_reset(&e->scratch);
-        if (!(rc = fin_gzip_fast(iov, n_iov, &e->scratch))) {
+        /* One object for the whole flush: compressed while the buffer filled. */
+        bool piped = e->gz && p->n == e->n_recs;
+        if (!(rc = piped ? fin_gz_pipe_finish(e->gz, &e->scratch)
+                         : fin_gzip_fast(iov, n_iov, &e->scratch))) {
             struct iovec z = {e->scratch.data, e->scratch.len};
             rc = e->sink->ops->put(e->sink, key, &z, 1);
         }
@@ -387,6 +400,8 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
 
 static void reset_buffer(struct fin_delivery_engine *e)
 {
+    if (e->gz)
+        fin_gz_pipe_reset(e->gz);   /* before the buffers it reads are emptied */
     for (size_t i = 0; i < e->n_parts; i++) {
         free(e->parts[i].key);
         free(e->parts[i].idx);
@@ -687,6 +702,23 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         e->shard_ids[i] = src->shard_id(src->ctx, i);
     if ((rc = fin_mkdir_p(e->dir, 0755)) || (rc = take_lock(e)))
         goto fail;
+    if (e->set.compression == FIN_COMPRESS_GZIP && e->set.format == FIN_FORMAT_JSON &&
+        e->n_fields == 0) {
+        /* Without dynamic partitioning every flush is one object of every shard's buffer
+         * (records are not scanned, so none goes to an error object): compress it while
+         * it fills. */
+        const struct fin_buf **bufs = calloc((size_t)src->n_shards, sizeof *bufs);
+        if (!bufs) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        for (int i = 0; i < src->n_shards; i++)
+            bufs[i] = &e->pos[i].data;
+        rc = fin_gz_pipe_create(&e->gz, src->n_shards, bufs);
+        free(bufs);
+        if (rc)
+            goto fail;
+    }
     if ((rc = open_sink(e, data_dir, set)))
         goto fail;
     clean_tmp(e->tmp_dir);
@@ -716,12 +748,14 @@ void fin_delivery_engine_destroy(struct fin_delivery_engine *e)
 {
     if (!e)
         return;
+    fin_gz_pipe_destroy(e->gz);
+    e->gz = NULL;
     reset_buffer(e);
     for (int i = 0; e->pos && i < e->src->n_shards; i++)
         fin_buf_fini(&e->pos[i].data);
     free(e->parts);
     free(e->recs);
-    free(e->cols);
+    convert_free(e);
     free(e->pos);
     fin_buf_fini(&e->obj);
     fin_buf_fini(&e->scratch);

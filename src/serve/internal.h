@@ -28,6 +28,13 @@ struct sstream {
     int64_t created_s;          /* StreamCreationTimestamp */
     int64_t retention_h;        /* as set through the API */
     json_t *tags;               /* object, key -> value (owned) */
+    bool on_demand;             /* StreamMode ON_DEMAND (else PROVISIONED) */
+    json_t *metrics;            /* enabled shard-level metrics, an array (owned; NULL: none) */
+    bool pending;               /* its data is still being made by creator (CREATING) */
+    bool has_creator;           /* creator is to be joined */
+    pthread_t creator;
+    struct fin_stream_config create_cfg;
+    struct fin_serve *svc;      /* for creator */
     bool gone;                  /* deleted: data removed once refs drops to 0 */
     struct sstream *next;
 };
@@ -99,8 +106,19 @@ int json_str_append(struct fin_buf *b, const char *s, size_t len);
 void new_request_ids(struct fin_serve_response *resp);
 /* Sets resp to 200 with the JSON body taken over from b. */
 void respond_json(struct fin_serve_response *resp, struct fin_buf *b);
+/* Sets resp to 200 with an empty body (operations without output). */
+void respond_empty(struct fin_serve_response *resp);
 /* Sets resp to 200 with the serialised value of v (v is released). */
 void respond_value(struct fin_serve *svc, struct fin_serve_response *resp, json_t *v);
+
+/* An AWS error body {"__type": type, msg_key: msg} (no message member when msg is NULL;
+ * msg_key is "message", or "Message" where AWS capitalises it). */
+void serve_error_body(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                      const char *type, const char *msg_key, const char *msg);
+/* The XML error AWS gives before it knows the protocol: <Type><Message>msg</Message></Type>,
+ * or <Type/> when msg is NULL; no Content-Type. */
+void serve_error_xml(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                     const char *type, const char *msg);
 
 int64_t now_ms(struct fin_serve *svc);
 void metrics_init(struct metrics *m);
@@ -124,11 +142,23 @@ void reg_delete_locked(struct fin_serve *svc, struct sstream *ss);
 struct sstream *sstream_new(const char *name);
 /* The status now (enum sstatus). */
 int sstream_status(struct fin_serve *svc, const struct sstream *ss);
+/* With the registry locked: makes ss's data (cfg) in a thread of its own, ss CREATING
+ * until it is done; a failure or a deletion meanwhile leaves ss gone. */
+int reg_create_async_locked(struct fin_serve *svc, struct sstream *ss,
+                            const struct fin_stream_config *cfg);
+/* With the registry locked: 0 when the account's open shards plus more stay within
+ * the shard limit, else LimitExceededException in resp and FIN_ELIMIT. */
+int account_shard_limit_error(struct fin_serve *svc, int64_t more,
+                              struct fin_serve_response *resp);
+/* With the registry locked: the open shards of all streams. */
+int64_t account_open_shards(struct fin_serve *svc);
 /* Writes ss's tags, retention and creation time beside the stream. */
 int meta_save(struct fin_serve *svc, struct sstream *ss);
 
 /* ---- kinesis.c ---- */
 
+/* True when op is a Kinesis action serve implements. */
+bool kinesis_has_op(const char *op);
 /* Runs the Kinesis action op (the part of X-Amz-Target after the dot) with body. */
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp);

@@ -846,6 +846,208 @@ static void test_parquet_nulls(void **state)
     fin_test_rmdir(dir);
 }
 
+
+static int cmp_str_p(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* gzip while the buffer fills: two shards, many flushes, each object one gzip member
+ * whose text is shard 0's records, then shard 1's, in order. */
+static void test_gzip_while_filling(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-gz2");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 40000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "FB" : "SQ", i);
+        mem_put(&m, i % 2, rec, T0);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.compression = FIN_COMPRESS_GZIP;
+    set.buffer_size = 1 << 20;
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "gz", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    uint64_t objects = fin_delivery_engine_stats(e)->objects;
+    fin_delivery_engine_destroy(e);
+    assert_true(objects >= 4);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, objects);
+    char **lines = calloc(40000, sizeof *lines);
+    int seen = 0;
+    for (int k = 0; k < f.n; k++) {
+        size_t len, out_len;
+        char *d = lake_read(dir, f.paths[k], &len), *out;
+        assert_int_equal(fin_gunzip(d, len, &out, &out_len, "test"), 0);
+        /* within an object: shard 0's run (SQ), then shard 1's (FB) */
+        int shard = 0;
+        for (char *line = out; line < out + out_len;) {
+            char *nl = memchr(line, '\n', (size_t)(out + out_len - line));
+            assert_non_null(nl);
+            *nl = '\0';
+            bool fb = strstr(line, "\"FB\"") != NULL;
+            if (fb)
+                shard = 1;
+            else
+                assert_int_equal(shard, 0);
+            assert_true(seen < 40000);
+            lines[seen++] = strdup(line);
+            line = nl + 1;
+        }
+        free(out);
+        free(d);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gzip -t '%s/lake/%s'", dir, f.paths[k]);
+        if (system("command -v gzip >/dev/null") == 0)
+            assert_int_equal(system(cmd), 0);
+    }
+    /* every record exactly once */
+    qsort(lines, (size_t)seen, sizeof *lines, cmp_str_p);
+    char **want = calloc(40000, sizeof *want);
+    for (int i = 0; i < 40000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "FB" : "SQ", i);
+        want[i] = strdup(rec);
+    }
+    qsort(want, 40000, sizeof *want, cmp_str_p);
+    for (int i = 0; i < seen; i++) {
+        assert_string_equal(lines[i], want[i]);
+        free(lines[i]);
+        free(want[i]);
+    }
+    free(lines);
+    free(want);
+    assert_int_equal(seen, 40000);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+/* gzip while filling, when the flush fails: the retry writes the same whole object. */
+static void test_gzip_retry_after_failure(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-gzretry");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 4000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.compression = FIN_COMPRESS_GZIP;
+    char lake[600], block[700];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    snprintf(block, sizeof block, "%s/2026", lake);
+    assert_int_equal(fin_mkdir_p(lake, 0755), 0);
+    assert_int_equal(fin_write_file_atomic(block, "x", 1), 0);   /* the prefix cannot be made */
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "gr", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);   /* finished twice: still one */
+    for (int i = 4000; i < 5000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    unlink(block);
+    size_t got = 0;
+    assert_int_equal(fin_delivery_engine_pump(e, 0, &got), 0);
+    assert_int_equal(got, 1000);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_equal(fin_delivery_engine_stats(e)->objects, 2);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 2);
+    size_t total = 0;
+    for (int i = 0; i < f.n; i++) {
+        size_t len, out_len;
+        char *d = lake_read(dir, f.paths[i], &len), *out;
+        assert_int_equal(fin_gunzip(d, len, &out, &out_len, "test"), 0);
+        total += count_lines(out, out_len);
+        free(out);
+        free(d);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gzip -t '%s/lake/%s'", dir, f.paths[i]);
+        if (system("command -v gzip >/dev/null") == 0)
+            assert_int_equal(system(cmd), 0);
+    }
+    assert_int_equal(total, 5000);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+/* Values past 64 KiB into a record, nested values and changing columns between buffers. */
+static void test_parquet_far_values(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-pqfar");
+    struct mem_src m;
+    mem_init(&m, 1);
+    size_t big = 70000;
+    char *rec = malloc(big + 256);
+    assert_non_null(rec);
+    for (int i = 0; i < 6; i++) {
+        int n = snprintf(rec, 64, "{\"note\":\"");
+        memset(rec + n, 'a' + i, big);
+        snprintf(rec + n + big, 192, "\",\"name\":\"N%d\",\"high\":%d.25,\"obj\":{\"k\":[1,\"}\"]},"
+                 "\"esc\":\"x\\\"y\"}", i, i);
+        mem_put(&m, 0, rec, T0);
+    }
+    mem_put(&m, 0, "{\"name\":\"short\",\"high\":1}", T0);
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.format = FIN_FORMAT_PARQUET;
+    set.buffer_size = 200000;   /* several buffers: cells kept from one to the next */
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "pf", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_true(f.n >= 2);
+    struct fin_parquet_writer *w;
+    assert_int_equal(fin_parquet_writer_create(&w, 1), 0);
+    int rows_seen = 0;
+    for (int k = 0; k < f.n; k++) {
+        char path[1024], *schema, *json;
+        uint64_t rows;
+        snprintf(path, sizeof path, "%s/lake/%s", dir, f.paths[k]);
+        assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
+        rows_seen += (int)rows;
+        for (char *p = strstr(json, "\"name\":\"N"); p; p = strstr(p + 1, "\"name\":\"N")) {
+            int i = p[9] - '0';
+            char want[128];
+            snprintf(want, sizeof want, "\"name\":\"N%d\",\"high\":%d.25,\"obj\":\"{\\\"k\\\":[1,\\\"}\\\"]}\","
+                     "\"esc\":\"x\\\"y\"", i, i);
+            if (strncmp(p, want, strlen(want)) != 0)
+                fail_msg("row %d: [%.120s] want [%s]", i, p, want);
+            const char *note = strstr(json, "\"note\":\"");
+            assert_non_null(note);
+        }
+        if (strstr(json, "short") && !strstr(json, "\"name\":\"short\",\"high\":1.0"))
+            fail_msg("%s", strstr(json, "short"));
+        free(schema);
+        free(json);
+    }
+    assert_int_equal(rows_seen, 7);
+    fin_parquet_writer_destroy(w);
+    free(rec);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* ---- exactly once: an unfinished flush is rewritten under the same names ---- */
 
 static void test_replay_unfinished_flush(void **state)
@@ -1098,6 +1300,9 @@ int main(void)
         cmocka_unit_test(test_buffer_by_size),
         cmocka_unit_test(test_buffer_by_interval),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_gzip_while_filling),
+        cmocka_unit_test(test_gzip_retry_after_failure),
+        cmocka_unit_test(test_parquet_far_values),
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_parquet_nulls),
