@@ -54,6 +54,9 @@ if [ -z "${DUCKDB_PREFIX:-}" ]; then
   fi
 fi
 
+# The console's front-end libraries (npm, pinned and checked); the build embeds them.
+bash "$root/scripts/web-assets.sh" || echo "setup: continuing without the console's editor and charts"
+
 [ -n "${FIN_SKIP_BUILD:-}" ] && exit 0
 build=${FIN_BUILD_DIR:-build}
 if [ ! -f "$build/CMakeCache.txt" ]; then

@@ -260,4 +260,23 @@ const struct fin_delivery_stats *fin_delivery_get_stats(const struct fin_deliver
 struct fin_record_sink;
 void fin_delivery_sink_init(struct fin_record_sink *sink, struct fin_delivery *d);
 
+/* ---- lag, for live views ---- */
+
+struct fin_delivery_lag {
+    struct fin_delivery_stats stats;  /* the counters in state.json */
+    bool remote;                      /* a kinesis: source (no lag is measured) */
+    bool source_found;                /* the local source stream exists */
+    uint64_t lag_records;             /* in the source beyond the checkpoint */
+    uint64_t lag_bytes;               /* their data, with a newline each */
+    int64_t lag_ms;                   /* age of the oldest of them; 0 when none */
+    bool lag_capped;                  /* counting stopped at cap: at least these */
+    size_t pending_ranges;            /* a flush in progress (shard ranges) */
+};
+
+/* What delivery `name` (declared in config_path) has written and how far it is behind its
+ * source at now_ms (ms since the epoch), reading at most cap records past the checkpoints
+ * (0: no cap). Reads only: works while `finstream deliver` runs. */
+int fin_delivery_lag(const char *data_dir, const char *config_path, const char *name,
+                     uint64_t cap, int64_t now_ms, struct fin_delivery_lag *out);
+
 #endif

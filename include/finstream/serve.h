@@ -159,4 +159,11 @@ int fin_serve_http_port(const struct fin_serve_http *h);
 /* Stops accepting, finishes the requests in flight and frees. Accepts NULL. */
 void fin_serve_http_stop(struct fin_serve_http *h);
 
+/* Runs fn(s, ctx) with the service's writer of stream name (opened on first use), for
+ * callers beside the service that must change the stream (resharding from the console).
+ * FIN_ENOENT for an unknown stream, or fn's result. */
+struct fin_stream;
+int fin_serve_with_stream(struct fin_serve *svc, const char *name,
+                          int (*fn)(struct fin_stream *s, void *ctx), void *ctx);
+
 #endif

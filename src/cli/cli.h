@@ -25,6 +25,11 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_run(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_version(struct fin_cli *cli, int argc, char **argv);
+int fin_cmd_console(struct fin_cli *cli, int argc, char **argv);
+
+/* Prints "console on http://ADDR:PORT/" (and the token when it asks for one) to stdout. */
+struct fin_console;
+void fin_console_print_address(const struct fin_console *con, const char *listen);
 
 /* Loads cli->config and holds it against every section finstream knows; prints the
  * first problem (file, line, section, key) and returns its code, or 0. */

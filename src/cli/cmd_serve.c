@@ -6,6 +6,7 @@
  * shutdown). The signals are blocked in every thread and taken here with sigwait, so
  * no handler runs inside the server's threads. */
 #include "cli.h"
+#include "finstream/console.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/serve.h"
@@ -23,7 +24,7 @@ static void usage(FILE *out)
             "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
             "                       [--max-connections N] [--max-per-client N]\n"
             "                       [--timeout DUR] [--request-timeout DUR] [--status-delay DUR]\n"
-            "                       [--shard-limit N] [--insecure]\n"
+            "                       [--shard-limit N] [--insecure] [--console ADDR:PORT]\n"
             "\n"
             "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
             "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
@@ -36,9 +37,40 @@ static void usage(FILE *out)
             "  --insecure   listen on a non-loopback address although no access keys are\n"
             "               configured (anyone who reaches it can write every stream)\n"
             "\n"
+            "  --console ADDR:PORT  also run the web console there, on its own listener\n"
+            "               (see 'finstream console --help'); it reshards through serve's writers\n"
+            "\n"
             "GET /health answers ok; GET /metrics gives Prometheus text. SIGINT or SIGTERM\n"
             "stops the server cleanly. The bound address is printed on stdout as\n"
             "'listening on ADDR:PORT'.\n");
+}
+
+static int with_serve_writer(void *ctx, const char *stream, fin_console_stream_fn fn, void *fn_ctx)
+{
+    return fin_serve_with_stream(ctx, stream, fn, fn_ctx);
+}
+
+/* The console beside the APIs: its own listener, the same access keys, and serve's
+ * stream writers for resharding. */
+static int start_console(struct fin_console **out, struct fin_serve *svc, struct fin_cli *cli,
+                         const struct fin_serve_settings *set, const char *listen, bool insecure)
+{
+    struct fin_console_config cfg;
+    fin_console_config_defaults(&cfg);
+    cfg.data_dir = cli->data_dir;
+    cfg.config_path = cli->config;
+    cfg.listen = listen;
+    cfg.access_keys = set->access_keys;
+    cfg.insecure = insecure;
+    cfg.with_writer = with_serve_writer;
+    cfg.writer_ctx = svc;
+    int rc = fin_console_start(out, &cfg);
+    if (rc) {
+        fin_log_err(rc, "serve --console");
+        return rc;
+    }
+    fin_console_print_address(*out, listen);
+    return 0;
 }
 
 int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
@@ -54,6 +86,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         {"status-delay", required_argument, NULL, 'd'},
         {"shard-limit", required_argument, NULL, 's'},
         {"insecure", no_argument, NULL, 'i'},
+        {"console", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     if (fin_cli_wants_help(argc, argv)) {
@@ -68,10 +101,15 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         return 2;
     }
     bool insecure = false;
+    const char *console_at = NULL;
     int c, idx;
     while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
         if (c == 'i') {
             insecure = true;
+            continue;
+        }
+        if (c == 'C') {
+            console_at = optarg;
             continue;
         }
         if (c == '?' || c == ':') {
@@ -126,6 +164,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
 
     struct fin_serve *svc = NULL;
     struct fin_serve_http *http = NULL;
+    struct fin_console *con = NULL;
     int status = 1;
     if ((rc = fin_serve_create(&svc, &scfg))) {
         fin_log_err(rc, "serve");
@@ -141,6 +180,10 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     printf("listening on %.*s:%d\n", (int)(colon - hcfg.listen), hcfg.listen,
            fin_serve_http_port(http));
     fflush(stdout);
+    if (console_at && (rc = start_console(&con, svc, cli, &set, console_at, insecure))) {
+        status = rc == FIN_EINVAL ? 2 : 1;
+        goto done;
+    }
     fin_info("serve: data directory %s%s", cli->data_dir,
              hcfg.have_keys ? ", signed requests only" : "");
     int sig = 0;
@@ -148,6 +191,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     fin_info("serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 done:
+    fin_console_stop(con);
     fin_serve_http_stop(http);
     fin_serve_destroy(svc);
     fin_serve_settings_fini(&set);

@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
     {"serve", fin_cmd_serve, "the Kinesis, Firehose and Lambda APIs over HTTP, for AWS SDKs and the AWS CLI"},
+    {"console", fin_cmd_console, "the web console: pipeline live, lake, catalog, SQL and charts"},
     {"check", fin_cmd_check, "verify (and with --fix repair) stream logs"},
     {"version", fin_cmd_version, "print versions of finstream and its engines"},
 };
