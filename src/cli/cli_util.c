@@ -2,6 +2,11 @@
  * numbers with thousands separators, elapsed time. */
 #include "cli_util.h"
 #include "finstream/error.h"
+#include "finstream/timeutil.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -65,4 +70,25 @@ double fin_cli_seconds_since(const struct timespec *start)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+int fin_cli_parse_top(const char *s, size_t *top)
+{
+    if (strcmp(s, "all") == 0) {
+        *top = SIZE_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || v == 0 || s[0] == '-')
+        return FIN_EINVAL;
+    *top = (size_t)v;
+    return 0;
+}
+
+int fin_cli_check_date(const char *s)
+{
+    int64_t days;
+    return fin_parse_date(s, &days);
 }

@@ -16,6 +16,13 @@ int fin_cli_table_option(const char *cmd, const struct fin_opt *table, void *set
 /* "3,900": v with thousands separators in buf; returns buf. */
 const char *fin_cli_count(char *buf, size_t size, uint64_t v);
 
+/* "N" (1 or more) or "all" (SIZE_MAX) for --top; FIN_EINVAL otherwise. */
+int fin_cli_parse_top(const char *s, size_t *top);
+
+/* 0 when s is a real calendar day "YYYY-MM-DD" (not 2026-02-30); FIN_EINVAL with a
+ * message (fin_err_msg) otherwise. */
+int fin_cli_check_date(const char *s);
+
 /* Seconds since start (CLOCK_MONOTONIC). */
 double fin_cli_seconds_since(const struct timespec *start);
 

@@ -51,6 +51,7 @@ struct run_opts {
     bool no_report;
     const char *chart_tickers;
     const char *table;
+    size_t top;
 };
 
 static int run_option(void *ctx, int argc, char **argv, int *i)
@@ -58,6 +59,14 @@ static int run_option(void *ctx, int argc, char **argv, int *i)
     struct run_opts *o = ctx;
     if (strcmp(argv[*i], "--no-report") == 0) {
         o->no_report = true;
+        return 0;
+    }
+    if (strcmp(argv[*i], "--top") == 0) {
+        if (*i + 1 >= argc)
+            return fin_cli_usage_error("run", "option %s needs a value", argv[*i]);
+        if (fin_cli_parse_top(argv[++*i], &o->top))
+            return fin_cli_usage_error("run", "--top '%s' is not a count of tickers (1 or more, or all)",
+                                       argv[*i]);
         return 0;
     }
     if (strcmp(argv[*i], "--chart-tickers") == 0 || strcmp(argv[*i], "--table") == 0) {
@@ -74,7 +83,8 @@ static int run_option(void *ctx, int argc, char **argv, int *i)
 
 static void help(void)
 {
-    printf("usage: finstream run [collector options] [--chart-tickers FB,NFLX] [--table stocks] [--no-report]\n"
+    printf("usage: finstream run [collector options] [--chart-tickers FB,NFLX] [--top N] [--table stocks]\n"
+           "                     [--no-report]\n"
            "\n"
            "Runs the whole pipeline once, as the classic streaming-finance exercise does:\n"
            "  collect  one window of bars (default: the simulator, the classic ten tickers,\n"
@@ -90,6 +100,8 @@ static void help(void)
            "[collector] section for this run. Running again for the same window adds nothing.\n"
            "\n"
            "  --chart-tickers LIST   tickers with a time-series chart (default FB,NFLX)\n"
+           "  --top N|all            tickers the range and hourly charts draw, the most active\n"
+           "                         first (default 30); the report's tables list every ticker\n"
            "  --table NAME           the lake's table name in database finance (default stocks)\n"
            "  --no-report            stop after the query\n");
 }
@@ -142,7 +154,7 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
         help();
         return 0;
     }
-    struct run_opts ro = {false, NULL, "stocks"};
+    struct run_opts ro = {false, NULL, "stocks", 0};
     struct fin_collect_job job;
     struct fin_catalog *cat = NULL;
     struct fin_query *q = NULL;
@@ -346,6 +358,7 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
             .data_dir = cli->data_dir,
             .table = table_name,
             .sel = {.date = date[0] ? date : NULL, .tickers = ro.chart_tickers},
+            .top = ro.top,
             .query = sql,
             .result_file = result_path,
             .generated_at = (int64_t)time(NULL),
