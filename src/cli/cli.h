@@ -26,6 +26,31 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv);
 int fin_cmd_version(struct fin_cli *cli, int argc, char **argv);
 
+/* The commands, in --help order. */
+struct fin_cli_command {
+    const char *name;
+    int (*fn)(struct fin_cli *cli, int argc, char **argv);
+    const char *summary;
+};
+extern const struct fin_cli_command fin_cli_commands[];
+extern const size_t fin_cli_n_commands;
+
+/* The global options (main.c), ended by a NULL name. */
+struct fin_cli_global {
+    const char *name;       /* long name without "--" */
+    char shrt;              /* short letter or 0 */
+    const char *arg;        /* value's placeholder, NULL for a flag */
+    const char *help;
+};
+extern const struct fin_cli_global fin_cli_globals[];
+/* The exit statuses, as --help and the man page state them. */
+extern const char fin_cli_exit_codes_text[];
+
+/* The man page (roff) and the bash completion script, generated from the tables above
+ * and each command's --help (docs_gen.c). Return the exit status. */
+int fin_cli_print_man(FILE *out);
+int fin_cli_print_bash_completion(FILE *out);
+
 /* True when argv holds -h or --help. */
 bool fin_cli_wants_help(int argc, char **argv);
 

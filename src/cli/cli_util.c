@@ -2,6 +2,7 @@
  * numbers with thousands separators, elapsed time. */
 #include "cli_util.h"
 #include "finstream/error.h"
+#include "finstream/progress.h"
 #include "finstream/timeutil.h"
 
 #include <errno.h>
@@ -91,4 +92,15 @@ int fin_cli_check_date(const char *s)
 {
     int64_t days;
     return fin_parse_date(s, &days);
+}
+
+void fin_cli_crawl_progress(void *ctx, const char *table, size_t done, size_t total)
+{
+    (void)ctx, (void)table;
+    static size_t last;
+    if (done < last)
+        last = 0;   /* a new table */
+    fin_progress_set_total(total, 0);
+    fin_progress_add(done - last, 0);
+    last = done;
 }

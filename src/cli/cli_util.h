@@ -23,6 +23,9 @@ int fin_cli_parse_top(const char *s, size_t *top);
  * message (fin_err_msg) otherwise. */
 int fin_cli_check_date(const char *s);
 
+/* A crawler progress callback (fin_crawl_opts.progress) feeding the progress line. */
+void fin_cli_crawl_progress(void *ctx, const char *table, size_t done, size_t total);
+
 /* Seconds since start (CLOCK_MONOTONIC). */
 double fin_cli_seconds_since(const struct timespec *start);
 

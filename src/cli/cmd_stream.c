@@ -4,6 +4,7 @@
  * the local data directory. `put` takes records from arguments or one per stdin line;
  * `get --follow` keeps printing records as a writer in another process appends them. */
 #include "cli.h"
+#include "finstream/interrupt.h"
 #include "finstream/config.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
@@ -619,8 +620,6 @@ static int cmd_put(struct fin_cli *cli, int argc, char **argv)
 
 /* ---- get ---- */
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static int parse_iter_type(const char *s, enum fin_iter_type *t)
 {
@@ -787,14 +786,11 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
     }
     struct get_state g = {.s = s, .first = first, .type = type, .seq = seq, .ts_ms = ts_ms,
                           .at_start = fin_stream_shard_count(s)};
-    if (follow) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+    if (follow)
         signal(SIGPIPE, SIG_IGN);
-    }
     int status = 0;
     int64_t printed = 0;
-    while (!stop && (limit < 0 || printed < limit)) {
+    while (!fin_interrupted() && (limit < 0 || printed < limit)) {
         bool any = false;
         int n;
         if ((rc = get_update(&g, &n)))
@@ -827,8 +823,7 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout))
             break;   /* the reader went away */
         if (!any) {
-            struct timespec t = {0, 20 * 1000 * 1000};   /* poll the tail every 20 ms */
-            nanosleep(&t, NULL);
+            fin_interrupt_sleep_ns(20 * 1000 * 1000);   /* poll the tail every 20 ms */
         }
     }
     if (rc) {

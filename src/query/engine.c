@@ -26,6 +26,7 @@
 #include "finstream/catalog.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/interrupt.h"
 #include "finstream/log.h"
 
 #include <dirent.h>
@@ -902,13 +903,24 @@ static void drop_repeated_position(char *msg)
         *second = '\0';
 }
 
+static void interrupt_query(void *conn) { duckdb_interrupt(conn); }
+
 /* Runs sql; on failure, *err holds a copy of DuckDB's message (caller frees). */
 static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, char **err)
 {
     if (q->logging)
         run(q->conn, "CALL truncate_duckdb_logs()");
-    if (duckdb_query(q->conn, sql, res) == DuckDBSuccess)
+    int watch = fin_interrupt_watch(interrupt_query, q->conn);   /* Ctrl-C ends the query */
+    bool ran = !fin_interrupted();
+    bool ok = ran && duckdb_query(q->conn, sql, res) == DuckDBSuccess;
+    fin_interrupt_unwatch(watch);
+    if (ok)
         return 0;
+    if (fin_interrupted()) {
+        if (ran)
+            duckdb_destroy_result(res);
+        return fin_interrupt_error();
+    }
     *err = strdup(duckdb_result_error(res));
     if (*err)
         drop_repeated_position(*err);
@@ -925,7 +937,8 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
     int rc = FIN_ENOMEM;
     if (!fast)
         goto fail;
-    rc = try_sql(q, fast, &res, &err);
+    if ((rc = try_sql(q, fast, &res, &err)) == FIN_ECANCELED)
+        goto fail;
     if (rc) {
         /* Without the optimisation, then as written: the error reported is the one for
          * the caller's own text, so that positions point into it. */
