@@ -104,3 +104,45 @@ void fin_cli_crawl_progress(void *ctx, const char *table, size_t done, size_t to
     fin_progress_add(done - last, 0);
     last = done;
 }
+
+int fin_cli_take_format(const char *cmd, int *argc, char **argv, bool *json)
+{
+    int out = 1;
+    *json = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strncmp(a, "--format=", 9) == 0) {
+            v = a + 9;
+        } else if (strcmp(a, "--format") == 0) {
+            if (i + 1 >= *argc)
+                return fin_cli_usage_error(cmd, "option --format needs a value (text or json)");
+            v = argv[++i];
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (strcmp(v, "json") == 0)
+            *json = true;
+        else if (strcmp(v, "text") == 0)
+            *json = false;
+        else
+            return fin_cli_usage_error(cmd, "--format is text or json, not '%s'", v);
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
+void fin_cli_print_json(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(o);
+}

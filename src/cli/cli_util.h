@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "finstream/config.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 #include <time.h>
 
@@ -25,6 +27,13 @@ int fin_cli_check_date(const char *s);
 
 /* A crawler progress callback (fin_crawl_opts.progress) feeding the progress line. */
 void fin_cli_crawl_progress(void *ctx, const char *table, size_t done, size_t total);
+
+/* Takes --format text|json (or --format=...) out of argv (argc adjusted, up to "--"),
+ * setting *json. Returns 0, or 2 after a usage error. */
+int fin_cli_take_format(const char *cmd, int *argc, char **argv, bool *json);
+
+/* Prints o as one compact line on stdout and releases it (takes the reference). */
+void fin_cli_print_json(json_t *o);
 
 /* Seconds since start (CLOCK_MONOTONIC). */
 double fin_cli_seconds_since(const struct timespec *start);

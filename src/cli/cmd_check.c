@@ -3,6 +3,7 @@
  * Recovery on open cuts a torn tail by itself; what it refuses (bad bytes with good
  * frames after them) is for this command to report and, with --fix, to cut. */
 #include "cli.h"
+#include "cli_util.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/stream.h"
@@ -11,13 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_one(struct fin_cli *cli, const char *name, bool fix)
+static int check_one(struct fin_cli *cli, const char *name, bool fix, bool json)
 {
     struct fin_check_report rep;
     int rc = fin_stream_check(cli->data_dir, name, fix, &rep);
     if (rc && rc != FIN_ECORRUPT) {
         fin_log_err(rc, "check");
         return 1;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I}", "stream", name,
+                              "segments", (json_int_t)rep.segments, "records", (json_int_t)rep.records,
+                              "bytes", (json_int_t)rep.bytes,
+                              "status", rep.problems == 0 ? "ok" : rc ? "damaged" : "repaired",
+                              "problems", (json_int_t)rep.problems, "fixed", (json_int_t)rep.fixed,
+                              "dropped_bytes", (json_int_t)rep.dropped_bytes);
+        if (rc)
+            json_object_set_new(o, "error", json_string(fin_err_msg()));
+        fin_cli_print_json(o);
+        return rc ? 1 : 0;
     }
     if (!cli->quiet || rc)
         printf("%s: %llu segment%s, %llu records, %llu bytes: %s", name,
@@ -38,7 +51,7 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix)
 int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
 {
     if (fin_cli_wants_help(argc, argv)) {
-        printf("usage: finstream check [STREAM...] [--fix]\n"
+        printf("usage: finstream check [STREAM...] [--fix] [--format text|json]\n"
                "\n"
                "Verifies every frame (length and CRC32C) of every segment and every index\n"
                "of the named streams (all streams when none is named), and reports each\n"
@@ -47,11 +60,17 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
                "  --fix   cut each damaged segment at its last good frame and rebuild\n"
                "          missing or wrong indexes; needs the writer stopped. Records after\n"
                "          the damage in that segment are dropped; sequence numbers go on\n"
-               "          past them, never reused.\n");
+               "          past them, never reused.\n"
+               "  --format json  one object per stream and line: stream, segments, records,\n"
+               "          bytes, status (ok, damaged, repaired), problems, fixed,\n"
+               "          dropped_bytes, and error when damage remains\n");
         return 0;
     }
     static const struct option opts[] = {{"fix", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-    bool fix = false;
+    bool fix = false, json = false;
+    int frc = fin_cli_take_format("check", &argc, argv, &json);
+    if (frc)
+        return frc;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'f')
@@ -62,7 +81,7 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
     int status = 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++)
-            status |= check_one(cli, argv[i], fix);
+            status |= check_one(cli, argv[i], fix, json);
         return status;
     }
     char **names;
@@ -72,10 +91,10 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "check");
         return 1;
     }
-    if (n == 0 && !cli->quiet)
+    if (n == 0 && !cli->quiet && !json)
         printf("no streams in %s\n", cli->data_dir);
     for (size_t i = 0; i < n; i++) {
-        status |= check_one(cli, names[i], fix);
+        status |= check_one(cli, names[i], fix, json);
         free(names[i]);
     }
     free(names);

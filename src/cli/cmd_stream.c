@@ -4,6 +4,7 @@
  * the local data directory. `put` takes records from arguments or one per stdin line;
  * `get --follow` keeps printing records as a writer in another process appends them. */
 #include "cli.h"
+#include "cli_util.h"
 #include "finstream/interrupt.h"
 #include "finstream/config.h"
 #include "finstream/error.h"
@@ -35,10 +36,13 @@ static void usage(FILE *out)
             "        settings not given come from [stream \"NAME\"] in finstream.ini, then:\n");
     fin_opts_print_help(fin_stream_opts, out);
     fprintf(out,
-            "  list                         the streams, one per line\n"
-            "  describe NAME                settings, and per shard (open and closed): hash-key\n"
+            "  list [--format json]         the streams, one per line (json: {\"name\":...}\n"
+            "                               per line)\n"
+            "  describe NAME [--format json]\n"
+            "                               settings, and per shard (open and closed): hash-key\n"
             "                               range, parents and children, sequence range,\n"
             "                               segments, bytes, first and last sequence number\n"
+            "                               (json: one document, shards as an array)\n"
             "  put NAME [--key KEY | --key-field FIELD] [--hash-key N] [RECORD...]\n"
             "        appends each RECORD, or each line of stdin when none is given; the\n"
             "        partition key is KEY, or the JSON field FIELD of each record\n"
@@ -132,7 +136,10 @@ static int cmd_create(struct fin_cli *cli, int argc, char **argv)
 
 static int cmd_list(struct fin_cli *cli, int argc, char **argv)
 {
-    (void)argv;
+    bool json = false;
+    int frc = fin_cli_take_format("stream", &argc, argv, &json);
+    if (frc)
+        return frc;
     if (argc > 1)
         return fin_cli_usage_error("stream", "list takes no arguments");
     char **names;
@@ -143,15 +150,72 @@ static int cmd_list(struct fin_cli *cli, int argc, char **argv)
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
-        printf("%s\n", names[i]);
+        if (json)
+            fin_cli_print_json(json_pack("{s:s}", "name", names[i]));
+        else
+            printf("%s\n", names[i]);
         free(names[i]);
     }
     free(names);
     return 0;
 }
 
+/* describe --format json: one document with the settings and every shard. */
+static int describe_json(struct fin_stream *s, const char *name)
+{
+    const struct fin_stream_config *c = fin_stream_get_config(s);
+    int n = fin_stream_shard_count(s), rc = 0;
+    json_t *shards = json_array();
+    json_t *o = json_pack("{s:s,s:i,s:i,s:I,s:s,s:I,s:I}", "stream", name,
+                          "open_shards", fin_stream_open_shard_count(s),
+                          "closed_shards", n - fin_stream_open_shard_count(s),
+                          "retention_s", (json_int_t)(c->retention_ms / 1000),
+                          "fsync", fin_fsync_policy_name(c->fsync),
+                          "fsync_interval_ms", (json_int_t)c->fsync_interval_ms,
+                          "segment_size", (json_int_t)c->segment_bytes);
+    for (int i = 0; i < n && !rc; i++) {
+        struct fin_shard_info info;
+        if ((rc = fin_stream_shard_info(s, i, &info)))
+            break;
+        const struct fin_shard_desc *d = &info.desc;
+        json_t *children = json_array();
+        for (int j = i + 1; j < n; j++) {
+            struct fin_shard_info ci;
+            if (fin_stream_shard_info(s, j, &ci) == 0 &&
+                (!strcmp(ci.desc.parent, info.id) || !strcmp(ci.desc.adjacent_parent, info.id)))
+                json_array_append_new(children, json_string(ci.id));
+        }
+        json_t *parents = json_array();
+        if (d->parent[0])
+            json_array_append_new(parents, json_string(d->parent));
+        if (d->adjacent_parent[0])
+            json_array_append_new(parents, json_string(d->adjacent_parent));
+        json_t *sh = json_pack("{s:s,s:b,s:s,s:s,s:o,s:o,s:s,s:s?,s:I,s:I,s:s?,s:s?}", "id", info.id,
+                               "closed", d->closed, "hash_key_start", info.hash_start,
+                               "hash_key_end", info.hash_end, "parents", parents,
+                               "children", children, "starting_seq", d->starting_seq,
+                               "ending_seq", d->closed ? d->ending_seq : NULL,
+                               "segments", (json_int_t)info.segments, "bytes", (json_int_t)info.bytes,
+                               "first_seq", info.empty ? NULL : info.first_seq,
+                               "last_seq", info.empty ? NULL : info.last_seq);
+        json_array_append_new(shards, sh);
+    }
+    json_object_set_new(o, "shards", shards);
+    if (!rc)
+        fin_cli_print_json(o);
+    else
+        json_decref(o);
+    return rc;
+}
+
+static int describe_json(struct fin_stream *s, const char *name);
+
 static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
 {
+    bool json = false;
+    int frc = fin_cli_take_format("stream", &argc, argv, &json);
+    if (frc)
+        return frc;
     if (argc != 2)
         return fin_cli_usage_error("stream", "describe takes one stream name");
     struct fin_stream *s;
@@ -159,6 +223,13 @@ static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
     if (rc) {
         fin_log_err(rc, "stream describe");
         return 1;
+    }
+    if (json) {
+        rc = describe_json(s, argv[1]);
+        fin_stream_close(s);
+        if (rc)
+            fin_log_err(rc, "stream describe");
+        return rc ? 1 : 0;
     }
     const struct fin_stream_config *c = fin_stream_get_config(s);
     int n = fin_stream_shard_count(s);
@@ -759,9 +830,16 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
                                                                        : "AFTER_SEQUENCE_NUMBER");
     if (type == FIN_ITER_AT_TIMESTAMP && !have_ts)
         return fin_cli_usage_error("stream", "--iterator AT_TIMESTAMP needs --timestamp");
-    if (by_seq && shard < 0) {
-        /* A sequence number names its shard (digits 15-26). */
-        if (strlen(seq) == FIN_SEQ_LEN) {
+    if (by_seq) {
+        /* A sequence number is 56 digits and names its shard (digits 15-26), so --shard
+         * may be left out; anything else reads no shard at all, never the whole stream. */
+        bool digits_only = strlen(seq) == FIN_SEQ_LEN;
+        for (const char *p = seq; digits_only && *p; p++)
+            digits_only = *p >= '0' && *p <= '9';
+        if (!digits_only)
+            return fin_cli_usage_error("stream", "--seq '%s' is not a sequence number (%d digits, "
+                                       "as put and get --show-seq print them)", seq, FIN_SEQ_LEN);
+        if (shard < 0) {
             char digits[13];
             memcpy(digits, seq + 14, 12);
             digits[12] = '\0';
