@@ -205,6 +205,10 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
  * records and seconds, objects, bytes and errors written) to out. */
 int fin_delivery_status(const char *data_dir, const char *config_path, const char *const *names,
                         size_t n, FILE *out);
+/* The same as one JSON object per delivery stream and line (status_json.c documents the
+ * members). */
+int fin_delivery_status_json(const char *data_dir, const char *config_path,
+                             const char *const *names, size_t n, FILE *out);
 
 /* ---- direct put ---- */
 

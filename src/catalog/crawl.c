@@ -11,6 +11,7 @@
 #include "catalog_int.h"
 #include "finstream/clock.h"
 #include "finstream/error.h"
+#include "finstream/interrupt.h"
 #include "finstream/framing.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
@@ -601,6 +602,8 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
     int depth = (int)t->partition_keys.n;
     for (size_t i = 0; i < w.n; i++) {
         struct found *f = &w.v[i];
+        if (fin_interrupted() && (rc = fin_interrupt_error()))   /* Ctrl-C: keep nothing half */
+            goto fail;
         c->stats->objects_seen++;
         snprintf(full, sizeof full, "%s/%s", location, f->key);
         if (f->depth != depth) {

@@ -1,6 +1,7 @@
 /* cmd_deliver.c - finstream deliver [NAME...] [--once] [--status]: run delivery streams
  * (Firehose) from their sources into the lake, or show where they stand. */
 #include "cli.h"
+#include "cli_util.h"
 #include "finstream/clock.h"
 #include "finstream/delivery.h"
 #include "finstream/interrupt.h"
@@ -87,6 +88,13 @@ static void help(void)
            "  --once       deliver everything available now, flush, exit\n"
            "               (default: follow the sources until SIGINT or SIGTERM, then flush)\n"
            "  --status     show checkpoint, lag, objects, bytes and errors per delivery stream\n"
+           "  --format json  with --status: one JSON object per delivery stream and line\n"
+           "               (docs/delivery.md lists the members)\n"
+           "\n"
+           "Following, each flush is logged as an event on stderr (\"flush delivery=NAME\n"
+           "records=N objects=N bytes=N errors=N prefix=P\"), and every minute a summary of\n"
+           "the totals with lag_s, the seconds since each delivery stream last wrote;\n"
+           "--log-format json (a global option) makes each one a JSON object.\n"
            "  -h, --help   this help\n"
            "\n"
            "[delivery \"NAME\"] settings in finstream.ini:\n");
@@ -109,8 +117,11 @@ int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)
         {"status", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
-    bool once = false, status = false;
+    bool once = false, status = false, json = false;
     int c;
+    int frc = fin_cli_take_format("deliver", &argc, argv, &json);
+    if (frc)
+        return frc;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -122,7 +133,8 @@ int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)
     const char *const *names = (const char *const *)argv + optind;
     size_t n = (size_t)(argc - optind);
     if (status) {
-        int rc = fin_delivery_status(cli->data_dir, cli->config, names, n, stdout);
+        int rc = json ? fin_delivery_status_json(cli->data_dir, cli->config, names, n, stdout)
+                      : fin_delivery_status(cli->data_dir, cli->config, names, n, stdout);
         if (rc) {
             fin_log_err(rc, "deliver --status");
             return 1;
