@@ -209,6 +209,9 @@ int fin_delivery_status(const char *data_dir, const char *config_path, const cha
  * members). */
 int fin_delivery_status_json(const char *data_dir, const char *config_path,
                              const char *const *names, size_t n, FILE *out);
+/* The counters delivery `name` has written over its whole life (its state.json); all
+ * zero when it never ran. */
+int fin_delivery_totals(const char *data_dir, const char *name, struct fin_delivery_stats *out);
 
 /* ---- direct put ---- */
 

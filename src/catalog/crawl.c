@@ -114,7 +114,9 @@ static int walk_dir(struct walk *w, const char *root, const char *rel, int depth
                     char **skip, size_t nskip)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    int pn = snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    if (pn < 0 || (size_t)pn >= sizeof path)
+        return fin_err_set(FIN_ELIMIT, "%s/%s: path too long", root, rel);
     DIR *d = opendir(path);
     if (!d)
         return fin_err_errno(errno, "cannot open folder", path);

@@ -163,6 +163,9 @@ int fin_cmd_deliver(struct fin_cli *cli, int argc, char **argv)
     struct follow_log lg = {names, n, calloc(n, sizeof *lg.prev),
                             fin_now_ns(fin_clock_real()) / FIN_NS_PER_MS};
     if (!once && !cli->quiet && lg.prev) {
+        /* The engine counts over the delivery's life: a flush's share is the difference. */
+        for (size_t i = 0; i < n; i++)
+            fin_delivery_totals(cli->data_dir, names[i], &lg.prev[i]);
         opts.on_flush = on_flush;
         opts.ctx = &lg;
     }

@@ -156,3 +156,21 @@ int fin_delivery_status_json(const char *data_dir, const char *config_path,
     free(all);
     return rc;
 }
+
+int fin_delivery_totals(const char *data_dir, const char *name, struct fin_delivery_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    char rel[600];
+    snprintf(rel, sizeof rel, "deliveries/%s/state.json", name);
+    char *path = fin_path_join(data_dir, rel);
+    if (!path)
+        return FIN_ENOMEM;
+    struct fin_delivery_state st;
+    memset(&st, 0, sizeof st);
+    int rc = fin_delivery_state_load(&st, path, NULL, 0);
+    if (!rc)
+        *out = st.stats;
+    fin_delivery_state_fini(&st);
+    free(path);
+    return rc;
+}

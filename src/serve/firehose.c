@@ -57,10 +57,10 @@ static void not_found(struct freq *r, const char *name)
 static void on_flush(void *ctx, const char *name, const struct fin_delivery_stats *st)
 {
     struct sdelivery *d = ctx;
-    /* One log line per flush (what it added), text or JSON as --log-format says. */
-    fin_log_event("flush", "delivery", FIN_LOG_STR, name, "records", FIN_LOG_U64,
-                  (uint64_t)(st->records - atomic_load(&d->records)), "bytes", FIN_LOG_U64,
-                  (uint64_t)(st->bytes - atomic_load(&d->bytes)), (char *)NULL);
+    /* One log line per flush (the delivery's totals), text or JSON as --log-format says. */
+    fin_log_event("flush", "delivery", FIN_LOG_STR, name, "records_total", FIN_LOG_U64,
+                  (uint64_t)st->records, "bytes_total", FIN_LOG_U64, (uint64_t)st->bytes,
+                  "objects_total", FIN_LOG_U64, (uint64_t)st->objects, (char *)NULL);
     atomic_store(&d->records, st->records);
     atomic_store(&d->bytes, st->bytes);
     atomic_store(&d->objects, st->objects);

@@ -54,7 +54,7 @@ while True:
     c, _ = s.accept(); conns.append(c)
 EOF
 hang_pid=$!
-trap 'kill $hang_pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $hang_pid 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -s "$T/hang.port" ] && break; sleep 0.1; done
 start "$FIN_BIN" --data-dir "$T/data" collect --source yahoo --yahoo-url "http://127.0.0.1:$(cat "$T/hang.port")" \
   --tickers AAPL --timeout 60s --out "$T/bars.json"
@@ -64,7 +64,7 @@ stop_within INT 130 "collect waiting for an answer"
 # 3. During back-off sleeps: a server that answers 503 every time, long back-off.
 python3 "$(dirname "$0")/fake_yahoo.py" --port-file "$T/fy.port" --log "$T/requests" &
 fy_pid=$!
-trap 'kill $hang_pid $fy_pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $hang_pid $fy_pid 2>/dev/null || true; rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -s "$T/fy.port" ] && break; sleep 0.1; done
 start "$FIN_BIN" --data-dir "$T/data" collect --source yahoo --yahoo-url "http://127.0.0.1:$(cat "$T/fy.port")" \
   --tickers DOWN --retries 5 --backoff 20s --backoff-max 60s --out "$T/bars.json"
