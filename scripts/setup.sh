@@ -12,7 +12,8 @@ cd "$root"
 packages=(build-essential cmake pkg-config git ca-certificates
           libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev libinih-dev
           libplplot-dev plplot-driver-cairo libcmocka-dev python3 gzip
-          python3-botocore libmicrohttpd-dev python3-boto3 python3-cbor2 awscli curl)
+          python3-botocore libmicrohttpd-dev python3-boto3 python3-cbor2 awscli curl
+          clang)
 
 missing=()
 for p in "${packages[@]}"; do
