@@ -116,6 +116,8 @@ def main():
                                stdin=subprocess.DEVNULL)
             for n, cmd in cmds:
                 why = next((w for p, w in skips if re.search(p, cmd)), None)
+                if not why and "../shared/" in cmd and not os.path.exists(os.path.join(top, "shared")):
+                    why = "the shared data folder is absent (FIN_SHARED_DATA)"
                 if why:
                     skipped += 1
                     print(f"skip  {rel}:{n}: {cmd}  ({why})")
