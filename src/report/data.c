@@ -361,6 +361,16 @@ static int days_present(const struct fin_report_data *d, char *out, size_t cap)
     return (int)n;
 }
 
+static bool more_active(const struct fin_report_range *x, const struct fin_report_range *y)
+{
+    if (isfinite(x->volume) && isfinite(y->volume) && x->volume != y->volume)
+        return x->volume > y->volume;
+    double wx = (x->high - x->low) / x->first, wy = (y->high - y->low) / y->first;
+    if (wx != wy)
+        return wx > wy;
+    return strcmp(x->ticker, y->ticker) < 0;
+}
+
 int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_select *sel,
                            const struct fin_report_input **in)
 {
@@ -483,6 +493,30 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
                 n_hourly++;
             }
             h0 = h1;
+        }
+    }
+
+    /* Without a choice and without the classic pair in the data, the two most active
+     * tickers get the time-series charts (most shares traded, else the widest range). */
+    char auto_chosen[2 * 66 + 2];
+    if (!(sel && sel->tickers)) {
+        bool any = false;
+        for (size_t g = 0; g < n_groups && !any; g++)
+            any = list_find(chosen, d->ranges[g].ticker) >= 0;
+        size_t best[2] = {SIZE_MAX, SIZE_MAX};
+        for (size_t g = 0; g < n_groups && !any; g++)
+            for (int k = 0; k < 2; k++)
+                if (best[k] == SIZE_MAX || more_active(&d->ranges[g], &d->ranges[best[k]])) {
+                    if (k == 0)
+                        best[1] = best[0];
+                    best[k] = g;
+                    break;
+                }
+        if (!any && best[0] != SIZE_MAX) {
+            snprintf(auto_chosen, sizeof auto_chosen, "%s%s%s", d->ranges[best[0]].ticker,
+                     best[1] != SIZE_MAX ? "," : "",
+                     best[1] != SIZE_MAX ? d->ranges[best[1]].ticker : "");
+            chosen = auto_chosen;
         }
     }
 
