@@ -18,6 +18,11 @@ int fin_cli_table_option(const char *cmd, const struct fin_opt *table, void *set
 /* "3,900": v with thousands separators in buf; returns buf. */
 const char *fin_cli_count(char *buf, size_t size, uint64_t v);
 
+/* How every option that takes a time reads it, for help texts and messages. */
+#define FIN_CLI_TIME_CONVENTION                                                          \
+    "YYYY-MM-DD hh:mm[:ss], New York exchange time unless it ends in Z or an offset "  \
+    "such as -04:00; or epoch seconds where a number is accepted"
+
 /* "N" (1 or more) or "all" (SIZE_MAX) for --top; FIN_EINVAL otherwise. */
 int fin_cli_parse_top(const char *s, size_t *top);
 

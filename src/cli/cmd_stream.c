@@ -10,6 +10,7 @@
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/stream.h"
+#include "finstream/timeutil.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -53,7 +54,8 @@ static void usage(FILE *out)
             "        prints records' data, one per line (--show-seq: shard, sequence\n"
             "        number, arrival time and key before it, tab-separated); TYPE is\n"
             "        TRIM_HORIZON (default), LATEST, AT_SEQUENCE_NUMBER,\n"
-            "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP; --follow keeps reading as\n"
+            "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP (records that arrived at or\n"
+            "        after TIME: " FIN_CLI_TIME_CONVENTION "); --follow keeps reading as\n"
             "        records arrive, until interrupted\n"
             "        with --shard, also the children of that shard once it is read to its\n"
             "        closed end; without, every shard, each after its parents\n"
@@ -705,20 +707,6 @@ static int parse_iter_type(const char *s, enum fin_iter_type *t)
 }
 
 /* "YYYY-MM-DD[ T]hh:mm[:ss][Z]" in UTC, to seconds since the epoch. */
-static int parse_utc(const char *s, int64_t *out)
-{
-    struct tm tm = {0};
-    char tail[8] = "";
-    int n = sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, tail);
-    if (n < 5 || (tail[0] && strcmp(tail, "Z") != 0))
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *out = (int64_t)timegm(&tm);
-    return 0;
-}
-
 /* What `get` reads: every shard (or the one chosen and the children that follow it),
  * a child only once each of its parents has been read to its closed end, so records of
  * one partition key come out in the order they were put, as a Kinesis consumer must. */
@@ -803,11 +791,11 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
             int64_t t;
             if (fin_parse_int(optarg, &v) == 0) {
                 ts_ms = v * 1000;   /* seconds since the epoch */
-            } else if (parse_utc(optarg, &t) == 0) {
+            } else if (fin_parse_time(optarg, FIN_TZ_NEW_YORK, &t) == 0) {
                 ts_ms = t * 1000;
             } else {
-                return fin_cli_usage_error("stream", "--timestamp: '%s' is not a time "
-                                           "(YYYY-MM-DD hh:mm:ss in UTC, or epoch seconds)", optarg);
+                return fin_cli_usage_error("stream", "--timestamp: '%s' is not a time (%s)",
+                                           optarg, FIN_CLI_TIME_CONVENTION);
             }
             have_ts = true;
             break;
