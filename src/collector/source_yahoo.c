@@ -991,6 +991,11 @@ static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_
     for (size_t i = 0; i < n_tickers; i++) {
         bool fatal = false;
         rc = collect_ticker(s, tickers[i], w, interval, &url, em, &fatal);
+        if (rc == FIN_EUNREACHABLE) {
+            char why[900];
+            snprintf(why, sizeof why, "%s", fin_err_msg());
+            rc = fin_err_set(rc, "yahoo: %s%s", why, n_tickers > i + 1 ? " (no other ticker tried)" : "");
+        }
         if (fatal || rc == FIN_ENOMEM || rc == FIN_EUNREACHABLE || rc == FIN_ECANCELED)
             goto fail;   /* the sink, the machine or the network failed, or Ctrl-C: the next
                           * ticker would fail too */

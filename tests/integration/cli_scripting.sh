@@ -92,6 +92,11 @@ for line in open(sys.argv[1]):
 assert n == 50 * 6 * 390, n
 EOF
 
+# The default list spelled out (as run's finstream.ini has it) filters no replay.
+fs collect --source "replay:$T/month.json" --tickers "FB, SHOP,BYND,NFLX,PINS,SQ,TTD,OKTA,SNAP,DDOG" --out "$T/replayed.json" 2>/dev/null
+assert_eq "$(wc -l <"$T/replayed.json")" "$(wc -l <"$T/month.json")" "the classic list replays everything"
+assert_eq "$(fs collect --tickers fb,FB --date 2020-05-14 --to stdout 2>/dev/null | wc -l)" 390 "fb and FB are one ticker"
+
 # Man page and completion from the same tables as --help.
 man=$("$FIN_BIN" --man-page)
 comp=$("$FIN_BIN" --bash-completion)
