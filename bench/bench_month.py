@@ -7,7 +7,8 @@ tickers over a month (2020-05: 20 trading days, 3,900,000 records): collect into
 stream, deliver into the lake, crawl, the hourly-high query over the whole month, and
 the report of the last day. Part 2 draws the report of one day at 10, 500 and 5,000
 tickers (from a folder of JSON lines). Each stage is its own process; the figures are
-its wall time and its peak resident memory (from wait4's rusage).
+its wall time, its CPU time (user + system: steadier than wall time on a shared machine)
+and its peak resident memory (from wait4's rusage).
 
 usage: bench_month.py FINSTREAM_BINARY [WORK_DIR] [--tickers N] [--quick]
 --quick: 50 tickers and one week, and the report at 10 and 500 tickers only (a smoke
@@ -41,7 +42,8 @@ FROM finance.stocks GROUP BY 1, 2 ORDER BY 1, 2"""
 
 
 def stage(name, argv, **kw):
-    """Runs argv; returns (seconds, peak RSS in MiB). Fails loudly on a non-zero exit."""
+    """Runs argv; returns (wall seconds, CPU seconds, peak RSS in MiB). Fails loudly on a
+    non-zero exit."""
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     err = p.stderr.read()
@@ -50,7 +52,7 @@ def stage(name, argv, **kw):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"{name}: exit {p.returncode}: {err.decode(errors='replace')[-500:]}")
-    return secs, ru.ru_maxrss / 1024.0
+    return secs, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
 
 
 def tickers(n):
@@ -84,22 +86,22 @@ def main():
     rows.append(("report", *stage("report", fs + ["report", "--date", last, "--out",
                                                   os.path.join(work, "report")])))
     records = n * (5 if quick else 20) * 390
-    print(f"{'stage':<10}{'seconds':>10}{'peak MiB':>10}")
-    for name, secs, mib in rows:
-        print(f"{name:<10}{secs:>10.2f}{mib:>10.0f}")
+    print(f"{'stage':<10}{'seconds':>10}{'CPU s':>10}{'peak MiB':>10}")
+    for name, secs, cpu, mib in rows:
+        print(f"{name:<10}{secs:>10.2f}{cpu:>10.2f}{mib:>10.0f}")
     total = sum(r[1] for r in rows)
     print(f"{'total':<10}{total:>10.2f}   ({records:,} records, {records / rows[0][1]:,.0f}/s collected)")
 
     print("\nthe report of one day by ticker count (from a folder of JSON lines)")
-    print(f"{'tickers':<10}{'seconds':>10}{'peak MiB':>10}")
+    print(f"{'tickers':<10}{'seconds':>10}{'CPU s':>10}{'peak MiB':>10}")
     for k in ([10, 500] if quick else [10, 500, 5000]):
         folder = os.path.join(work, f"day{k}")
         os.makedirs(folder, exist_ok=True)
         stage("collect", fs + ["collect", "--tickers", tickers(k), "--date", "2020-05-14", "--out",
                                os.path.join(folder, "bars.json")])
-        secs, mib = stage("report", fs + ["report", "--from", folder, "--out",
-                                          os.path.join(work, f"report{k}")])
-        print(f"{k:<10}{secs:>10.2f}{mib:>10.0f}")
+        secs, cpu, mib = stage("report", fs + ["report", "--from", folder, "--out",
+                                               os.path.join(work, f"report{k}")])
+        print(f"{k:<10}{secs:>10.2f}{cpu:>10.2f}{mib:>10.0f}")
 
 
 if __name__ == "__main__":
