@@ -1,6 +1,7 @@
 /* cmd_query.c - finstream query: SQL over the catalog's tables, printed or saved as
  * Athena saves it. */
 #include "cli.h"
+#include "finstream/progress.h"
 #include "finstream/buf.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
@@ -110,7 +111,9 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "query");
         goto out;
     }
+    fin_progress_begin("query", "rows", 0, 0);   /* elapsed time on a terminal */
     rc = fin_query_exec(q, sql, &res);
+    fin_progress_end();
     if (rc) {
         /* DuckDB's message already says what and where */
         fprintf(stderr, "finstream query: %s\n", fin_err_msg());

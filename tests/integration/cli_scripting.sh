@@ -60,6 +60,30 @@ assert_eq "$rc" 143 "SIGTERM's exit status"
 grep '"event":"flush"' "$T/follow.err" | json_ok "flush events"
 assert_contains "$(cat "$T/follow.err")" '"records":390' "the flush counts the new day"
 
+# Progress: on a terminal (a pty) a long query shows its elapsed time on stderr; not with
+# -q, and not when stderr is a file.
+pty_stderr() { python3 -c '
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=s)
+os.close(s)
+out = b""
+while True:
+    try:
+        d = os.read(m, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+p.wait()
+sys.stdout.write(repr(out))
+' "$@"; }
+slow="SELECT count(*) FROM range(0, 400000000) t(i) WHERE i % 7 = 3"
+assert_contains "$(pty_stderr "$FIN_BIN" --data-dir "$T/data" query "$slow")" 'x1b\[Kquery ' "a progress line on a terminal"
+assert_eq "$(pty_stderr "$FIN_BIN" --data-dir "$T/data" query "$slow" -q)" "b''" "nothing with -q"
+grep -q $'\r' "$T/run.err" && fail "a progress line went to a file"
+
 # Inputs checked.
 set +e
 for d in 2026-13-01 2026-02-30 2026-1-01; do
