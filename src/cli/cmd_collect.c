@@ -5,6 +5,7 @@
  * to stdout, a file, a stream or a delivery stream. */
 #include "cli.h"
 #include "finstream/interrupt.h"
+#include "finstream/progress.h"
 #include "cli_util.h"
 #include "collect_job.h"
 #include "finstream/clock.h"
@@ -68,7 +69,9 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         struct fin_collect_stats run;
+        fin_progress_begin("collect", "tickers", 0, 0);
         int rc = fin_collect_job_run(&job, &run);
+        fin_progress_end();
         failed = rc != 0 || run.tickers_failed > 0;
         if (rc)
             fin_log_err(rc, "collect");

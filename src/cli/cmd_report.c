@@ -8,6 +8,7 @@
 #include "finstream/clock.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
+#include "finstream/progress.h"
 #include "finstream/report.h"
 
 #include <stdio.h>
@@ -107,7 +108,9 @@ int fin_cmd_report(struct fin_cli *cli, int argc, char **argv)
         .top = top,
         .generated_at = fin_now_ns(fin_clock_real()) / FIN_NS_PER_SEC,
     };
+    fin_progress_begin("report", "bars", 0, 0);
     int rc = fin_report_make(&req, &out, &st);
+    fin_progress_end();
     if (st.bad)
         fin_warn("%llu records could not be used (see the messages above)",
                  (unsigned long long)st.bad);

@@ -11,6 +11,7 @@
 
 #include "finstream/error.h"
 #include "finstream/log.h"
+#include "finstream/progress.h"
 #include "finstream/timeutil.h"
 
 #include <ctype.h>
@@ -275,6 +276,7 @@ int fin_report_data_add(struct fin_report_data *d, const char *ticker, const cha
         d->cap_bars = cap;
     }
     d->bars[d->n_bars++] = b;
+    fin_progress_add(1, 0);   /* the progress line on a terminal */
     return 0;
 }
 
