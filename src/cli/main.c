@@ -61,8 +61,9 @@ static void usage(FILE *out)
 
 const char fin_cli_exit_codes_text[] =
     "exit status: 0 success; 1 failure (the message says what and where); 2 a usage error\n"
-    "(nothing was done); 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM, after what\n"
-    "was already acknowledged was kept.\n";
+    "(nothing was done); 130 cut short by SIGINT (Ctrl-C), 143 by SIGTERM, after what\n"
+    "was already acknowledged was kept. A command that runs until stopped (a following\n"
+    "deliver, collect --every, stream get --follow, serve) exits 0 when a signal stops it.\n";
 
 bool fin_cli_wants_help(int argc, char **argv)
 {
@@ -217,8 +218,9 @@ int main(int argc, char **argv)
     int status = cmd->fn(&cli, cargc, cargv);
     free(cargv);
     fin_progress_end();
-    /* Stopped by a signal: the status says which, whatever the command returned. */
-    if (fin_interrupted() && status != 2)
+    /* Cut short by a signal: the status says which. A command that runs until stopped
+     * (a following deliver, collect --every) and stopped cleanly keeps its 0. */
+    if (fin_interrupted() && status == 1)
         status = 128 + fin_interrupt_signal();
     return status;
 }
