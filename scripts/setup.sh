@@ -10,10 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 packages=(build-essential cmake pkg-config git ca-certificates
-          libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev libinih-dev
+          libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev
           libplplot-dev plplot-driver-cairo libcmocka-dev python3 gzip
           python3-botocore libmicrohttpd-dev python3-boto3 python3-cbor2 awscli curl
-          clang)
+          libedit-dev clang)
 
 missing=()
 for p in "${packages[@]}"; do

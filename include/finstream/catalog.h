@@ -106,6 +106,27 @@ const char *fin_catalog_database_at(const struct fin_catalog *cat, size_t i);
  * NULL). *out is owned by the caller (free()). */
 int fin_catalog_ddl(const struct fin_table *t, const char *s3_location, char **out);
 
+/* A table registered by hand (CREATE EXTERNAL TABLE, CTAS): no columns, partitions or
+ * objects yet; framing "mixed" (read as DuckDB detects it) for json, compression none.
+ * Names are lower-cased and must be Glue names ([a-z0-9_], 1 to 255). now is the
+ * created/updated time (ISO-8601). *out is owned by the caller until fin_catalog_add. */
+int fin_table_create(struct fin_table **out, const char *database, const char *name,
+                     const char *location, const char *classification, const char *now);
+void fin_table_destroy(struct fin_table *t);
+/* Adds t to cat, taking it over (freed on failure too); FIN_EEXIST when the name is
+ * taken. Not saved: call fin_catalog_save. */
+int fin_catalog_add(struct fin_catalog *cat, struct fin_table *t);
+/* Removes "db.table" (or "table" of the default database) from the catalog; its objects
+ * stay in the lake. FIN_ENOENT when there is no such table. */
+int fin_catalog_drop(struct fin_catalog *cat, const char *name);
+/* Renames a table to new_name ("table", or "db.table" to move it to another database,
+ * created if new). FIN_EEXIST when taken. Borrowed table pointers stay valid. */
+int fin_catalog_rename(struct fin_catalog *cat, const char *name, const char *new_name);
+/* MSCK REPAIR TABLE: registers every partition folder below the table's location that
+ * holds objects and is not registered yet (key=value folders for named keys, any folder
+ * for partition_0..N); *added counts them. Partitions already known are kept. */
+int fin_catalog_repair(struct fin_table *t, size_t *added);
+
 /* Where a Parquet object's schema comes from: the query engine provides
  * fin_query_parquet_schema; the catalog itself does not link it. */
 typedef int (*fin_parquet_schema_fn)(const char *path, struct fin_columns *cols, void *ctx);

@@ -123,7 +123,11 @@ struct fin_collect_settings {
     int64_t retries;     /* attempts after the first, for retriable failures */
     int64_t backoff_ms;  /* first retry delay; doubles up to backoff_max_ms, with jitter */
     int64_t backoff_max_ms;
+    int64_t csv_max_line;  /* csv source: longest record in bytes; longer ones are refused */
 };
+
+/* The csv source's default csv_max_line. */
+#define FIN_CSV_MAX_LINE (1 << 20)
 
 extern const struct fin_opt fin_collect_opts[];
 

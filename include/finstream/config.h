@@ -7,10 +7,14 @@
  *     retention = 24h          ; comments after ';' or '#'
  *
  * fin_ini_load() keeps every section with its type ("stream"), name ("stocks") and the
- * line of each key. A component declares its options once, as a table of struct fin_opt
- * (type, default, range, offset into its settings struct, description); the same table
- * applies a section (rejecting unknown keys by name and line), applies command-line
- * overrides, and prints --help text. */
+ * line of each key, and refuses what no reader could mean (a key outside a section, a
+ * section or key given twice, a line that is neither). A component declares its options
+ * once, as a table of struct fin_opt (type, default, range, offset into its settings
+ * struct, description); the same table applies a section (rejecting unknown keys by
+ * name and line), applies command-line overrides, and prints --help text. A schema (a
+ * list of struct fin_ini_schema) names every section a file may hold, so that
+ * fin_ini_check() refuses a whole file, before anything runs, when any part of it is
+ * not understood. */
 #ifndef FINSTREAM_CONFIG_H
 #define FINSTREAM_CONFIG_H
 
@@ -24,8 +28,9 @@ enum fin_opt_type {
     FIN_OPT_INT,       /* int64_t */
     FIN_OPT_BOOL,      /* bool: true/false, yes/no, on/off, 1/0 */
     FIN_OPT_SIZE,      /* int64_t bytes: 512, 64KiB, 5MiB, 1GiB, 5MB */
-    FIN_OPT_DURATION,  /* int64_t milliseconds: 250ms, 60s, 5m, 24h, 7d; bare number = seconds */
+    FIN_OPT_DURATION,  /* int64_t milliseconds: 250ms, 1.5s, 5m, 24h, 7d; bare number = seconds */
     FIN_OPT_ENUM,      /* int: index into choices "none|gzip" */
+    FIN_OPT_SECONDS,   /* int64_t milliseconds, like DURATION, but whole seconds only (1.5s refused) */
 };
 
 struct fin_opt {
@@ -58,16 +63,37 @@ struct fin_ini {
     size_t n_sections;
 };
 
+/* A kind of section a file may hold. */
+enum fin_ini_naming {
+    FIN_INI_UNNAMED,        /* [serve] */
+    FIN_INI_NAMED,          /* [stream "NAME"]: the name is required */
+    FIN_INI_NAME_OPTIONAL,  /* [aws] or [aws "s3"] */
+};
+
+struct fin_ini_schema {
+    const char *type;              /* "stream"; NULL ends a schema */
+    const struct fin_opt *opts;    /* its keys and what their values may be */
+    enum fin_ini_naming naming;
+    int name_kind;                 /* enum fin_name_kind the name must satisfy, or -1 */
+    const char *names;             /* with name_kind -1: the names allowed, "s3|kinesis" */
+};
+
 /* Loads path into ini (caller's storage, freed by fin_ini_fini). A missing file is not
  * an error when missing_ok is true (ini is then empty). Syntax errors name file and line. */
 int fin_ini_load(struct fin_ini *ini, const char *path, bool missing_ok);
 int fin_ini_load_string(struct fin_ini *ini, const char *text, const char *label);
 void fin_ini_fini(struct fin_ini *ini);
 
+/* Holds every section of ini against schema: its type must be known and named as the
+ * schema says, each key must be one of its table (a key of another section's table is
+ * called misplaced), and each value must parse and be in range. The first problem is
+ * returned as FIN_ECONFIG with file, line, section and key. */
+int fin_ini_check(const struct fin_ini *ini, const struct fin_ini_schema *schema);
+
 /* The section [type "name"], or NULL; borrowed from ini. */
 const struct fin_ini_section *fin_ini_find(const struct fin_ini *ini, const char *type,
                                            const char *name);
-/* The value of key in section, or NULL; borrowed. */
+/* The value of key in section, or NULL; borrowed. (A key appears at most once.) */
 const char *fin_ini_get(const struct fin_ini_section *s, const char *key);
 
 /* Sets every option of table (terminated by key == NULL) in settings to its default. */

@@ -22,8 +22,9 @@ int fin_fsync_dir(const char *dir);
 /* Joins a and b with one '/'; the result is owned by the caller (free()); NULL on ENOMEM. */
 char *fin_path_join(const char *a, const char *b);
 
-/* True when name is a safe single path component for a resource of kind what:
- * [a-zA-Z0-9_.-]{1,max_len}, not "." or "..". Sets an error message naming it otherwise. */
+/* 0 when name is a safe single path component for a resource of kind what: the rule
+ * of names.h ([a-zA-Z0-9_.-]{1,max_len}, not starting with '.'). FIN_EINVAL with a
+ * message naming it otherwise. */
 int fin_check_name(const char *what, const char *name, size_t max_len);
 
 bool fin_path_exists(const char *path);

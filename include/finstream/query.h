@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "finstream/config.h"
+
 struct fin_columns;
 
 /* The engine's version string ("v1.4.4"); borrowed, static. */
@@ -46,7 +48,10 @@ enum fin_type {
     FIN_TYPE_DATE,
     FIN_TYPE_TIMESTAMP,
     FIN_TYPE_TIMESTAMPTZ, /* timestamp with time zone; shown in UTC */
-    FIN_TYPE_OTHER,       /* lists, structs, intervals...: text only */
+    FIN_TYPE_OTHER,       /* intervals, blobs, ...: text only */
+    FIN_TYPE_ARRAY,       /* text [1, 2]; JSON array */
+    FIN_TYPE_MAP,         /* text {a=1}; JSON object */
+    FIN_TYPE_ROW,         /* struct: text {x=1, y=2}; JSON object */
 };
 
 /* Athena's name of a type ("varchar", "double", ...); static. */
@@ -68,8 +73,32 @@ int fin_query_refresh(struct fin_query *q);
 
 /* Runs one SQL statement (a trailing ';' is fine). On success *out is owned by the
  * caller (fin_result_destroy). On an SQL error returns FIN_ESQL with DuckDB's message,
- * which gives the position in the caller's SQL, in fin_err_msg(). */
+ * which gives the position in the caller's SQL, in fin_err_msg(). Besides SQL, Athena's
+ * catalog statements run against finstream's catalog (docs/query.md): SHOW DATABASES,
+ * SHOW TABLES, SHOW COLUMNS, DESCRIBE, SHOW PARTITIONS, SHOW CREATE TABLE, MSCK REPAIR
+ * TABLE, CREATE EXTERNAL TABLE, DROP TABLE, CREATE TABLE AS SELECT and USE. */
 int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out);
+
+/* Splits a script into statements at the ';' outside strings, quoted names and
+ * comments; empty statements are left out. *stmts (n strings) is owned by the caller:
+ * fin_query_statements_free. FIN_ESQL when the text ends inside a string or comment. */
+int fin_query_split(const char *sql, char ***stmts, size_t *n);
+void fin_query_statements_free(char **stmts, size_t n);
+/* True when sql ends with a ';' that ends a statement (the shell's end of input). */
+bool fin_query_complete(const char *sql);
+
+/* Selects the database unqualified table names refer to (Athena's "database" of a
+ * query; USE db does the same). NULL or "" goes back to the default: the database that
+ * holds the only table of a name. FIN_ENOENT, listing the databases, for an unknown one. */
+int fin_query_set_database(struct fin_query *q, const char *database);
+/* The database SHOW TABLES and the shell's prompt mean: the selected one, else
+ * "finance" when it exists, else the first; NULL without a catalog. Borrowed. */
+const char *fin_query_database(const struct fin_query *q);
+
+/* Cancels the statement running on q (from a signal handler or another thread): the
+ * exec returns FIN_ECANCELED or FIN_ESQL, with "Interrupted" in the message. Called
+ * while no statement runs, it cancels the next one. */
+void fin_query_interrupt(struct fin_query *q);
 
 /* The SQL actually handed to DuckDB for the last fin_query_exec (after the Athena
  * rewrites); borrowed until the next exec or close. Useful for EXPLAIN and debugging. */
@@ -102,11 +131,15 @@ double fin_result_seconds(const struct fin_result *r);
 enum fin_result_format {
     FIN_RESULT_TABLE,  /* aligned columns for a terminal */
     FIN_RESULT_CSV,    /* Athena's CSV: header, every field in double quotes */
-    FIN_RESULT_JSON,   /* one JSON object per row (numbers as numbers) */
+    FIN_RESULT_JSON,   /* one JSON object per row (numbers as numbers, arrays, maps and
+                        * rows nested) */
 };
 
 /* Writes the result to f. Returns 0 or FIN_EIO. */
 int fin_result_write(const struct fin_result *r, enum fin_result_format format, FILE *f);
+/* The table form fitted to width columns of a terminal: long values are cut with "…",
+ * columns that do not fit are left out and counted in the footer. */
+int fin_result_write_table(const struct fin_result *r, size_t width, FILE *f);
 
 /* Athena's CSV form of the whole result: *csv is owned by the caller (free()), *len is
  * its length. */
@@ -118,6 +151,16 @@ int fin_result_to_csv(const struct fin_result *r, char **csv, size_t *len);
  * query_id (at least 37 bytes). */
 int fin_result_save(const struct fin_result *r, const char *data_dir, const char *sql,
                     char *query_id, size_t query_id_size);
+
+/* The [query] section of finstream.ini. */
+struct fin_query_settings {
+    char *database;   /* "" = none selected */
+};
+extern const struct fin_opt fin_query_opts[];
+/* Defaults, then [query] of config_path (which may be missing; NULL: defaults only).
+ * Unknown keys are errors naming file and line. Freed by fin_query_settings_fini. */
+int fin_query_settings_load(struct fin_query_settings *set, const char *config_path);
+void fin_query_settings_fini(struct fin_query_settings *set);
 
 /* Reads the column schema of a Parquet object into cols (appending), for the crawler
  * (see fin_crawl_opts.parquet_schema in catalog.h). ctx is unused. */

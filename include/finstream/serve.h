@@ -118,6 +118,7 @@ struct fin_serve_settings {
     char *access_keys;             /* "ID:SECRET, ..." */
     char *region;
     char *account;
+    int64_t request_timeout_ms;
 };
 extern const struct fin_opt fin_serve_opts[];
 /* Defaults, then [serve] of the ini at config_path (missing file or section: defaults).
@@ -133,6 +134,7 @@ struct fin_serve_http_config {
     unsigned max_connections;      /* in all (default 512) */
     unsigned max_per_client;       /* per client address (default 64) */
     unsigned timeout_s;            /* an idle or slow connection is closed after (default 30) */
+    unsigned request_timeout_s;    /* a request must arrive whole, and its answer leave, within (default 30) */
     size_t max_body;               /* request bodies above are refused (default FIN_SERVE_MAX_BODY) */
     bool insecure;                 /* allow a non-loopback address without access keys */
     bool have_keys;                /* access keys are configured: any address is allowed */

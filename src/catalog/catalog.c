@@ -10,10 +10,12 @@
 #include "finstream/fsutil.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 struct fin_catalog {
     char *path;                 /* catalog/catalog.json */
@@ -599,4 +601,219 @@ int fin_catalog_ddl(const struct fin_table *t, const char *s3_location, char **o
     }
     *out = fin_buf_take(&b, NULL);
     return 0;
+}
+
+/* ---- tables by hand: CREATE EXTERNAL TABLE, DROP, rename, MSCK REPAIR ---- */
+
+/* Glue's names: 1 to 255 of [a-z0-9_] (upper case is folded before this check). */
+static int check_name(const char *what, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > FIN_CATALOG_NAME_MAX)
+        return fin_err_set(FIN_EINVAL, "%s name '%s' must have 1 to %d characters", what, s,
+                           FIN_CATALOG_NAME_MAX);
+    for (const char *p = s; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
+            return fin_err_set(FIN_EINVAL,
+                               "%s name '%s': only lower-case letters, digits and '_' are allowed",
+                               what, s);
+    return 0;
+}
+
+int fin_table_create(struct fin_table **out, const char *database, const char *name,
+                     const char *location, const char *classification, const char *now)
+{
+    struct fin_table *t = calloc(1, sizeof *t);
+    int rc = FIN_ENOMEM;
+    if (!t)
+        return rc;
+    if (!(t->database = lower_dup(database)) || !(t->name = lower_dup(name)))
+        goto fail;
+    if ((rc = check_name("database", t->database)) || (rc = check_name("table", t->name)))
+        goto fail;
+    rc = FIN_ENOMEM;
+    if (!(t->location = strdup(location)) || !(t->classification = strdup(classification)) ||
+        !(t->framing = strdup(strcmp(classification, "json") ? "lines" : "mixed")) ||
+        !(t->compression = strdup("none")) || !(t->created = strdup(now)) ||
+        !(t->updated = strdup(now)))
+        goto fail;
+    *out = t;
+    return 0;
+fail:
+    table_free(t);
+    return rc;
+}
+
+void fin_table_destroy(struct fin_table *t) { table_free(t); }
+
+int fin_catalog_add(struct fin_catalog *cat, struct fin_table *t)
+{
+    for (size_t i = 0; i < cat->ntables; i++)
+        if (!strcmp(cat->tables[i]->database, t->database) && !strcmp(cat->tables[i]->name, t->name)) {
+            int rc = fin_err_set(FIN_EEXIST, "table %s.%s already exists", t->database, t->name);
+            table_free(t);
+            return rc;
+        }
+    return fin_catalog__add_table(cat, t);
+}
+
+static size_t index_of(const struct fin_catalog *cat, const char *name)
+{
+    const struct fin_table *t = fin_catalog_find(cat, name);
+    for (size_t i = 0; t && i < cat->ntables; i++)
+        if (cat->tables[i] == t)
+            return i;
+    return (size_t)-1;
+}
+
+int fin_catalog_drop(struct fin_catalog *cat, const char *name)
+{
+    size_t i = index_of(cat, name);
+    if (i == (size_t)-1)
+        return fin_err_set(FIN_ENOENT, "no table '%s' in the catalog", name);
+    table_free(cat->tables[i]);
+    memmove(&cat->tables[i], &cat->tables[i + 1], (cat->ntables - i - 1) * sizeof *cat->tables);
+    cat->ntables--;
+    return 0;
+}
+
+int fin_catalog_rename(struct fin_catalog *cat, const char *name, const char *new_name)
+{
+    size_t i = index_of(cat, name);
+    if (i == (size_t)-1)
+        return fin_err_set(FIN_ENOENT, "no table '%s' in the catalog", name);
+    struct fin_table *t = cat->tables[i];
+    const char *dot = strchr(new_name, '.');
+    char *db = dot ? strndup(new_name, (size_t)(dot - new_name)) : strdup(t->database);
+    char *tn = lower_dup(dot ? dot + 1 : new_name);
+    int rc = FIN_ENOMEM;
+    if (!db || !tn)
+        goto fail;
+    for (char *p = db; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if ((rc = check_name("database", db)) || (rc = check_name("table", tn)))
+        goto fail;
+    for (size_t j = 0; j < cat->ntables; j++)
+        if (!strcmp(cat->tables[j]->database, db) && !strcmp(cat->tables[j]->name, tn)) {
+            rc = fin_err_set(FIN_EEXIST, "table %s.%s already exists", db, tn);
+            goto fail;
+        }
+    if ((rc = fin_catalog__add_database(cat, db)))
+        goto fail;
+    free(t->database);
+    free(t->name);
+    t->database = db;
+    t->name = tn;
+    qsort(cat->tables, cat->ntables, sizeof *cat->tables, cmp_tables);
+    return 0;
+fail:
+    free(db);
+    free(tn);
+    return rc;
+}
+
+/* True when dir holds a file whose name does not start with '.' or '_'. */
+static bool holds_objects(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+    while (d && !found && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_')
+            continue;
+        char *p = fin_path_join(dir, e->d_name);
+        struct stat st;
+        found = p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static bool has_partition(const struct fin_table *t, const char *path)
+{
+    for (size_t i = 0; i < t->npartitions; i++)
+        if (!strcmp(t->partitions[i].path, path))
+            return true;
+    return false;
+}
+
+/* Walks level k of the partition folders below rel; values[0..k) are filled. */
+static int repair_level(struct fin_table *t, size_t k, const char *rel, char **values,
+                        size_t *added)
+{
+    char *dir = rel[0] ? fin_path_join(t->location, rel) : strdup(t->location);
+    if (!dir)
+        return FIN_ENOMEM;
+    int rc = 0;
+    if (k == t->partition_keys.n) {
+        if (!has_partition(t, rel) && holds_objects(dir)) {
+            char **v = calloc(k + 1, sizeof *v);
+            for (size_t i = 0; v && i < k; i++)
+                if (!(v[i] = strdup(values[i])))
+                    rc = FIN_ENOMEM;
+            if (!v || rc || (rc = fin_table__add_partition(t, v, rel))) {
+                for (size_t i = 0; v && i < k; i++)
+                    free(v[i]);
+                free(v);
+                rc = rc ? rc : FIN_ENOMEM;
+            } else {
+                (*added)++;
+            }
+        }
+        free(dir);
+        return rc;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return 0;   /* a table whose location does not exist yet has no partitions */
+    }
+    /* sorted, so that partitions are registered in the lake's order */
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    closedir(d);
+    const char *key = t->partition_keys.v[k].name;
+    bool named = strncmp(key, "partition_", 10) != 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char *sub = NULL;
+        struct stat st;
+        if (!rc && name[0] != '.' && name[0] != '_' && (sub = fin_path_join(dir, name)) &&
+            stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+            const char *value = name;
+            const char *eq = strchr(name, '=');
+            /* key=value folders must name this key, as Hive's MSCK requires */
+            if (named && (!eq || strlen(key) != (size_t)(eq - name) ||
+                          strncasecmp(name, key, strlen(key)) != 0))
+                value = NULL;
+            else if (named)
+                value = eq + 1;
+            if (value) {
+                char *r2 = rel[0] ? fin_path_join(rel, name) : strdup(name);
+                values[k] = (char *)value;
+                rc = r2 ? repair_level(t, k + 1, r2, values, added) : FIN_ENOMEM;
+                free(r2);
+            }
+        }
+        free(sub);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return rc;
+}
+
+int fin_catalog_repair(struct fin_table *t, size_t *added)
+{
+    *added = 0;
+    if (t->partition_keys.n == 0)
+        return 0;
+    char **values = calloc(t->partition_keys.n, sizeof *values);
+    if (!values)
+        return FIN_ENOMEM;
+    int rc = repair_level(t, 0, "", values, added);
+    free(values);
+    return rc;
 }

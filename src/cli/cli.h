@@ -51,6 +51,10 @@ extern const char fin_cli_exit_codes_text[];
 int fin_cli_print_man(FILE *out);
 int fin_cli_print_bash_completion(FILE *out);
 
+/* Loads cli->config and holds it against every section finstream knows; prints the
+ * first problem (file, line, section, key) and returns its code, or 0. */
+int fin_cli_config_check(const struct fin_cli *cli);
+
 /* True when argv holds -h or --help. */
 bool fin_cli_wants_help(int argc, char **argv);
 

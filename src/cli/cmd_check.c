@@ -16,7 +16,9 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix, bool json)
 {
     struct fin_check_report rep;
     int rc = fin_stream_check(cli->data_dir, name, fix, &rep);
-    if (rc && rc != FIN_ECORRUPT) {
+    /* A stream that cannot even be opened (say, a damaged stream.ini) was not checked:
+     * say why, never "ok". */
+    if (rc && (rc != FIN_ECORRUPT || rep.problems == 0)) {
         fin_log_err(rc, "check");
         return 1;
     }
@@ -36,7 +38,7 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix, bool json)
         printf("%s: %llu segment%s, %llu records, %llu bytes: %s", name,
                (unsigned long long)rep.segments, rep.segments == 1 ? "" : "s",
                (unsigned long long)rep.records, (unsigned long long)rep.bytes,
-               rep.problems == 0 ? "ok" : rc ? "DAMAGED" : "repaired");
+               rc ? "DAMAGED" : rep.problems == 0 ? "ok" : "repaired");
     if (rep.problems && (!cli->quiet || rc))
         printf(" (%llu problem%s, %llu fixed, %llu bytes dropped)",
                (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s",

@@ -22,7 +22,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
             "                       [--max-connections N] [--max-per-client N]\n"
-            "                       [--timeout DUR] [--status-delay DUR] [--insecure]\n"
+            "                       [--timeout DUR] [--request-timeout DUR] [--status-delay DUR]\n"
+            "                       [--insecure]\n"
             "\n"
             "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
             "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
@@ -49,6 +50,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         {"max-connections", required_argument, NULL, 'c'},
         {"max-per-client", required_argument, NULL, 'p'},
         {"timeout", required_argument, NULL, 'o'},
+        {"request-timeout", required_argument, NULL, 'r'},
         {"status-delay", required_argument, NULL, 'd'},
         {"insecure", no_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
@@ -109,6 +111,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     hcfg.max_connections = (unsigned)set.max_connections;
     hcfg.max_per_client = (unsigned)set.max_per_client;
     hcfg.timeout_s = (unsigned)((set.timeout_ms + 999) / 1000);
+    hcfg.request_timeout_s = (unsigned)(set.request_timeout_ms / 1000);
     hcfg.insecure = insecure;
 
     /* Blocked before any thread starts, so every thread inherits the mask. */

@@ -5,6 +5,7 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/names.h"
 #include "finstream/timeutil.h"
 
 #include <stdio.h>
@@ -31,15 +32,34 @@ int fin_collect_job_settings(struct fin_collect_job *j, struct fin_cli *cli, con
     }
     const struct fin_ini_section *sec = NULL;
     if (collector) {
+        if ((rc = fin_name_check(FIN_NAME_COLLECTOR, collector))) {
+            fin_log_err(rc, cmd);
+            return 2;
+        }
         if (!(sec = fin_ini_find(&j->ini, "collector", collector))) {
             fin_error("%s: no [collector \"%s\"] section in %s", cmd, collector, cli->config);
             return 1;
         }
     } else if (default_section && (sec = fin_ini_find(&j->ini, "collector", default_section))) {
     } else {
-        for (size_t i = 0; i < j->ini.n_sections; i++)
-            if (strcmp(j->ini.sections[i].type, "collector") == 0)
-                sec = sec ? NULL : &j->ini.sections[i];
+        /* The only collector section, if there is one; with several, guessing would run
+         * the wrong one, so the user must choose. */
+        char names[512] = "";
+        size_t nl = 0, count = 0;
+        for (size_t i = 0; i < j->ini.n_sections; i++) {
+            const struct fin_ini_section *x = &j->ini.sections[i];
+            if (strcmp(x->type, "collector") != 0)
+                continue;
+            sec = x;
+            count++;
+            nl += (size_t)snprintf(names + nl, nl < sizeof names ? sizeof names - nl : 0,
+                                   "%s\"%s\" (line %d)", count > 1 ? ", " : "", x->name, x->line);
+        }
+        if (count > 1) {
+            fin_error("%s: %s has %zu [collector] sections: %s; choose one with --collector NAME",
+                      cmd, cli->config, count, names);
+            return 2;
+        }
     }
     snprintf(j->collector, sizeof j->collector, "%s", sec ? sec->name : "default");
     if (sec && (rc = fin_opts_apply_section(fin_collect_opts, &j->set, &j->ini, sec))) {
@@ -79,7 +99,9 @@ static int seen_path(struct fin_collect_job *j, const char *data_dir)
             *p = '_';
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/collectors", data_dir);
-    int rc = fin_mkdir_p(dir, 0755);
+    int rc = fin_name_check(FIN_NAME_COLLECTOR, j->collector);
+    if (!rc)
+        rc = fin_mkdir_p(dir, 0755);
     if (rc)
         return rc;
     if ((size_t)snprintf(j->seen, sizeof j->seen, "%s/%s@%s.seen", dir, j->collector, sink) >= sizeof j->seen)

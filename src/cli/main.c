@@ -17,7 +17,7 @@ const struct fin_cli_command fin_cli_commands[] = {
     {"stream", fin_cmd_stream, "create | list | describe | put | get | split | merge | scale | delete streams"},
     {"deliver", fin_cmd_deliver, "run delivery until caught up (--once) or forever"},
     {"crawl", fin_cmd_crawl, "catalog the lake"},
-    {"catalog", fin_cmd_catalog, "list | show | ddl tables"},
+    {"catalog", fin_cmd_catalog, "list | show | ddl | drop | rename tables"},
     {"query", fin_cmd_query, "SQL over catalog tables (argument, -f FILE or stdin)"},
     {"report", fin_cmd_report, "charts and HTML from the lake"},
     {"serve", fin_cmd_serve, "the Kinesis, Firehose and Lambda APIs over HTTP, for AWS SDKs and the AWS CLI"},
@@ -214,6 +214,12 @@ int main(int argc, char **argv)
     cli.config = config;
     if (fin_interrupt_install() != 0)
         fin_log_err(FIN_EIO, "signals");
+    /* nothing runs with a configuration it did not understand */
+    if (strcmp(cmd->name, "version") != 0 && !fin_cli_wants_help(cargc, cargv) &&
+        fin_cli_config_check(&cli) != 0) {
+        free(cargv);
+        return 1;
+    }
     optind = 1;
     int status = cmd->fn(&cli, cargc, cargv);
     free(cargv);

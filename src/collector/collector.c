@@ -33,6 +33,8 @@ const struct fin_opt fin_collect_opts[] = {
     {"retries", FIN_OPT_INT, "5", OFF(retries), 0, 100, NULL, "retries of timeouts, 429 and 5xx"},
     {"backoff", FIN_OPT_DURATION, "500ms", OFF(backoff_ms), 1, 600000, NULL, "first retry delay (doubles, with jitter)"},
     {"backoff_max", FIN_OPT_DURATION, "20s", OFF(backoff_max_ms), 1, 3600000, NULL, "longest retry delay"},
+    {"csv_max_line", FIN_OPT_SIZE, "1MiB", OFF(csv_max_line), 1024, 1LL << 30, NULL,
+     "csv: a longer record is refused and skipped (memory stays bounded by it)"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 

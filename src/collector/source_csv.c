@@ -19,7 +19,14 @@
  * Cells "", "null", "NaN" and "N/A" are missing values: a row with no price at all is a
  * null bar (skipped and counted), otherwise the missing fields are omitted. A row with
  * the wrong number of cells, an unreadable number or time, or high < low is reported with
- * file and line and skipped; the rest of the file goes on. Prices keep their spelling. */
+ * file, line and column and skipped; the rest of the file goes on. Prices keep their
+ * spelling. Numbers are decimal (hex, inf and the like are refused), offsets at most
+ * +-18:00, a NUL byte in a row refuses the row.
+ *
+ * Files are read as a stream (zlib reads plain and gzip files alike) through a 64 KiB
+ * window, and a record may be at most csv_max_line bytes (default 1 MiB): a longer one
+ * is reported and skipped without being kept, so memory stays bounded by the setting
+ * whatever the file holds (a 400 MB line from a 400 KB .csv.gz costs nothing). */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -37,7 +44,10 @@
 #include "finstream/timeutil.h"
 #include "source_util.h"
 
+#include <zlib.h>
+
 #define CSV_MAX_CELLS 64
+#define CSV_CHUNK (64 * 1024)
 
 enum col { COL_TIME, COL_OPEN, COL_HIGH, COL_LOW, COL_CLOSE, COL_VOLUME, COL_NAME, COL_N };
 
@@ -45,24 +55,94 @@ struct fin_source {
     struct fin_file_list files;
     bool tickers_given;
     bool window_given;
+    size_t max_line;
     struct fin_buf cells;      /* the current row's unescaped cells, NUL-separated */
 };
 
-/* One parsed row: cell i spans cell[i] .. cell[i] + len[i] inside the source's buffer. */
+/* One parsed row: cell i spans cell[i] .. cell[i] + len[i] inside the source's buffer,
+ * and starts at line cline[i], column ccol[i] of the file. */
 struct row {
     size_t n;
     size_t off[CSV_MAX_CELLS];
     size_t len[CSV_MAX_CELLS];
+    int cline[CSV_MAX_CELLS];
+    int ccol[CSV_MAX_CELLS];
     int line;
+    size_t bytes;              /* bytes the record took in the file */
     bool too_many;
     bool bad_quote;
+    bool too_long;             /* more than max_line bytes: cells not kept */
+    bool nomem;
+    int nul_line, nul_col;     /* where a NUL byte was, or 0 */
+    size_t cell_chars;         /* bytes of the current cell so far, kept or not */
 };
 
+/* The bytes of one file: a zlib stream read through a window, or text in memory. */
 struct csv_file {
     const char *path;
-    const char *p, *end;
-    int line;
+    gzFile gz;                 /* NULL for text in memory */
+    char *buf;                 /* the window, for gz */
+    const char *p, *end;       /* unread bytes */
+    bool eof;
+    int err;                   /* a read failure (message set), reported once the row ends */
+    int line, col;             /* of *p, 1-based */
+    size_t max_line;
 };
+
+/* Makes at least k bytes readable at p, unless the file ends first. */
+static void avail(struct csv_file *f, size_t k)
+{
+    while ((size_t)(f->end - f->p) < k && !f->eof) {
+        size_t left = (size_t)(f->end - f->p);
+        memmove(f->buf, f->p, left);
+        int r = gzread(f->gz, f->buf + left, (unsigned)(CSV_CHUNK - left));
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(f->gz, &zerr);
+            f->err = fin_err_set(zerr == Z_ERRNO ? FIN_EIO : FIN_ECORRUPT, "%s: %s", f->path,
+                                 zerr == Z_ERRNO ? strerror(errno) : msg);
+            r = 0;
+        }
+        f->p = f->buf;
+        f->end = f->buf + left + r;
+        if (r == 0)
+            f->eof = true;
+    }
+}
+
+/* The byte at p (or at p + 1 with ahead), or -1 at the end. */
+static int peek(struct csv_file *f, size_t ahead)
+{
+    avail(f, ahead + 1);
+    return (size_t)(f->end - f->p) > ahead ? (unsigned char)f->p[ahead] : -1;
+}
+
+static void advance(struct csv_file *f, struct row *r)
+{
+    if (*f->p == '\n') {
+        f->line++;
+        f->col = 1;
+    } else {
+        f->col++;
+    }
+    f->p++;
+    r->bytes++;
+    if (r->bytes > f->max_line)
+        r->too_long = true;
+}
+
+/* Keeps byte c of the current cell (unless the record is already too long). */
+static void keep(struct csv_file *f, struct fin_buf *cells, struct row *r, int c)
+{
+    if (c == 0 && !r->nul_line) {
+        r->nul_line = f->line;
+        r->nul_col = f->col;
+    }
+    char ch = (char)c;
+    r->cell_chars++;
+    if (!r->too_long && fin_buf_append(cells, &ch, 1))
+        r->nomem = true;
+}
 
 static bool want_csv(const char *name)
 {
@@ -75,12 +155,15 @@ static bool want_csv(const char *name)
  * Returns false at the end of the file. Blank lines are skipped. */
 static bool next_row(struct csv_file *f, struct fin_buf *cells, struct row *r)
 {
+    memset(r, 0, sizeof *r);
     for (;;) {
-        if (f->p >= f->end)
+        int c = peek(f, 0);
+        if (c < 0)
             return false;
-        if (*f->p == '\n' || (*f->p == '\r' && f->p + 1 < f->end && f->p[1] == '\n')) {
-            f->p += *f->p == '\r' ? 2 : 1;
-            f->line++;
+        if (c == '\n' || (c == '\r' && peek(f, 1) == '\n')) {
+            if (c == '\r')
+                advance(f, r);
+            advance(f, r);
             continue;
         }
         break;
@@ -89,61 +172,63 @@ static bool next_row(struct csv_file *f, struct fin_buf *cells, struct row *r)
     memset(r, 0, sizeof *r);
     r->line = f->line;
     size_t start = 0;
-    bool quoted = false, done = false;
-    while (!done) {
-        char c = f->p < f->end ? *f->p : '\n';
-        bool at_end = f->p >= f->end;
+    int cell_line = f->line, cell_col = f->col;
+    bool quoted = false;
+    for (;;) {
+        int c = peek(f, 0);
+        bool at_end = c < 0;
         if (quoted) {
             if (at_end) {
                 r->bad_quote = true;
                 quoted = false;
                 continue;
             }
-            f->p++;
             if (c == '"') {
-                if (f->p < f->end && *f->p == '"') {
-                    f->p++;
-                    (void)fin_buf_append(cells, "\"", 1);
+                advance(f, r);
+                if (peek(f, 0) == '"') {
+                    advance(f, r);
+                    keep(f, cells, r, '"');
                 } else {
                     quoted = false;
                 }
             } else {
-                if (c == '\n')
-                    f->line++;
-                (void)fin_buf_append(cells, &c, 1);
+                keep(f, cells, r, c);
+                advance(f, r);
             }
             continue;
         }
-        if (c == '"' && cells->len == start) {
+        if (c == '"' && r->cell_chars == 0) {
             quoted = true;
-            f->p++;
+            advance(f, r);
             continue;
         }
-        if (c == ',' || c == '\n' || (c == '\r' && (f->p + 1 >= f->end || f->p[1] == '\n'))) {
+        if (at_end || c == ',' || c == '\n' || (c == '\r' && (peek(f, 1) < 0 || peek(f, 1) == '\n'))) {
             if (r->n < CSV_MAX_CELLS) {
                 r->off[r->n] = start;
                 r->len[r->n] = cells->len - start;
+                r->cline[r->n] = cell_line;
+                r->ccol[r->n] = cell_col;
             } else {
                 r->too_many = true;
             }
             r->n++;
-            (void)fin_buf_append(cells, "", 1);   /* a NUL between cells, so each is a C string */
+            if (!r->too_long && fin_buf_append(cells, "", 1))   /* a NUL between cells */
+                r->nomem = true;
             start = cells->len;
+            r->cell_chars = 0;
             if (c == '\r')
-                f->p++;
-            if (!at_end)
-                f->p++;
-            if (c != ',') {
-                if (!at_end)
-                    f->line++;
-                done = true;
-            }
+                advance(f, r);
+            if (!at_end && peek(f, 0) >= 0)
+                advance(f, r);
+            if (c != ',')
+                return true;
+            cell_line = f->line;
+            cell_col = f->col;
             continue;
         }
-        (void)fin_buf_append(cells, &c, 1);
-        f->p++;
+        keep(f, cells, r, c);
+        advance(f, r);
     }
-    return true;
 }
 
 /* A cell without surrounding blanks (cells are NUL-terminated in the buffer). */
@@ -187,10 +272,38 @@ static int column_of(const char *s, size_t n)
     return -1;
 }
 
+/* A decimal number as exports write them: [+-] digits [. digits] [e [+-] digits], with
+ * digits on at least one side of the point. Not hex (0x10), inf or nan, which strtod takes. */
+static bool decimal_ok(const char *s, size_t n)
+{
+    size_t i = 0, d = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++, d++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, d++;
+    }
+    if (d == 0)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= n || !isdigit((unsigned char)s[i]))
+            return false;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
+    }
+    return i == n;
+}
+
 static bool parse_double(const char *s, size_t n, double *v)
 {
     char tmp[64];
-    if (n == 0 || n >= sizeof tmp)
+    if (n == 0 || n >= sizeof tmp || !decimal_ok(s, n))
         return false;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -267,19 +380,14 @@ static int parse_row_time(const char *s, size_t n, int64_t *t, int32_t *offset)
 
 /* Emits one file's rows. Returns 0, a file-level failure (reported by the caller), or
  * with *fatal set, the emitter's failure. */
-static int csv_text(struct fin_source *s, const char *path, const char *text, size_t len,
-                    const struct fin_window *w, struct fin_ticker_filter *filter,
-                    struct fin_name_set *emitted, struct fin_emitter *em, bool *fatal)
+static int csv_text(struct fin_source *s, struct csv_file *fp, const struct fin_window *w,
+                    struct fin_ticker_filter *filter, struct fin_name_set *emitted,
+                    struct fin_emitter *em, bool *fatal)
 {
     int rc;
-    /* A row's cells never take more bytes than the row itself plus one, so with this
-     * reserve the appends in next_row cannot fail. */
-    if ((rc = fin_buf_reserve(&s->cells, len + 2))) {
-        *fatal = true;
-        goto fail;
-    }
-    struct csv_file f = {path, text, text + len, 1};
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    struct csv_file f = *fp;   /* a copy: the caller frees the window */
+    const char *path = f.path;
+    if (peek(&f, 0) == 0xEF && peek(&f, 1) == 0xBB && peek(&f, 2) == 0xBF)
         f.p += 3;
 
     /* The ticker from the file name: base name up to the first ".csv", upper-cased. */
@@ -297,7 +405,19 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
 
     struct row r;
     if (!next_row(&f, &s->cells, &r)) {
-        rc = fin_err_set(FIN_EPARSE, "%s: empty file, no header", path);
+        rc = f.err ? f.err : fin_err_set(FIN_EPARSE, "%s: empty file, no header", path);
+        goto fail;
+    }
+    if (r.nomem) {
+        rc = FIN_ENOMEM;
+        *fatal = true;
+        goto fail;
+    }
+    if (r.too_long || r.nul_line) {
+        rc = r.too_long ? fin_err_set(FIN_EPARSE, "%s:%d: the header is longer than %zu bytes "
+                                      "(csv_max_line)", path, r.line, f.max_line)
+                        : fin_err_set(FIN_EPARSE, "%s:%d:%d: a NUL byte in the header", path,
+                                      r.nul_line, r.nul_col);
         goto fail;
     }
     int col[COL_N], n_cols = (int)r.n;
@@ -330,8 +450,22 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
     }
 
     while (next_row(&f, &s->cells, &r)) {
+        if (r.nomem) {
+            rc = FIN_ENOMEM;
+            *fatal = true;
+            goto fail;
+        }
+        if (r.too_long) {
+            fin_emit_bad(em, "%s:%d: a record of more than %zu bytes (csv_max_line); skipped "
+                         "without being kept", path, r.line, f.max_line);
+            continue;
+        }
         if (r.bad_quote) {
             fin_emit_bad(em, "%s:%d: a quoted cell does not end", path, r.line);
+            continue;
+        }
+        if (r.nul_line) {
+            fin_emit_bad(em, "%s:%d:%d: a NUL byte inside a cell", path, r.nul_line, r.nul_col);
             continue;
         }
         if ((int)r.n != n_cols) {
@@ -345,7 +479,8 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
         if (col[COL_NAME] >= 0) {
             v = cell(&s->cells, &r, col[COL_NAME], &n);
             if (!fin_ticker_name_ok(v, n)) {
-                fin_emit_bad(em, "%s:%d: \"%.*s\" is not a ticker", path, r.line, (int)(n > 40 ? 40 : n), v);
+                fin_emit_bad(em, "%s:%d:%d: \"%.*s\" is not a ticker", path, r.cline[col[COL_NAME]],
+                             r.ccol[col[COL_NAME]], (int)(n > 40 ? 40 : n), v);
                 continue;
             }
             bar.name = v;
@@ -356,7 +491,8 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
         }
         v = cell(&s->cells, &r, col[COL_TIME], &n);
         if (parse_row_time(v, n, &bar.t, &bar.utc_offset)) {
-            fin_emit_bad(em, "%s:%d: \"%.*s\" is not a time", path, r.line, (int)(n > 40 ? 40 : n), v);
+            fin_emit_bad(em, "%s:%d:%d: \"%.*s\" is not a time", path, r.cline[col[COL_TIME]],
+                         r.ccol[col[COL_TIME]], (int)(n > 40 ? 40 : n), v);
             continue;
         }
         if (s->window_given && (bar.t < w->start || bar.t >= w->end))
@@ -373,7 +509,8 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
             if (is_missing(v, n))
                 continue;
             if (!parse_double(v, n, &bar.px[j])) {
-                fin_emit_bad(em, "%s:%d: %s \"%.*s\" is not a number", path, r.line,
+                fin_emit_bad(em, "%s:%d:%d: %s \"%.*s\" is not a number", path,
+                             r.cline[col[COL_OPEN + j]], r.ccol[col[COL_OPEN + j]],
                              (const char *[]){"open", "high", "low", "close"}[j],
                              (int)(n > 40 ? 40 : n), v);
                 bad = true;
@@ -393,7 +530,8 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
             double vol;
             if (!is_missing(v, n)) {
                 if (!parse_double(v, n, &vol) || vol < 0 || vol >= 9.2e18 || vol != floor(vol)) {
-                    fin_emit_bad(em, "%s:%d: volume \"%.*s\" is not a whole number", path, r.line,
+                    fin_emit_bad(em, "%s:%d:%d: volume \"%.*s\" is not a whole number", path,
+                                 r.cline[col[COL_VOLUME]], r.ccol[col[COL_VOLUME]],
                                  (int)(n > 40 ? 40 : n), v);
                     continue;
                 }
@@ -406,7 +544,8 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
             size_t hn, ln;
             const char *hv = cell(&s->cells, &r, col[COL_HIGH], &hn);
             const char *lv = cell(&s->cells, &r, col[COL_LOW], &ln);
-            fin_emit_bad(em, "%s:%d: high %.*s is below low %.*s", path, r.line,
+            fin_emit_bad(em, "%s:%d:%d: high %.*s is below low %.*s", path,
+                         r.cline[col[COL_HIGH]], r.ccol[col[COL_HIGH]],
                          (int)(hn > 40 ? 40 : hn), hv, (int)(ln > 40 ? 40 : ln), lv);
             continue;
         }
@@ -423,7 +562,7 @@ static int csv_text(struct fin_source *s, const char *path, const char *text, si
             goto fail;
         }
     }
-    rc = 0;
+    rc = f.err;   /* a read failure ends the file like the end would: say so */
 fail:
     return rc;
 }
@@ -432,21 +571,21 @@ static int csv_file(struct fin_source *s, const char *path, const struct fin_win
                     struct fin_ticker_filter *filter, struct fin_name_set *emitted,
                     struct fin_emitter *em, bool *fatal)
 {
-    char *data = NULL, *plain = NULL;
-    size_t len;
-    int rc = fin_read_file(path, &data, &len);
-    if (rc)
+    struct csv_file f = {.path = path, .line = 1, .col = 1, .max_line = s->max_line};
+    int rc;
+    if (!(f.gz = gzopen(path, "rb")))
+        return errno ? fin_err_errno(errno, "cannot open", path) : FIN_ENOMEM;
+    gzbuffer(f.gz, CSV_CHUNK);
+    if (!(f.buf = malloc(CSV_CHUNK))) {
+        rc = FIN_ENOMEM;
+        *fatal = true;
         goto fail;
-    const char *text = data;
-    if (fin_is_gzip(data, len)) {
-        if ((rc = fin_gunzip(data, len, &plain, &len, path)))
-            goto fail;
-        text = plain;
     }
-    rc = csv_text(s, path, text, len, w, filter, emitted, em, fatal);
+    f.p = f.end = f.buf;
+    rc = csv_text(s, &f, w, filter, emitted, em, fatal);
 fail:
-    free(plain);
-    free(data);
+    free(f.buf);
+    gzclose(f.gz);
     return rc;
 }
 
@@ -459,10 +598,13 @@ int fin_csv_parse(const char *label, const char *text, size_t len, const struct 
     memset(&s, 0, sizeof s);
     fin_buf_init(&s.cells);
     s.window_given = w != NULL;
+    s.max_line = FIN_CSV_MAX_LINE;
     fin_name_set_init(&emitted);
     fin_ticker_filter_init(&filter, false, NULL, 0);
     bool fatal = false;
-    int rc = csv_text(&s, label, text, len, w, &filter, &emitted, em, &fatal);
+    struct csv_file f = {.path = label, .p = text, .end = text + len, .eof = true, .line = 1,
+                         .col = 1, .max_line = s.max_line};
+    int rc = csv_text(&s, &f, w, &filter, &emitted, em, &fatal);
     fin_ticker_filter_fini(&filter);
     fin_name_set_fini(&emitted);
     fin_buf_fini(&s.cells);
@@ -498,6 +640,7 @@ static int csv_create(struct fin_source **out, const char *arg, const struct fin
     }
     s->tickers_given = fin_tickers_given(set);
     s->window_given = fin_window_given(set);
+    s->max_line = set->csv_max_line > 0 ? (size_t)set->csv_max_line : FIN_CSV_MAX_LINE;
     *out = s;
     return 0;
 fail:

@@ -5,7 +5,12 @@
  * pipeline again. Each file may be framed as lines, back-to-back objects or one array,
  * and gzip-compressed; the shared reader (framing.h) tells which. A file that does not
  * start with '{' or '[' (an answer CSV lying next to the objects) is skipped with a
- * warning and counted as bad input.
+ * warning that shows how it starts, and counted as bad input; when no file at all holds
+ * JSON records the run fails, saying so. Records are UTF-8 (as JSON between systems must
+ * be, RFC 8259): a UTF-8 byte-order mark is skipped, but a UTF-16 or UTF-32 file (by its
+ * byte-order mark, or by the NUL bytes beside its ASCII) is refused as a whole with the
+ * reason and the iconv line that converts it, rather than decoded: a tool that wrote
+ * UTF-16 may have changed more than the encoding, and the user should look.
  *
  * Every record is checked to be one JSON object and then put unchanged: same keys, same
  * order, same number spellings. Only a record spread over several lines is joined onto
@@ -43,6 +48,8 @@ struct fin_source {
     bool tickers_given;
     bool window_given;
     struct fin_buf joined;   /* a multi-line record joined onto one line */
+    size_t json_files;       /* files this run that held JSON records (or were sent before) */
+    char *path;              /* replay:PATH, for messages */
 };
 
 /* The string value of the first key that equals one of names, ignoring case. */
@@ -103,6 +110,25 @@ static int join_lines(struct fin_buf *b, const char *rec, size_t len)
     return 0;
 }
 
+/* "UTF-16LE" and the like when the bytes are not UTF-8 text, else NULL. */
+static const char *wide_encoding(const unsigned char *d, size_t n)
+{
+    if (n >= 4 && d[0] == 0xFF && d[1] == 0xFE && d[2] == 0 && d[3] == 0)
+        return "UTF-32LE";
+    if (n >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0xFE && d[3] == 0xFF)
+        return "UTF-32BE";
+    if (n >= 2 && d[0] == 0xFF && d[1] == 0xFE)
+        return "UTF-16LE";
+    if (n >= 2 && d[0] == 0xFE && d[1] == 0xFF)
+        return "UTF-16BE";
+    /* No mark: ASCII characters with a NUL beside each ({\0"\0 or \0{\0") */
+    if (n >= 4 && d[0] && !d[1] && d[2] && !d[3])
+        return "UTF-16LE";
+    if (n >= 4 && !d[0] && d[1] && !d[2] && d[3])
+        return "UTF-16BE";
+    return NULL;
+}
+
 static bool starts_like_json(const struct fin_json_reader *r)
 {
     for (size_t i = r->pos; i < r->len; i++) {
@@ -125,15 +151,37 @@ static int replay_file(struct fin_source *s, const char *path, const struct fin_
     /* A collector that remembers (a durable sink) sends each object once. */
     struct stat st;
     if (stat(path, &st) == 0 &&
-        fin_emit_object_seen(em, path, (int64_t)st.st_size, (int64_t)st.st_mtime))
+        fin_emit_object_seen(em, path, (int64_t)st.st_size, (int64_t)st.st_mtime)) {
+        s->json_files++;
         return 0;
+    }
     int rc = fin_json_reader_open_file(&r, path);
     if (rc)
         return rc;
-    if (!starts_like_json(&r)) {
-        fin_emit_bad(em, "%s: not JSON records (does not start with '{' or '['); file skipped", path);
+    const unsigned char *d = (const unsigned char *)r.data;
+    const char *wide = wide_encoding(d, r.len);
+    if (wide) {
+        rc = fin_err_set(FIN_EPARSE, "%s: %s text, not UTF-8: replay reads UTF-8 JSON records; "
+                         "convert it first (iconv -f %s -t UTF-8 FILE > FILE.json)", path, wide,
+                         wide);
         goto out;
     }
+    if (r.len >= 3 && d[0] == 0xEF && d[1] == 0xBB && d[2] == 0xBF)
+        r.pos = 3;
+    if (!starts_like_json(&r)) {
+        size_t at = r.pos;
+        while (at < r.len && strchr(" \t\r\n", r.data[at]))
+            at++;
+        unsigned char c = (unsigned char)r.data[at];
+        if (c >= 0x20 && c < 0x7f)
+            fin_emit_bad(em, "%s: not JSON records: it starts with '%c', not '{' or '['; file "
+                         "skipped", path, c);
+        else
+            fin_emit_bad(em, "%s: not JSON records: it starts with the byte 0x%02x, not '{' or "
+                         "'['; file skipped", path, c);
+        goto out;
+    }
+    s->json_files++;
     uint64_t index = 0, unnamed = 0, untimed = 0;
     for (;;) {
         const char *rec;
@@ -209,6 +257,7 @@ static void replay_destroy(struct fin_source *s)
         return;
     fin_file_list_fini(&s->files);
     fin_buf_fini(&s->joined);
+    free(s->path);
     free(s);
 }
 
@@ -223,6 +272,10 @@ static int replay_create(struct fin_source **out, const char *arg,
     fin_buf_init(&s->joined);
     if (!arg || !*arg) {
         rc = fin_err_set(FIN_EINVAL, "the replay source needs a path: replay:FILE or replay:FOLDER");
+        goto fail;
+    }
+    if (!(s->path = strdup(arg))) {
+        rc = FIN_ENOMEM;
         goto fail;
     }
     if ((rc = fin_file_list_build(&s->files, arg, true, NULL)))
@@ -249,6 +302,7 @@ static int replay_collect(struct fin_source *s, const char *const *tickers, size
     int rc = fin_ticker_filter_init(&filter, s->tickers_given, tickers, n_tickers);
     if (rc)
         return rc;
+    s->json_files = 0;
     for (size_t i = 0; i < s->files.n; i++) {
         bool fatal = false;
         rc = replay_file(s, s->files.paths[i], w, &filter, &names, em, &fatal);
@@ -259,6 +313,12 @@ static int replay_collect(struct fin_source *s, const char *const *tickers, size
             em->stats.tickers_failed++;
             rc = 0;
         }
+    }
+    if (s->json_files == 0 && em->stats.tickers_failed == 0) {
+        rc = fin_err_set(FIN_EPARSE, "replay: %s: %s JSON records (see the warnings above); "
+                         "nothing to replay", s->path,
+                         s->files.n == 1 ? "the file holds no" : "none of its files holds");
+        goto fail;
     }
     em->stats.tickers_ok += (int)names.n;
     /* Missing tickers are worth a word only when something was read this time. */

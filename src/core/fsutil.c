@@ -156,25 +156,6 @@ char *fin_path_join(const char *a, const char *b)
     return r;
 }
 
-int fin_check_name(const char *what, const char *name, size_t max_len)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > max_len)
-        return fin_err_set(FIN_EINVAL, "%s name '%s' must be 1 to %zu characters", what,
-                           name ? name : "", max_len);
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return fin_err_set(FIN_EINVAL, "%s name '%s' is not allowed", what, name);
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return fin_err_set(FIN_EINVAL,
-                               "%s name '%s' has '%c' at position %zu; allowed: letters, digits, _ . -",
-                               what, name, c, i + 1);
-    }
-    return 0;
-}
-
 bool fin_path_exists(const char *path)
 {
     struct stat st;

@@ -270,7 +270,7 @@ int fin_parse_time(const char *s, int32_t default_offset, int64_t *t)
             p++;
         if (*p && digits(&p, 2, &om))
             goto bad;
-        if (*p)
+        if (*p || oh > 18 || om > 59)   /* +99:00 is no offset anywhere */
             goto bad;
         *t = local - sign * (oh * 3600 + om * 60);
         return 0;

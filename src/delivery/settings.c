@@ -24,7 +24,7 @@ const struct fin_opt fin_delivery_opts[] = {
      NULL, "prefix for records that could not be delivered or converted"},
     {"buffer_size", FIN_OPT_SIZE, "5MiB", OFF(buffer_size), FIN_DELIVERY_MIN_BUFFER,
      FIN_DELIVERY_MAX_BUFFER, NULL, "flush when this much is buffered (1MiB to 128MiB)"},
-    {"buffer_interval", FIN_OPT_DURATION, "60s", OFF(buffer_interval_ms), 0,
+    {"buffer_interval", FIN_OPT_SECONDS, "60s", OFF(buffer_interval_ms), 0,
      FIN_DELIVERY_MAX_INTERVAL, NULL, "flush this long after the first buffered record (0 to 900s)"},
     {"compression", FIN_OPT_ENUM, "none", OFF(compression), 0, 0, "none|gzip",
      "gzip writes .gz objects at a fast level"},

@@ -20,7 +20,14 @@
  * date_parse/date_format with a constant MySQL-style format become strptime/strftime
  * with the format translated (DuckDB insists on a constant format, which a macro
  * cannot pass on); and unaliased expressions of the outer SELECT get Athena's names
- * _col0, _col1, ... . A statement the serialiser does not handle runs as written. */
+ * _col0, _col1, ... . A statement the serialiser does not handle runs as written.
+ *
+ * Two steps come before: Trino's implicit aliases and keyword names, which DuckDB's
+ * parser refuses, are rewritten on tokens (lexer.c), and Athena's catalog statements
+ * (SHOW TABLES, MSCK REPAIR TABLE, CTAS, ...) are answered from the catalog
+ * (statement.c). In the tree, a table named without its database gets the selected
+ * database, or the one database that has it; two candidates make an error. The views
+ * live in a DuckDB catalog named awsdatacatalog, so Athena's three-part names resolve. */
 #include "query_int.h"
 #include "finstream/buf.h"
 #include "finstream/catalog.h"
@@ -29,6 +36,7 @@
 #include "finstream/interrupt.h"
 #include "finstream/log.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
@@ -39,13 +47,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-struct fin_query {
-    duckdb_database db;
-    duckdb_connection conn;
-    char *data_dir;
-    char *last_sql;
-    bool logging;   /* file reads are logged: bytes scanned can be counted */
-};
 
 const char *fin_query_engine_version(void) { return duckdb_library_version(); }
 
@@ -80,7 +81,23 @@ static const char *const macros[] = {
     "CREATE OR REPLACE TEMP MACRO to_iso8601(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%gZ')",
     "CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_matches(s, p)",
     "CREATE OR REPLACE TEMP MACRO approx_distinct(x) AS approx_count_distinct(x)",
+    /* Trino's approx_percentile(x, p) and (x, ARRAY[p1, p2]); DuckDB's t-digest */
+    "CREATE OR REPLACE TEMP MACRO approx_percentile(x, p) AS approx_quantile(x, p)",
+    /* element_at(array, i) (1-based, negative from the end) and element_at(map, key):
+     * DuckDB's subscript does both; its own element_at returns a list for maps */
+    "CREATE OR REPLACE TEMP MACRO element_at(c, k) AS c[k]",
+    /* substr/substring of a timestamp read as text; a no-op cast for strings */
+    "CREATE OR REPLACE TEMP MACRO substr(s, a) AS system.main.substring(CAST(s AS VARCHAR), a),"
+    " (s, a, n) AS system.main.substring(CAST(s AS VARCHAR), a, n)",
+    "CREATE OR REPLACE TEMP MACRO substring(s, a) AS"
+    " system.main.substring(CAST(s AS VARCHAR), a),"
+    " (s, a, n) AS system.main.substring(CAST(s AS VARCHAR), a, n)",
 };
+
+int fin_query__run(struct fin_query *q, const char *sql) { return run(q->conn, sql); }
+
+#define lit fin_query__lit
+#define ident fin_query__ident
 
 /* ---- views ---- */
 
@@ -99,8 +116,95 @@ static const char *duck_type(const char *glue)
     return "VARCHAR";
 }
 
+int fin_query__lit(struct fin_buf *b, const char *s);
+
+/* Hive's type syntax (array<T>, map<K,V>, struct<a:T,...>, decimal(p,s), varchar(n)) as
+ * DuckDB's (T[], MAP(K, V), STRUCT("a" T, ...)), so that nested JSON reads as nested
+ * values. Returns the text after the type, or NULL for a type it does not know. */
+static const char *hive_type(const char *p, struct fin_buf *b)
+{
+    static const struct { const char *hive, *duck; } scalars[] = {
+        {"string", "VARCHAR"}, {"varchar", "VARCHAR"}, {"char", "VARCHAR"},
+        {"bigint", "BIGINT"},  {"int", "INTEGER"},     {"integer", "INTEGER"},
+        {"smallint", "SMALLINT"}, {"tinyint", "TINYINT"}, {"double", "DOUBLE"},
+        {"float", "FLOAT"},    {"real", "FLOAT"},      {"boolean", "BOOLEAN"},
+        {"date", "DATE"},      {"timestamp", "TIMESTAMP"}, {"binary", "BLOB"},
+    };
+    char name[32];
+    size_t n = 0;
+    while (*p == ' ')
+        p++;
+    while ((isalnum((unsigned char)*p) || *p == '_') && n + 1 < sizeof name)
+        name[n++] = (char)tolower((unsigned char)*p++);
+    name[n] = '\0';
+    while (*p == ' ')
+        p++;
+    if (!strcmp(name, "array") && *p == '<') {
+        if (!(p = hive_type(p + 1, b)) || *p != '>' || fin_buf_puts(b, "[]"))
+            return NULL;
+        return p + 1;
+    }
+    if (!strcmp(name, "map") && *p == '<') {
+        if (fin_buf_puts(b, "MAP(") || !(p = hive_type(p + 1, b)) || *p != ',' ||
+            fin_buf_puts(b, ", ") || !(p = hive_type(p + 1, b)) || *p != '>' ||
+            fin_buf_puts(b, ")"))
+            return NULL;
+        return p + 1;
+    }
+    if (!strcmp(name, "struct") && *p == '<') {
+        if (fin_buf_puts(b, "STRUCT("))
+            return NULL;
+        p++;
+        for (int k = 0;; k++) {
+            while (*p == ' ')
+                p++;
+            const char *f = p;
+            while (*p && *p != ':' && *p != '>' && *p != ',')
+                p++;
+            if (*p != ':' || p == f || (k && fin_buf_puts(b, ", ")) || fin_buf_puts(b, "\""))
+                return NULL;
+            for (const char *c = f; c < p; c++)
+                if (fin_buf_append(b, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1))
+                    return NULL;
+            if (fin_buf_puts(b, "\" ") || !(p = hive_type(p + 1, b)))
+                return NULL;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != '>' || fin_buf_puts(b, ")"))
+                return NULL;
+            return p + 1;
+        }
+    }
+    if (!strcmp(name, "decimal") && *p == '(') {
+        const char *end = strchr(p, ')');
+        if (!end || fin_buf_puts(b, "DECIMAL") || fin_buf_append(b, p, (size_t)(end - p + 1)))
+            return NULL;
+        return end + 1;
+    }
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+        if (!strcmp(name, scalars[i].hive)) {
+            if (*p == '(' && (p = strchr(p, ')')))   /* varchar(n), char(n) */
+                p++;
+            return p && !fin_buf_puts(b, scalars[i].duck) ? p : NULL;
+        }
+    return NULL;
+}
+
+/* The DuckDB type a JSON view declares for a catalog type: nested types too. */
+static int json_column_type(struct fin_buf *b, const char *glue)
+{
+    struct fin_buf t;
+    fin_buf_init(&t);
+    const char *end = strchr(glue, '<') ? hive_type(glue, &t) : NULL;
+    int rc = end && !*end && fin_buf_cstr(&t) ? lit(b, fin_buf_cstr(&t)) : lit(b, duck_type(glue));
+    fin_buf_fini(&t);
+    return rc;
+}
+
 /* Appends s as an SQL string literal ('...' with quotes doubled). */
-static int lit(struct fin_buf *b, const char *s)
+int fin_query__lit(struct fin_buf *b, const char *s)
 {
     int rc = fin_buf_puts(b, "'");
     for (; !rc && *s; s++)
@@ -109,7 +213,7 @@ static int lit(struct fin_buf *b, const char *s)
 }
 
 /* Appends s as a quoted SQL identifier. */
-static int ident(struct fin_buf *b, const char *s)
+int fin_query__ident(struct fin_buf *b, const char *s)
 {
     int rc = fin_buf_puts(b, "\"");
     for (; !rc && *s; s++)
@@ -178,7 +282,8 @@ static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *
     for (size_t i = 0; !rc && i < t->columns.n; i++) {
         const struct fin_column *c = &t->columns.v[i];
         rc = (i ? fin_buf_puts(b, ", ") : 0) || lit(b, c->source ? c->source : c->name) ||
-             fin_buf_printf(b, ": '%s'", duck_type(c->type));
+             fin_buf_puts(b, ": ") ||
+             (csv ? fin_buf_printf(b, "'%s'", duck_type(c->type)) : json_column_type(b, c->type));
     }
     return rc || fin_buf_puts(b, "})") ? FIN_ENOMEM : 0;
 }
@@ -294,12 +399,62 @@ static int view_sql(const struct fin_table *t, struct fin_buf *b)
     return rc ? FIN_ENOMEM : 0;
 }
 
+static void free_tables(struct fin_query *q)
+{
+    for (size_t i = 0; i < q->ntables; i++) {
+        free(q->tables[i].database);
+        free(q->tables[i].name);
+    }
+    free(q->tables);
+    q->tables = NULL;
+    q->ntables = 0;
+}
+
+const char *fin_query__current_database(const struct fin_query *q)
+{
+    if (q->database)
+        return q->database;
+    for (size_t i = 0; i < q->ntables; i++)
+        if (!strcmp(q->tables[i].database, FIN_CATALOG_DEFAULT_DATABASE))
+            return FIN_CATALOG_DEFAULT_DATABASE;
+    return q->ntables ? q->tables[0].database : NULL;
+}
+
+/* Points DuckDB's default schema at the current database, so that unqualified names
+ * resolve there in statements the rewrite does not see (EXPLAIN, DESCRIBE SELECT). */
+static int use_schema(struct fin_query *q)
+{
+    const char *db = fin_query__current_database(q);
+    struct fin_buf b;
+    fin_buf_init(&b);
+    int rc = fin_buf_puts(&b, "USE " FIN_QUERY_CATALOG ".") || ident(&b, db ? db : "main")
+                 ? FIN_ENOMEM
+                 : run(q->conn, fin_buf_cstr(&b));
+    fin_buf_fini(&b);
+    return rc;
+}
+
 static int define_views(struct fin_query *q)
 {
     struct fin_catalog *cat = NULL;
     struct fin_buf b;
     fin_buf_init(&b);
     int rc = fin_catalog_open(&cat, q->data_dir);
+    /* views of tables that left the catalog (DROP TABLE, rename) go too */
+    for (size_t i = 0; !rc && i < q->ntables; i++) {
+        char name[2 * FIN_CATALOG_NAME_MAX + 2];
+        snprintf(name, sizeof name, "%s.%s", q->tables[i].database, q->tables[i].name);
+        const struct fin_table *t = fin_catalog_find(cat, name);
+        if (t && !strcmp(t->database, q->tables[i].database) && !strcmp(t->name, q->tables[i].name))
+            continue;
+        fin_buf_reset(&b);
+        if (fin_buf_puts(&b, "DROP VIEW IF EXISTS ") || ident(&b, q->tables[i].database) ||
+            fin_buf_puts(&b, ".") || ident(&b, q->tables[i].name))
+            rc = FIN_ENOMEM;
+        else
+            run(q->conn, fin_buf_cstr(&b));
+    }
+    free_tables(q);
     for (size_t i = 0; !rc && i < fin_catalog_database_count(cat); i++) {
         fin_buf_reset(&b);
         rc = fin_buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ") ||
@@ -307,8 +462,18 @@ static int define_views(struct fin_query *q)
                  ? FIN_ENOMEM
                  : run(q->conn, fin_buf_cstr(&b));
     }
-    for (size_t i = 0; !rc && i < fin_catalog_table_count(cat); i++) {
+    size_t n = rc ? 0 : fin_catalog_table_count(cat);
+    if (n && !(q->tables = calloc(n, sizeof *q->tables)))
+        rc = FIN_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
         const struct fin_table *t = fin_catalog_table_at(cat, i);
+        if (!(q->tables[q->ntables].database = strdup(t->database)) ||
+            !(q->tables[q->ntables].name = strdup(t->name))) {
+            free(q->tables[q->ntables].database);
+            rc = FIN_ENOMEM;
+            break;
+        }
+        q->ntables++;
         fin_buf_reset(&b);
         rc = view_sql(t, &b);
         if (!rc && run(q->conn, fin_buf_cstr(&b))) {
@@ -319,10 +484,123 @@ static int define_views(struct fin_query *q)
     }
     fin_buf_fini(&b);
     fin_catalog_close(cat);
-    return rc;
+    return rc ? rc : use_schema(q);
 }
 
 int fin_query_refresh(struct fin_query *q) { return define_views(q); }
+
+int fin_query_set_database(struct fin_query *q, const char *database)
+{
+    char *d = NULL;
+    if (database && *database) {
+        bool known = false;
+        for (size_t i = 0; i < q->ntables && !known; i++)
+            known = !strcasecmp(q->tables[i].database, database);
+        struct fin_catalog *cat = NULL;
+        if (!known && fin_catalog_open(&cat, q->data_dir) == 0)
+            for (size_t i = 0; i < fin_catalog_database_count(cat) && !known; i++)
+                known = !strcasecmp(fin_catalog_database_at(cat, i), database);
+        fin_catalog_close(cat);
+        if (!known) {
+            struct fin_buf b;
+            fin_buf_init(&b);
+            for (size_t i = 0; i < q->ntables; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                    seen = !strcmp(q->tables[j].database, q->tables[i].database);
+                if (!seen)
+                    fin_buf_printf(&b, "%s%s", b.len ? ", " : "", q->tables[i].database);
+            }
+            int rc = fin_err_set(FIN_ENOENT, "no database '%s' in the catalog (databases: %s)",
+                                 database, b.len ? fin_buf_cstr(&b) : "none");
+            fin_buf_fini(&b);
+            return rc;
+        }
+        if (!(d = strdup(database)))
+            return FIN_ENOMEM;
+        for (char *p = d; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    }
+    free(q->database);
+    q->database = d;
+    return use_schema(q);
+}
+
+const char *fin_query_database(const struct fin_query *q) { return fin_query__current_database(q); }
+
+void fin_query_interrupt(struct fin_query *q)
+{
+    if (q && q->conn) {
+        /* the statement may be between the small queries of the rewrite, each of which
+         * clears DuckDB's flag: the exec checks this one too */
+        q->cancel = 1;
+        duckdb_interrupt(q->conn);
+    }
+}
+
+static int cmp_keyword(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DuckDB's keywords, for the alias rewrite (lexer.c). */
+static int load_keywords(struct fin_query *q)
+{
+    duckdb_result res;
+    if (duckdb_query(q->conn,
+                     "SELECT lower(keyword_name), keyword_category = 'reserved' FROM "
+                     "duckdb_keywords() ORDER BY 1",
+                     &res) == DuckDBError) {
+        int rc = fin_err_set(FIN_ESQL, "cannot list the engine's keywords: %s",
+                             duckdb_result_error(&res));
+        duckdb_destroy_result(&res);
+        return rc;
+    }
+    idx_t n = duckdb_row_count(&res);
+    int rc = 0;
+    q->keywords = calloc(n ? n : 1, sizeof *q->keywords);
+    q->keyword_reserved = calloc(n ? n : 1, sizeof *q->keyword_reserved);
+    if (!q->keywords || !q->keyword_reserved)
+        rc = FIN_ENOMEM;
+    for (idx_t i = 0; !rc && i < n; i++) {
+        char *w = duckdb_value_varchar(&res, 0, i);
+        if (!w || !(q->keywords[i] = strdup(w)))
+            rc = FIN_ENOMEM;
+        duckdb_free(w);
+        q->keyword_reserved[i] = duckdb_value_boolean(&res, 1, i);
+        q->nkeywords += !rc;
+    }
+    duckdb_destroy_result(&res);
+    /* SQL's ORDER BY collates; bsearch needs strcmp's order */
+    if (!rc) {
+        for (size_t i = 1; i < q->nkeywords; i++)
+            for (size_t j = i; j > 0 && strcmp(q->keywords[j - 1], q->keywords[j]) > 0; j--) {
+                char *tw = q->keywords[j];
+                bool tr = q->keyword_reserved[j];
+                q->keywords[j] = q->keywords[j - 1];
+                q->keyword_reserved[j] = q->keyword_reserved[j - 1];
+                q->keywords[j - 1] = tw;
+                q->keyword_reserved[j - 1] = tr;
+            }
+    }
+    return rc;
+}
+
+static bool duck_keyword(void *ctx, const char *word, bool *reserved)
+{
+    struct fin_query *q = ctx;
+    char w[64];
+    size_t i = 0;
+    for (; word[i] && i + 1 < sizeof w; i++)
+        w[i] = (char)tolower((unsigned char)word[i]);
+    w[i] = '\0';
+    const char *key = w;
+    char **hit = bsearch(&key, q->keywords, q->nkeywords, sizeof *q->keywords, cmp_keyword);
+    if (!hit)
+        return false;
+    *reserved = q->keyword_reserved[hit - q->keywords];
+    return true;
+}
 
 int fin_query_open(struct fin_query **out, const char *data_dir)
 {
@@ -349,7 +627,11 @@ int fin_query_open(struct fin_query **out, const char *data_dir)
         rc = fin_err_set(FIN_ESQL, "cannot connect to the query engine");
         goto fail;
     }
-    if ((rc = run(q->conn, "SET TimeZone = 'UTC'")))
+    /* The lake's tables live in a catalog named as Athena's, so that three-part names
+     * ("AwsDataCatalog"."finance"."t") resolve; it is the default catalog. */
+    if ((rc = run(q->conn, "SET TimeZone = 'UTC'")) ||
+        (rc = run(q->conn, "ATTACH ':memory:' AS " FIN_QUERY_CATALOG)) ||
+        (rc = run(q->conn, "USE " FIN_QUERY_CATALOG)) || (rc = load_keywords(q)))
         goto fail;
     for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++)
         if ((rc = run(q->conn, macros[i])))
@@ -380,6 +662,12 @@ void fin_query_close(struct fin_query *q)
         duckdb_close(&q->db);
     free(q->data_dir);
     free(q->last_sql);
+    free(q->database);
+    free_tables(q);
+    for (size_t i = 0; i < q->nkeywords; i++)
+        free(q->keywords[i]);
+    free(q->keywords);
+    free(q->keyword_reserved);
     free(q);
 }
 
@@ -519,6 +807,31 @@ static int name_columns(json_t *node, long star_width)
             n++;
         }
         pos++;
+    }
+    return n;
+}
+
+/* A qualified column in a select list (a.name) is named by its last part, and Trino's
+ * ORDER BY name means that output column even when another relation has a "name"
+ * (DuckDB calls it ambiguous unless the name is an alias): the alias is made explicit. */
+static int alias_qualified(json_t *node)
+{
+    const char *type = json_string_value(json_object_get(node, "type"));
+    if (!type || strcmp(type, "SELECT_NODE") != 0)
+        return 0;
+    size_t i;
+    json_t *e;
+    int n = 0;
+    json_array_foreach(json_object_get(node, "select_list"), i, e) {
+        const char *cls = json_string_value(json_object_get(e, "class"));
+        const char *alias = json_string_value(json_object_get(e, "alias"));
+        json_t *names = json_object_get(e, "column_names");
+        if (cls && !strcmp(cls, "COLUMN_REF") && (!alias || !*alias) &&
+            json_array_size(names) >= 2) {
+            json_t *last = json_array_get(names, json_array_size(names) - 1);
+            if (json_is_string(last) && !json_object_set(e, "alias", last))
+                n++;
+        }
     }
     return n;
 }
@@ -826,9 +1139,133 @@ static char *scalar(duckdb_connection c, const char *fn, const char *arg)
     return out;
 }
 
-/* The SQL to run for sql (a malloc'd copy, possibly rewritten); NULL only on ENOMEM.
- * optimize adds the top-row-per-group rewrite to the Athena ones. */
-static char *athena_rewrite(struct fin_query *q, const char *sql, bool optimize)
+/* ---- unqualified table names ----
+ *
+ * Athena runs a query in a selected database. Here a table named without its database
+ * is looked up in the selected one (--database, [query] database, USE) when there is
+ * one, else in the one database that holds a table of that name; two databases with
+ * that name make the statement an error that lists them. Names of common table
+ * expressions are left alone. */
+
+struct resolve {
+    struct fin_query *q;
+    json_t *ctes;      /* array of names */
+    int changes;
+    int rc;
+};
+
+static void collect_ctes(json_t *node, json_t *names)
+{
+    size_t i;
+    const char *key;
+    json_t *v;
+    if (json_is_array(node)) {
+        json_array_foreach(node, i, v) collect_ctes(v, names);
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    json_t *map = json_object_get(json_object_get(node, "cte_map"), "map");
+    json_array_foreach(map, i, v) {
+        json_t *k = json_object_get(v, "key");
+        if (json_is_string(k))
+            json_array_append(names, k);
+    }
+    json_object_foreach(node, key, v) collect_ctes(v, names);
+}
+
+static void resolve_node(json_t *node, struct resolve *r)
+{
+    size_t i;
+    const char *key;
+    json_t *v;
+    if (r->rc)
+        return;
+    if (json_is_array(node)) {
+        json_array_foreach(node, i, v) resolve_node(v, r);
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    const char *type = json_string_value(json_object_get(node, "type"));
+    const char *schema = json_string_value(json_object_get(node, "schema_name"));
+    const char *catalog = json_string_value(json_object_get(node, "catalog_name"));
+    const char *name = json_string_value(json_object_get(node, "table_name"));
+    if (type && !strcmp(type, "BASE_TABLE") && name && schema && !*schema && catalog &&
+        !*catalog) {
+        bool cte = false;
+        json_array_foreach(r->ctes, i, v) cte = cte || !strcasecmp(json_string_value(v), name);
+        const struct fin_query *q = r->q;
+        const char *found = NULL;
+        size_t count = 0;
+        for (i = 0; !cte && i < q->ntables; i++) {
+            if (strcasecmp(q->tables[i].name, name) != 0)
+                continue;
+            if (q->database && strcasecmp(q->tables[i].database, q->database) != 0)
+                continue;
+            found = q->tables[i].database;
+            count++;
+        }
+        if (count == 1) {
+            json_object_set_new(node, "schema_name", json_string(found));
+            r->changes++;
+        } else if (count > 1) {
+            struct fin_buf b;
+            fin_buf_init(&b);
+            for (i = 0; i < q->ntables; i++)
+                if (!strcasecmp(q->tables[i].name, name))
+                    fin_buf_printf(&b, "%s%s.%s", b.len ? ", " : "", q->tables[i].database,
+                                   q->tables[i].name);
+            r->rc = fin_err_set(FIN_ESQL,
+                                "table '%s' is ambiguous: %s; name its database, or choose "
+                                "one (--database, [query] database = in finstream.ini, USE)",
+                                name, b.len ? fin_buf_cstr(&b) : "?");
+            fin_buf_fini(&b);
+            return;
+        }
+    }
+    json_object_foreach(node, key, v) resolve_node(v, r);
+}
+
+static int resolve_tables(struct fin_query *q, json_t *node, int *changes)
+{
+    struct resolve r = {q, json_array(), 0, 0};
+    if (!r.ctes)
+        return FIN_ENOMEM;
+    collect_ctes(node, r.ctes);
+    resolve_node(node, &r);
+    json_decref(r.ctes);
+    *changes += r.changes;
+    return r.rc;
+}
+
+/* "Table with name x does not exist" is followed by the tables the catalog has. */
+static char *with_candidates(const struct fin_query *q, char *err)
+{
+    if (!err || !strstr(err, "Table with name ") || !strstr(err, "does not exist"))
+        return err;
+    struct fin_buf b;
+    fin_buf_init(&b);
+    fin_buf_puts(&b, err);
+    fin_buf_puts(&b, "\nTables in the catalog:");
+    for (size_t i = 0; i < q->ntables && i < 50; i++)
+        fin_buf_printf(&b, " %s.%s", q->tables[i].database, q->tables[i].name);
+    if (!q->ntables)
+        fin_buf_puts(&b, " none (run 'finstream crawl')");
+    else if (q->ntables > 50)
+        fin_buf_printf(&b, " ... (%zu in all)", q->ntables);
+    const char *text = fin_buf_cstr(&b);
+    char *out = text ? strdup(text) : NULL;
+    fin_buf_fini(&b);
+    if (!out)
+        return err;
+    free(err);
+    return out;
+}
+
+/* The SQL to run for sql: *out is a malloc'd copy, possibly rewritten. optimize adds
+ * the top-row-per-group rewrite to the Athena ones. FIN_ESQL for an ambiguous name. */
+static int athena_rewrite(struct fin_query *q, const char *sql, bool optimize, char **out)
 {
     /* "no location" is the largest uint64, more than jansson's integers hold */
     char *ser = scalar(q->conn,
@@ -836,14 +1273,18 @@ static char *athena_rewrite(struct fin_query *q, const char *sql, bool optimize)
                        "'\"query_location\":18446744073709551615', '\"query_location\":0')",
                        sql);
     json_t *root = ser ? json_loads(ser, 0, NULL) : NULL;
-    char *out = NULL;
+    int rc = 0;
+    *out = NULL;
     free(ser);
     json_t *stmts = json_object_get(root, "statements");
     if (!root || json_is_true(json_object_get(root, "error")) || json_array_size(stmts) != 1)
         goto as_written;
     json_t *node = json_object_get(json_array_get(stmts, 0), "node");
+    int changed = 0;
+    if ((rc = resolve_tables(q, node, &changed)))
+        goto fail;
     long stars = count_stars(node), star_width = 1;
-    if (stars > 1)
+    if (stars > 1 && !changed)
         goto as_written;   /* positions after several stars are not worth guessing */
     if (stars == 1) {
         duckdb_prepared_statement st;
@@ -853,22 +1294,27 @@ static char *athena_rewrite(struct fin_query *q, const char *sql, bool optimize)
         }
         duckdb_destroy_prepare(&st);
     }
-    int changed = walk_tree(node, cast_node, false) + walk_tree(node, function_node, false) +
-                  name_columns(node, star_width);
+    changed += walk_tree(node, cast_node, false) + walk_tree(node, function_node, false) +
+               walk_tree(node, alias_qualified, false) +
+               (stars > 1 ? 0 : name_columns(node, star_width));
     if (optimize)
         changed += walk_tree(node, select_node, true);
     if (!changed)
         goto as_written;
     char *js = json_dumps(root, JSON_COMPACT);
-    out = js ? scalar(q->conn, "SELECT json_deserialize_sql(?::JSON)", js) : NULL;
+    *out = js ? scalar(q->conn, "SELECT json_deserialize_sql(?::JSON)", js) : NULL;
     free(js);
-    if (out) {
+    if (*out) {
         json_decref(root);
-        return out;
+        return 0;
     }
 as_written:
     json_decref(root);
-    return strdup(sql);
+    *out = strdup(sql);
+    return *out ? 0 : FIN_ENOMEM;
+fail:
+    json_decref(root);
+    return rc;
 }
 
 /* Bytes the last statement read from files, from DuckDB's file system log; clears it. */
@@ -903,14 +1349,14 @@ static void drop_repeated_position(char *msg)
         *second = '\0';
 }
 
-static void interrupt_query(void *conn) { duckdb_interrupt(conn); }
+static void interrupt_query(void *q) { fin_query_interrupt(q); }
 
 /* Runs sql; on failure, *err holds a copy of DuckDB's message (caller frees). */
 static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, char **err)
 {
     if (q->logging)
         run(q->conn, "CALL truncate_duckdb_logs()");
-    int watch = fin_interrupt_watch(interrupt_query, q->conn);   /* Ctrl-C ends the query */
+    int watch = fin_interrupt_watch(interrupt_query, q);   /* Ctrl-C ends the query */
     bool ran = !fin_interrupted();
     bool ok = ran && duckdb_query(q->conn, sql, res) == DuckDBSuccess;
     fin_interrupt_unwatch(watch);
@@ -928,22 +1374,27 @@ static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, cha
     return FIN_ESQL;
 }
 
-int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out)
+int fin_query__exec_sql(struct fin_query *q, const char *text, struct fin_result **out)
 {
     double t0 = mono_seconds();
-    char *err = NULL, *plain = NULL;
-    char *fast = athena_rewrite(q, sql, true);
+    char *err = NULL, *plain = NULL, *fast = NULL, *sql = NULL;
     duckdb_result res;
-    int rc = FIN_ENOMEM;
-    if (!fast)
+    int changes = 0;
+    /* Trino's aliases first: DuckDB's parser, and so every later step, refuses them */
+    int rc = fin_sql__trino_aliases(text, duck_keyword, q, &sql, &changes);
+    if (rc || (rc = athena_rewrite(q, sql, true, &fast)))
         goto fail;
-    if ((rc = try_sql(q, fast, &res, &err)) == FIN_ECANCELED)
+    rc = q->cancel ? FIN_ECANCELED : try_sql(q, fast, &res, &err);
+    if (rc && (q->cancel || fin_interrupted())) {
+        rc = fin_err_set(FIN_ECANCELED, "Interrupted: the statement was cancelled");
         goto fail;
+    }
     if (rc) {
         /* Without the optimisation, then as written: the error reported is the one for
          * the caller's own text, so that positions point into it. */
-        if (!(plain = athena_rewrite(q, sql, false))) {
-            rc = FIN_ENOMEM;
+        int rc2 = athena_rewrite(q, sql, false, &plain);
+        if (rc2) {
+            rc = rc2;
             goto fail;
         }
         char *again = NULL;
@@ -962,13 +1413,17 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
             if (strcmp(plain, sql) != 0) {
                 if (try_sql(q, sql, &res, &again) == 0)
                     duckdb_destroy_result(&res);   /* runs as written: report the rewrite's error */
-                else {
+                else if (!(again && (strstr(again, "with name date_format") ||
+                                     strstr(again, "with name date_parse")))) {
+                    /* (as written, a function only the rewrite provides is missing: the
+                     * rewrite's error is the one that says what is wrong) */
                     free(err);
                     err = again;
                     again = NULL;
                 }
             }
             free(again);
+            err = with_candidates(q, err);
             rc = fin_err_set(FIN_ESQL, "%s", err ? err : "query failed");
             goto fail;
         }
@@ -986,15 +1441,42 @@ int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out
         r->bytes_scanned = bytes_read(q);
     *out = r;
 fail:
+    free(sql);
     free(fast);
     free(plain);
     free(err);
     return rc;
 }
 
+int fin_query_exec(struct fin_query *q, const char *sql, struct fin_result **out)
+{
+    char **stmts = NULL;
+    size_t n = 0;
+    int rc = fin_query_split(sql, &stmts, &n);
+    if (rc)
+        return rc;
+    if (n != 1) {
+        fin_query_statements_free(stmts, n);
+        return n ? fin_err_set(FIN_ESQL, "%zu statements: run them one at a time", n)
+                 : fin_err_set(FIN_ESQL, "no statement");
+    }
+    double t0 = mono_seconds();
+    if (q->cancel)
+        rc = fin_err_set(FIN_ECANCELED, "Interrupted: the statement was cancelled");
+    else if (fin_query__statement(q, stmts[0], out, &rc) == 0)
+        rc = fin_query__exec_sql(q, stmts[0], out);
+    else if (rc == 0)
+        (*out)->seconds = mono_seconds() - t0;
+    /* an interrupt that came before the statement began cancels it; one that comes
+     * after it ended is forgotten */
+    q->cancel = 0;
+    fin_query_statements_free(stmts, n);
+    return rc;
+}
+
 /* ---- Parquet schemas for the crawler ---- */
 
-static const char *glue_type(const char *duck, char *buf, size_t size)
+const char *fin_query__glue_type(const char *duck, char *buf, size_t size)
 {
     static const struct { const char *duck, *glue; } map[] = {
         {"BIGINT", "bigint"},  {"INTEGER", "int"},     {"SMALLINT", "smallint"},
@@ -1043,7 +1525,7 @@ int fin_query_parquet_schema(const char *path, struct fin_columns *cols, void *c
     for (idx_t i = 0; !rc && i < duckdb_row_count(&res); i++) {
         char *name = duckdb_value_varchar(&res, 0, i), *type = duckdb_value_varchar(&res, 1, i);
         char buf[64];
-        rc = name && type ? fin_columns_merge(cols, name, glue_type(type, buf, sizeof buf))
+        rc = name && type ? fin_columns_merge(cols, name, fin_query__glue_type(type, buf, sizeof buf))
                           : FIN_ENOMEM;
         duckdb_free(name);
         duckdb_free(type);

@@ -33,6 +33,9 @@ const char *fin_type_name(enum fin_type t)
     case FIN_TYPE_DATE: return "date";
     case FIN_TYPE_TIMESTAMP: return "timestamp";
     case FIN_TYPE_TIMESTAMPTZ: return "timestamp with time zone";
+    case FIN_TYPE_ARRAY: return "array";
+    case FIN_TYPE_MAP: return "map";
+    case FIN_TYPE_ROW: return "row";
     default: return "varchar";
     }
 }
@@ -149,7 +152,8 @@ static enum fin_type map_type(duckdb_type t)
     case DUCKDB_TYPE_USMALLINT:
     case DUCKDB_TYPE_UINTEGER:
     case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT: return FIN_TYPE_BIGINT;
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT: return FIN_TYPE_BIGINT;
     case DUCKDB_TYPE_FLOAT:
     case DUCKDB_TYPE_DOUBLE: return FIN_TYPE_DOUBLE;
     case DUCKDB_TYPE_DECIMAL: return FIN_TYPE_DECIMAL;
@@ -159,8 +163,86 @@ static enum fin_type map_type(duckdb_type t)
     case DUCKDB_TYPE_TIMESTAMP_MS:
     case DUCKDB_TYPE_TIMESTAMP_NS: return FIN_TYPE_TIMESTAMP;
     case DUCKDB_TYPE_TIMESTAMP_TZ: return FIN_TYPE_TIMESTAMPTZ;
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: return FIN_TYPE_ARRAY;
+    case DUCKDB_TYPE_MAP: return FIN_TYPE_MAP;
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_UNION: return FIN_TYPE_ROW;
     default: return FIN_TYPE_OTHER;
     }
+}
+
+/* Glue's name for a result column's type (for CREATE TABLE AS). */
+static void glue_name(duckdb_logical_type lt, char *out, size_t size)
+{
+    const char *n = "string";
+    switch (duckdb_get_type_id(lt)) {
+    case DUCKDB_TYPE_BOOLEAN: n = "boolean"; break;
+    case DUCKDB_TYPE_TINYINT: n = "tinyint"; break;
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_UTINYINT: n = "smallint"; break;
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_USMALLINT: n = "int"; break;
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT: n = "bigint"; break;
+    case DUCKDB_TYPE_FLOAT: n = "float"; break;
+    case DUCKDB_TYPE_DOUBLE: n = "double"; break;
+    case DUCKDB_TYPE_DATE: n = "date"; break;
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS:
+    case DUCKDB_TYPE_TIMESTAMP_NS:
+    case DUCKDB_TYPE_TIMESTAMP_TZ: n = "timestamp"; break;
+    case DUCKDB_TYPE_DECIMAL:
+        snprintf(out, size, "decimal(%u,%u)", duckdb_decimal_width(lt), duckdb_decimal_scale(lt));
+        return;
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: {
+        duckdb_logical_type ct = duckdb_get_type_id(lt) == DUCKDB_TYPE_LIST
+                                     ? duckdb_list_type_child_type(lt)
+                                     : duckdb_array_type_child_type(lt);
+        char child[160];
+        glue_name(ct, child, sizeof child);
+        duckdb_destroy_logical_type(&ct);
+        if ((size_t)snprintf(out, size, "array<%s>", child) < size)
+            return;
+        break;
+    }
+    case DUCKDB_TYPE_MAP: {
+        duckdb_logical_type kt = duckdb_map_type_key_type(lt), vt = duckdb_map_type_value_type(lt);
+        char k[160], v[160];
+        glue_name(kt, k, sizeof k);
+        glue_name(vt, v, sizeof v);
+        duckdb_destroy_logical_type(&kt);
+        duckdb_destroy_logical_type(&vt);
+        if ((size_t)snprintf(out, size, "map<%s,%s>", k, v) < size)
+            return;
+        break;
+    }
+    case DUCKDB_TYPE_STRUCT: {
+        size_t len = (size_t)snprintf(out, size, "struct<");
+        for (idx_t i = 0; len < size && i < duckdb_struct_type_child_count(lt); i++) {
+            char *name = duckdb_struct_type_child_name(lt, i);
+            duckdb_logical_type ct = duckdb_struct_type_child_type(lt, i);
+            char child[160];
+            glue_name(ct, child, sizeof child);
+            duckdb_destroy_logical_type(&ct);
+            len += (size_t)snprintf(out + len, size - len, "%s%s:%s", i ? "," : "",
+                                    name ? name : "?", child);
+            duckdb_free(name);
+        }
+        if (len + 1 < size) {
+            snprintf(out + len, size - len, ">");
+            return;
+        }
+        break;   /* too long for the catalog's type: read as text */
+    }
+    default: break;
+    }
+    snprintf(out, size, "%s", n);
 }
 
 static void format_ts(char *out, size_t size, int64_t micros, bool tz)
@@ -174,14 +256,145 @@ static void format_ts(char *out, size_t size, int64_t micros, bool tz)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(frac / 1000), tz ? " UTC" : "");
 }
 
-/* One cell into text + number. row is the global row (for the fallback accessor). */
-static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, duckdb_type t,
-                idx_t i, idx_t col, idx_t row, char **text, double *num)
+/* Trino's interval forms: year to month "1-2", day to second "1 02:03:04.500". */
+static void format_interval(char *out, size_t size, duckdb_interval v)
 {
-    char buf[128];
+    size_t n = 0;
+    if (v.months || (!v.days && !v.micros)) {
+        int32_t m = v.months < 0 ? -v.months : v.months;
+        n = (size_t)snprintf(out, size, "%s%d-%d", v.months < 0 ? "-" : "", m / 12, m % 12);
+        if (!v.days && !v.micros)
+            return;
+        if (n < size)
+            out[n++] = ' ';
+    }
+    bool neg = v.days < 0 || (v.days == 0 && v.micros < 0);
+    int64_t days = v.days < 0 ? -(int64_t)v.days : v.days;
+    int64_t us = v.micros < 0 ? -v.micros : v.micros;
+    days += us / 86400000000LL;
+    us %= 86400000000LL;
+    snprintf(out + (n < size ? n : size), n < size ? size - n : 0,
+             "%s%lld %02d:%02d:%02d.%03d", neg ? "-" : "", (long long)days,
+             (int)(us / 3600000000LL), (int)(us / 60000000 % 60), (int)(us / 1000000 % 60),
+             (int)(us / 1000 % 1000));
+}
+
+static void format_time(char *out, size_t size, int64_t micros)
+{
+    snprintf(out, size, "%02d:%02d:%02d.%03d", (int)(micros / 3600000000LL),
+             (int)(micros / 60000000 % 60), (int)(micros / 1000000 % 60), (int)(micros / 1000 % 1000));
+}
+
+static int json_str(struct fin_buf *b, const char *s, size_t n)
+{
+    int rc = fin_buf_puts(b, "\"");
+    for (size_t i = 0; !rc && i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            rc = fin_buf_printf(b, "\\%c", ch);
+        else if (ch == '\n')
+            rc = fin_buf_puts(b, "\\n");
+        else if (ch == '\t')
+            rc = fin_buf_puts(b, "\\t");
+        else if (ch == '\r')
+            rc = fin_buf_puts(b, "\\r");
+        else if (ch < 0x20)
+            rc = fin_buf_printf(b, "\\u%04x", ch);
+        else
+            rc = fin_buf_append(b, &s[i], 1);
+    }
+    return rc || fin_buf_puts(b, "\"");
+}
+
+/* One value of vec at i, as Athena's text into t and as JSON into j (NULL: not
+ * wanted); *num gets the number for top-level scalars. nested is true inside an array,
+ * map or row, where NULL prints as null. Returns 0 or FIN_ENOMEM. */
+static int render(duckdb_vector vec, duckdb_logical_type lt, idx_t i, struct fin_buf *t,
+                  struct fin_buf *j, double *num, bool nested)
+{
+    uint64_t *valid = duckdb_vector_get_validity(vec);
+    if (valid && !duckdb_validity_row_is_valid(valid, i))
+        return fin_buf_puts(t, nested ? "null" : "") || (j && fin_buf_puts(j, "null"));
+    duckdb_type type = duckdb_get_type_id(lt);
     const void *data = duckdb_vector_get_data(vec);
+    char buf[128];
+    bool quote = false;   /* in JSON: a string rather than a number or literal */
+    int rc = 0;
     *num = NAN;
-    switch (t) {
+    switch (type) {
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY: {
+        idx_t from, count;
+        duckdb_vector child;
+        duckdb_logical_type ct;
+        if (type == DUCKDB_TYPE_LIST) {
+            duckdb_list_entry e = ((const duckdb_list_entry *)data)[i];
+            from = e.offset;
+            count = e.length;
+            child = duckdb_list_vector_get_child(vec);
+            ct = duckdb_list_type_child_type(lt);
+        } else {
+            count = duckdb_array_type_array_size(lt);
+            from = i * count;
+            child = duckdb_array_vector_get_child(vec);
+            ct = duckdb_array_type_child_type(lt);
+        }
+        rc = fin_buf_puts(t, "[") || (j && fin_buf_puts(j, "["));
+        for (idx_t k = 0; !rc && k < count; k++) {
+            double d;
+            rc = (k ? fin_buf_puts(t, ", ") || (j && fin_buf_puts(j, ",")) : 0) ||
+                 render(child, ct, from + k, t, j, &d, true);
+        }
+        duckdb_destroy_logical_type(&ct);
+        return rc || fin_buf_puts(t, "]") || (j && fin_buf_puts(j, "]"));
+    }
+    case DUCKDB_TYPE_MAP: {
+        duckdb_list_entry e = ((const duckdb_list_entry *)data)[i];
+        duckdb_vector kv = duckdb_list_vector_get_child(vec);
+        duckdb_vector keys = duckdb_struct_vector_get_child(kv, 0);
+        duckdb_vector vals = duckdb_struct_vector_get_child(kv, 1);
+        duckdb_logical_type kt = duckdb_map_type_key_type(lt), vt = duckdb_map_type_value_type(lt);
+        struct fin_buf key;
+        fin_buf_init(&key);
+        rc = fin_buf_puts(t, "{") || (j && fin_buf_puts(j, "{"));
+        for (idx_t k = 0; !rc && k < e.length; k++) {
+            double d;
+            fin_buf_reset(&key);
+            /* a JSON object's keys are strings: the key's text form */
+            rc = (k ? fin_buf_puts(t, ", ") || (j && fin_buf_puts(j, ",")) : 0) ||
+                 render(keys, kt, e.offset + k, &key, NULL, &d, true) ||
+                 fin_buf_append(t, key.data ? key.data : "", key.len) || fin_buf_puts(t, "=") ||
+                 (j && (json_str(j, key.data ? key.data : "", key.len) || fin_buf_puts(j, ":"))) ||
+                 render(vals, vt, e.offset + k, t, j, &d, true);
+        }
+        fin_buf_fini(&key);
+        duckdb_destroy_logical_type(&kt);
+        duckdb_destroy_logical_type(&vt);
+        return rc || fin_buf_puts(t, "}") || (j && fin_buf_puts(j, "}"));
+    }
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_UNION: {
+        idx_t n = duckdb_struct_type_child_count(lt), first = 0;
+        if (type == DUCKDB_TYPE_UNION) {
+            /* child 0 is the tag; only the member it names is shown */
+            const uint8_t *tags = duckdb_vector_get_data(duckdb_struct_vector_get_child(vec, 0));
+            first = (idx_t)tags[i] + 1;
+            n = first + 1;
+        }
+        rc = fin_buf_puts(t, "{") || (j && fin_buf_puts(j, "{"));
+        for (idx_t k = first; !rc && k < n; k++) {
+            char *name = duckdb_struct_type_child_name(lt, k);
+            duckdb_logical_type ct = duckdb_struct_type_child_type(lt, k);
+            double d;
+            rc = !name || (k > first ? fin_buf_puts(t, ", ") || (j && fin_buf_puts(j, ",")) : 0) ||
+                 fin_buf_printf(t, "%s=", name) ||
+                 (j && (json_str(j, name, strlen(name)) || fin_buf_puts(j, ":"))) ||
+                 render(duckdb_struct_vector_get_child(vec, k), ct, i, t, j, &d, true);
+            duckdb_free(name);
+            duckdb_destroy_logical_type(&ct);
+        }
+        return rc || fin_buf_puts(t, "}") || (j && fin_buf_puts(j, "}"));
+    }
     case DUCKDB_TYPE_BOOLEAN: {
         bool v = ((const bool *)data)[i];
         *num = v;
@@ -206,21 +419,38 @@ static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, d
 #undef INT_CASE
     case DUCKDB_TYPE_HUGEINT: {
         duckdb_hugeint h = ((const duckdb_hugeint *)data)[i];
-        __int128 v = ((__int128)h.upper << 64) | (__int128)h.lower;
+        __int128 v = (__int128)(((unsigned __int128)(uint64_t)h.upper << 64) | h.lower);
         *num = (double)v;
         format_decimal(buf, sizeof buf, v, 0);
+        break;
+    }
+    case DUCKDB_TYPE_UHUGEINT: {
+        duckdb_uhugeint h = ((const duckdb_uhugeint *)data)[i];
+        unsigned __int128 v = ((unsigned __int128)h.upper << 64) | h.lower;
+        char d[48];
+        int n = 0;
+        do {
+            d[n++] = (char)('0' + (int)(v % 10));
+            v /= 10;
+        } while (v);
+        for (int k = 0; k < n; k++)
+            buf[k] = d[n - 1 - k];
+        buf[n] = '\0';
+        *num = strtod(buf, NULL);
         break;
     }
     case DUCKDB_TYPE_FLOAT: {
         float v = ((const float *)data)[i];
         *num = v;
         fin_query__format_float(v, buf, sizeof buf);
+        quote = !isfinite(v);
         break;
     }
     case DUCKDB_TYPE_DOUBLE: {
         double v = ((const double *)data)[i];
         *num = v;
         fin_query__format_double(v, buf, sizeof buf);
+        quote = !isfinite(v);
         break;
     }
     case DUCKDB_TYPE_DECIMAL: {
@@ -232,7 +462,7 @@ static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, d
         case DUCKDB_TYPE_BIGINT: v = ((const int64_t *)data)[i]; break;
         default: {
             duckdb_hugeint h = ((const duckdb_hugeint *)data)[i];
-            v = ((__int128)h.upper << 64) | (__int128)h.lower;
+            v = (__int128)(((unsigned __int128)(uint64_t)h.upper << 64) | h.lower);
         }
         }
         *num = (double)v / pow(10, scale);
@@ -243,21 +473,72 @@ static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, d
         duckdb_string_t s = ((duckdb_string_t *)data)[i];
         uint32_t len = duckdb_string_t_length(s);
         const char *p = duckdb_string_t_data(&s);
-        *text = malloc(len + 1);
-        if (!*text)
-            return FIN_ENOMEM;
-        memcpy(*text, p, len);
-        (*text)[len] = '\0';
-        char *end;
-        double d = strtod(*text, &end);
-        if (end != *text && !*end)
-            *num = d;
-        return 0;
+        if (!nested) {
+            char *end;
+            char tmp[64];
+            if (len < sizeof tmp) {
+                memcpy(tmp, p, len);
+                tmp[len] = '\0';
+                double d = strtod(tmp, &end);
+                if (end != tmp && !*end)
+                    *num = d;
+            }
+        }
+        return fin_buf_append(t, p, len) || (j && json_str(j, p, len));
+    }
+    case DUCKDB_TYPE_BLOB: {
+        /* varbinary as Trino shows it: hex bytes separated by spaces */
+        duckdb_string_t s = ((duckdb_string_t *)data)[i];
+        uint32_t len = duckdb_string_t_length(s);
+        const unsigned char *p = (const unsigned char *)duckdb_string_t_data(&s);
+        size_t start = t->len;
+        for (uint32_t k = 0; !rc && k < len; k++)
+            rc = fin_buf_printf(t, "%s%02x", k ? " " : "", p[k]);
+        return rc || (j && json_str(j, t->data ? t->data + start : "", t->len - start));
+    }
+    case DUCKDB_TYPE_ENUM: {
+        idx_t k;
+        switch (duckdb_enum_internal_type(lt)) {
+        case DUCKDB_TYPE_UTINYINT: k = ((const uint8_t *)data)[i]; break;
+        case DUCKDB_TYPE_USMALLINT: k = ((const uint16_t *)data)[i]; break;
+        default: k = ((const uint32_t *)data)[i]; break;
+        }
+        char *v = duckdb_enum_dictionary_value(lt, k);
+        rc = !v || fin_buf_puts(t, v) || (j && json_str(j, v, strlen(v)));
+        duckdb_free(v);
+        return rc;
     }
     case DUCKDB_TYPE_DATE: {
         duckdb_date_struct ds = duckdb_from_date(((const duckdb_date *)data)[i]);
         snprintf(buf, sizeof buf, "%04d-%02d-%02d", ds.year, ds.month, ds.day);
         *num = (double)((const duckdb_date *)data)[i].days * 86400.0;
+        quote = true;
+        break;
+    }
+    case DUCKDB_TYPE_TIME:
+        format_time(buf, sizeof buf, ((const duckdb_time *)data)[i].micros);
+        quote = true;
+        break;
+    case DUCKDB_TYPE_TIME_TZ: {
+        duckdb_time_tz_struct tz = duckdb_from_time_tz(((const duckdb_time_tz *)data)[i]);
+        int off = tz.offset < 0 ? -tz.offset : tz.offset;
+        snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d%c%02d:%02d", tz.time.hour, tz.time.min,
+                 tz.time.sec, tz.time.micros / 1000, tz.offset < 0 ? '-' : '+', off / 3600,
+                 off / 60 % 60);
+        quote = true;
+        break;
+    }
+    case DUCKDB_TYPE_INTERVAL:
+        format_interval(buf, sizeof buf, ((const duckdb_interval *)data)[i]);
+        quote = true;
+        break;
+    case DUCKDB_TYPE_UUID: {
+        duckdb_hugeint h = ((const duckdb_hugeint *)data)[i];
+        uint64_t hi = (uint64_t)h.upper ^ (1ULL << 63), lo = h.lower;
+        snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32),
+                 (unsigned)(hi >> 16 & 0xffff), (unsigned)(hi & 0xffff), (unsigned)(lo >> 48),
+                 (unsigned long long)(lo & 0xffffffffffffULL));
+        quote = true;
         break;
     }
     case DUCKDB_TYPE_TIMESTAMP:
@@ -266,46 +547,100 @@ static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, d
     case DUCKDB_TYPE_TIMESTAMP_MS:
     case DUCKDB_TYPE_TIMESTAMP_NS: {
         int64_t v = ((const int64_t *)data)[i];
-        if (t == DUCKDB_TYPE_TIMESTAMP_S)
+        if (type == DUCKDB_TYPE_TIMESTAMP_S)
             v *= 1000000;
-        else if (t == DUCKDB_TYPE_TIMESTAMP_MS)
+        else if (type == DUCKDB_TYPE_TIMESTAMP_MS)
             v *= 1000;
-        else if (t == DUCKDB_TYPE_TIMESTAMP_NS)
+        else if (type == DUCKDB_TYPE_TIMESTAMP_NS)
             v /= 1000;
         *num = (double)v / 1e6;
-        format_ts(buf, sizeof buf, v, t == DUCKDB_TYPE_TIMESTAMP_TZ);
+        format_ts(buf, sizeof buf, v, type == DUCKDB_TYPE_TIMESTAMP_TZ);
+        quote = true;
         break;
     }
-    default: {
-        /* lists, structs, intervals...: DuckDB's own text form */
+    default:
+        return FIN_EUNSUPPORTED;   /* the caller falls back to DuckDB's own text */
+    }
+    rc = fin_buf_puts(t, buf);
+    if (!rc && j)
+        rc = quote ? json_str(j, buf, strlen(buf)) : fin_buf_puts(j, buf);
+    return rc;
+}
+
+static char *buf_dup(struct fin_buf *b)
+{
+    return strndup(b->data ? b->data : "", b->len);
+}
+
+/* One top-level cell into text (+ JSON for nested types) and number. row is the global
+ * row (for the fallback accessor). */
+static int cell(duckdb_result *res, duckdb_vector vec, duckdb_logical_type lt, idx_t i,
+                idx_t col, idx_t row, struct fin_buf *t, struct fin_buf *j, char **text,
+                char **json, double *num)
+{
+    fin_buf_reset(t);
+    fin_buf_reset(j);
+    duckdb_type type = duckdb_get_type_id(lt);
+    bool nested = map_type(type) == FIN_TYPE_ARRAY || map_type(type) == FIN_TYPE_MAP ||
+                  map_type(type) == FIN_TYPE_ROW;
+    int rc = render(vec, lt, i, t, nested ? j : NULL, num, false);
+    if (rc == FIN_EUNSUPPORTED) {
+        /* a type without a form of its own here: DuckDB's text */
         char *v = duckdb_value_varchar(res, col, row);
         *text = strdup(v ? v : "");
         duckdb_free(v);
         return *text ? 0 : FIN_ENOMEM;
     }
-    }
-    *text = strdup(buf);
-    return *text ? 0 : FIN_ENOMEM;
+    if (rc || !(*text = buf_dup(t)))
+        return FIN_ENOMEM;
+    if (nested && !(*json = buf_dup(j)))
+        return FIN_ENOMEM;
+    return 0;
+}
+
+/* Grows the cell arrays to hold need cells. */
+static int reserve_cells(struct fin_result *r, size_t need)
+{
+    if (need <= r->cap)
+        return 0;
+    size_t cap = r->cap ? r->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    char **tv = realloc(r->text, cap * sizeof *tv);
+    if (!tv)
+        return FIN_ENOMEM;
+    r->text = tv;
+    char **jv = realloc(r->json, cap * sizeof *jv);
+    if (!jv)
+        return FIN_ENOMEM;
+    r->json = jv;
+    double *nv = realloc(r->num, cap * sizeof *nv);
+    if (!nv)
+        return FIN_ENOMEM;
+    r->num = nv;
+    r->cap = cap;
+    return 0;
 }
 
 int fin_result__from_duckdb(duckdb_result *res, struct fin_result **out)
 {
     struct fin_result *r = calloc(1, sizeof *r);
     duckdb_logical_type *lts = NULL;
-    duckdb_type *types = NULL;
+    struct fin_buf t, j;
+    fin_buf_init(&t);
+    fin_buf_init(&j);
     int rc = FIN_ENOMEM;
     if (!r)
         return FIN_ENOMEM;
     r->ncols = duckdb_column_count(res);
     r->cols = calloc(r->ncols ? r->ncols : 1, sizeof *r->cols);
     lts = calloc(r->ncols ? r->ncols : 1, sizeof *lts);
-    types = calloc(r->ncols ? r->ncols : 1, sizeof *types);
-    if (!r->cols || !lts || !types)
+    if (!r->cols || !lts)
         goto fail;
     for (size_t c = 0; c < r->ncols; c++) {
         lts[c] = duckdb_column_logical_type(res, c);
-        types[c] = duckdb_get_type_id(lts[c]);
-        r->cols[c].type = map_type(types[c]);
+        r->cols[c].type = map_type(duckdb_get_type_id(lts[c]));
+        glue_name(lts[c], r->cols[c].glue, sizeof r->cols[c].glue);
         if (!(r->cols[c].name = strdup(duckdb_column_name(res, c))))
             goto fail;
     }
@@ -314,46 +649,31 @@ int fin_result__from_duckdb(duckdb_result *res, struct fin_result **out)
     for (idx_t k = 0; k < nchunks; k++) {
         duckdb_data_chunk chunk = duckdb_result_get_chunk(*res, k);
         idx_t n = duckdb_data_chunk_get_size(chunk);
-        size_t need = (r->nrows + n) * r->ncols;
-        if (need > r->cap) {
-            size_t cap = r->cap ? r->cap : 1024;
-            while (cap < need)
-                cap *= 2;
-            char **tv = realloc(r->text, cap * sizeof *tv);
-            if (tv)
-                r->text = tv;
-            double *nv = tv ? realloc(r->num, cap * sizeof *nv) : NULL;
-            if (nv)
-                r->num = nv;
-            if (!tv || !nv) {
-                duckdb_destroy_data_chunk(&chunk);
-                goto fail;
-            }
-            r->cap = cap;
+        if (reserve_cells(r, (r->nrows + n) * r->ncols)) {
+            duckdb_destroy_data_chunk(&chunk);
+            goto fail;
         }
+        /* every cell of the chunk starts empty, so a failure part-way frees only what
+         * was made */
+        for (size_t at = r->nrows * r->ncols; at < (r->nrows + n) * r->ncols; at++) {
+            r->text[at] = r->json[at] = NULL;
+            r->num[at] = NAN;
+        }
+        r->nrows += n;
         for (size_t c = 0; c < r->ncols; c++) {
             duckdb_vector vec = duckdb_data_chunk_get_vector(chunk, c);
             uint64_t *valid = duckdb_vector_get_validity(vec);
             for (idx_t i = 0; i < n; i++) {
-                size_t at = (r->nrows + i) * r->ncols + c;
-                r->text[at] = NULL;
-                r->num[at] = NAN;
+                size_t at = (row + i) * r->ncols + c;
                 if (valid && !duckdb_validity_row_is_valid(valid, i))
                     continue;
-                if ((rc = cell(res, vec, lts[c], types[c], i, c, row + i, &r->text[at], &r->num[at]))) {
-                    /* cells of this chunk not reached yet hold garbage: clear them */
-                    for (idx_t j = i + 1; j < n; j++)
-                        r->text[(r->nrows + j) * r->ncols + c] = NULL;
-                    for (size_t c2 = c + 1; c2 < r->ncols; c2++)
-                        for (idx_t j = 0; j < n; j++)
-                            r->text[(r->nrows + j) * r->ncols + c2] = NULL;
-                    r->nrows += n;
+                if ((rc = cell(res, vec, lts[c], i, c, row + i, &t, &j, &r->text[at],
+                               &r->json[at], &r->num[at]))) {
                     duckdb_destroy_data_chunk(&chunk);
                     goto fail;
                 }
             }
         }
-        r->nrows += n;
         row += n;
         duckdb_destroy_data_chunk(&chunk);
     }
@@ -361,12 +681,57 @@ int fin_result__from_duckdb(duckdb_result *res, struct fin_result **out)
     *out = r;
     r = NULL;
 fail:
-    for (size_t c = 0; lts && c < (r ? r->ncols : duckdb_column_count(res)); c++)
-        duckdb_destroy_logical_type(&lts[c]);
+    for (size_t c = 0; lts && c < duckdb_column_count(res); c++)
+        if (lts[c])
+            duckdb_destroy_logical_type(&lts[c]);
     free(lts);
-    free(types);
+    fin_buf_fini(&t);
+    fin_buf_fini(&j);
     fin_result_destroy(r);
     return rc;
+}
+
+struct fin_result *fin_result__new(size_t ncols, const char *const *names)
+{
+    struct fin_result *r = calloc(1, sizeof *r);
+    if (!r || !(r->cols = calloc(ncols ? ncols : 1, sizeof *r->cols))) {
+        free(r);
+        return NULL;
+    }
+    r->ncols = ncols;
+    for (size_t c = 0; c < ncols; c++) {
+        r->cols[c].type = FIN_TYPE_VARCHAR;
+        snprintf(r->cols[c].glue, sizeof r->cols[c].glue, "string");
+        if (!(r->cols[c].name = strdup(names[c]))) {
+            fin_result_destroy(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+int fin_result__add_row(struct fin_result *r, const char *const *values)
+{
+    if (reserve_cells(r, (r->nrows + 1) * r->ncols))
+        return FIN_ENOMEM;
+    size_t at = r->nrows * r->ncols;
+    for (size_t c = 0; c < r->ncols; c++) {
+        r->json[at + c] = NULL;
+        r->num[at + c] = NAN;
+        r->text[at + c] = values[c] ? strdup(values[c]) : NULL;
+        if (values[c] && !r->text[at + c]) {
+            for (size_t k = 0; k < c; k++)
+                free(r->text[at + k]);
+            return FIN_ENOMEM;
+        }
+    }
+    r->nrows++;
+    return 0;
+}
+
+const char *fin_result__glue_type(const struct fin_result *r, size_t col)
+{
+    return col < r->ncols ? r->cols[col].glue : "string";
 }
 
 void fin_result_destroy(struct fin_result *r)
@@ -375,7 +740,10 @@ void fin_result_destroy(struct fin_result *r)
         return;
     for (size_t i = 0; r->text && i < r->nrows * r->ncols; i++)
         free(r->text[i]);
+    for (size_t i = 0; r->json && i < r->nrows * r->ncols; i++)
+        free(r->json[i]);
     free(r->text);
+    free(r->json);
     free(r->num);
     for (size_t c = 0; r->cols && c < r->ncols; c++)
         free(r->cols[c].name);
@@ -438,7 +806,8 @@ int fin_result_to_csv(const struct fin_result *r, char **csv, size_t *len)
     int rc = 0;
     for (size_t c = 0; !rc && c < r->ncols; c++)
         rc = (c ? fin_buf_puts(&b, ",") : 0) || csv_field(&b, r->cols[c].name);
-    rc = rc || fin_buf_puts(&b, "\n");
+    /* a statement without columns (DDL) has no CSV at all */
+    rc = rc || (r->ncols ? fin_buf_puts(&b, "\n") : fin_buf_reserve(&b, 1));
     for (size_t i = 0; !rc && i < r->nrows; i++) {
         for (size_t c = 0; !rc && c < r->ncols; c++) {
             rc = c ? fin_buf_puts(&b, ",") : 0;
@@ -470,7 +839,32 @@ static size_t width(const char *s)
     return n;
 }
 
-static int write_table(const struct fin_result *r, FILE *f)
+/* Writes s in at most w display columns, cut with "…" when longer. */
+static void put_cut(FILE *f, const char *s, size_t w, bool right, bool pad)
+{
+    size_t n = width(s);
+    if (n <= w) {
+        if (right)
+            fprintf(f, "%*s%s", (int)(w - n), "", s);
+        else
+            fprintf(f, "%s%*s", s, pad ? (int)(w - n) : 0, "");
+        return;
+    }
+    size_t shown = 0;
+    const char *p = s;
+    for (; *p && shown + 1 < w; p++) {
+        shown += ((unsigned char)*p & 0xC0) != 0x80;
+        if (shown + 1 > w)
+            break;
+    }
+    /* do not split a UTF-8 sequence */
+    while (((unsigned char)*p & 0xC0) == 0x80)
+        p++;
+    fwrite(s, 1, (size_t)(p - s), f);
+    fputs(w ? "…" : "", f);
+}
+
+int fin_result_write_table(const struct fin_result *r, size_t limit, FILE *f)
 {
     size_t *w = calloc(r->ncols ? r->ncols : 1, sizeof *w);
     if (!w)
@@ -483,63 +877,89 @@ static int write_table(const struct fin_result *r, FILE *f)
                 w[c] = n;
         }
     }
-    for (size_t c = 0; c < r->ncols; c++)
-        fprintf(f, "%s%-*s", c ? " | " : "", (int)w[c], r->cols[c].name);
+    /* Fitting: cap wide columns at 40 (at least the header), then leave out columns on
+     * the right until the line fits. */
+    size_t shown = r->ncols;
+    if (limit) {
+        size_t total = 0;
+        for (size_t c = 0; c < r->ncols; c++) {
+            size_t cap = width(r->cols[c].name) > 40 ? width(r->cols[c].name) : 40;
+            if (w[c] > cap)
+                w[c] = cap;
+            total += w[c] + (c ? 3 : 0);
+        }
+        while (shown > 1 && total > limit) {
+            shown--;
+            total -= w[shown] + 3;
+        }
+        if (total > limit && shown == 1)
+            w[0] = limit > 8 ? limit - 4 : 4;
+    }
+    for (size_t c = 0; c < shown; c++) {
+        fputs(c ? " | " : "", f);
+        put_cut(f, r->cols[c].name, w[c], false, c + 1 < shown);
+    }
     fputc('\n', f);
-    for (size_t c = 0; c < r->ncols; c++) {
+    for (size_t c = 0; c < shown; c++) {
         fputs(c ? "-+-" : "", f);
         for (size_t k = 0; k < w[c]; k++)
             fputc('-', f);
     }
     fputc('\n', f);
     for (size_t i = 0; i < r->nrows; i++) {
-        for (size_t c = 0; c < r->ncols; c++) {
+        for (size_t c = 0; c < shown; c++) {
             const char *s = fin_result_is_null(r, i, c) ? "NULL" : fin_result_text(r, i, c);
-            int pad = (int)(w[c] - width(s));
-            if (c)
-                fputs(" | ", f);
-            if (numeric(r->cols[c].type))
-                fprintf(f, "%*s%s", pad, "", s);
-            else
-                fprintf(f, "%s%*s", s, c + 1 < r->ncols ? pad : 0, "");
+            fputs(c ? " | " : "", f);
+            put_cut(f, s, w[c], numeric(r->cols[c].type), c + 1 < shown);
         }
         fputc('\n', f);
     }
-    fprintf(f, "(%zu row%s)\n", r->nrows, r->nrows == 1 ? "" : "s");
+    fprintf(f, "(%zu row%s", r->nrows, r->nrows == 1 ? "" : "s");
+    if (shown < r->ncols)
+        fprintf(f, "; %zu of %zu columns shown", shown, r->ncols);
+    fputs(")\n", f);
     free(w);
     return 0;
 }
 
+static int write_table(const struct fin_result *r, FILE *f) { return fin_result_write_table(r, 0, f); }
+
+/* One object per row, written by hand: numbers keep every digit (a hugeint or a
+ * decimal does not pass through a double), arrays, maps and rows nest. */
 static int write_json(const struct fin_result *r, FILE *f)
 {
-    for (size_t i = 0; i < r->nrows; i++) {
-        json_t *o = json_object();
-        if (!o)
-            return FIN_ENOMEM;
-        for (size_t c = 0; c < r->ncols; c++) {
-            json_t *v;
-            double d = fin_result_double(r, i, c);
+    struct fin_buf b;
+    fin_buf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->nrows; i++) {
+        fin_buf_reset(&b);
+        rc = fin_buf_puts(&b, "{");
+        for (size_t c = 0; !rc && c < r->ncols; c++) {
+            size_t at = i * r->ncols + c;
+            const char *text = r->text[at];
             enum fin_type t = r->cols[c].type;
-            if (fin_result_is_null(r, i, c))
-                v = json_null();
+            rc = (c ? fin_buf_puts(&b, ",") : 0) ||
+                 json_str(&b, r->cols[c].name, strlen(r->cols[c].name)) || fin_buf_puts(&b, ":");
+            if (rc)
+                break;
+            if (!text)
+                rc = fin_buf_puts(&b, "null");
+            else if (r->json[at])
+                rc = fin_buf_puts(&b, r->json[at]);
             else if (t == FIN_TYPE_BOOLEAN)
-                v = json_boolean(d != 0);
-            else if (t == FIN_TYPE_BIGINT)
-                v = json_integer((json_int_t)strtoll(fin_result_text(r, i, c), NULL, 10));
+                rc = fin_buf_puts(&b, text);
             else if (numeric(t))
-                v = isfinite(d) ? json_real(d) : json_null();
+                rc = isfinite(r->num[at]) || t != FIN_TYPE_DOUBLE ? fin_buf_puts(&b, text)
+                                                                  : fin_buf_puts(&b, "null");
             else
-                v = json_string(fin_result_text(r, i, c));
-            json_object_set_new(o, r->cols[c].name, v);
+                rc = json_str(&b, text, strlen(text));
         }
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        json_decref(o);
-        if (!s)
-            return FIN_ENOMEM;
-        fprintf(f, "%s\n", s);
-        free(s);
+        rc = rc || fin_buf_puts(&b, "}\n") ? FIN_ENOMEM : 0;
+        if (!rc && fwrite(b.data, 1, b.len, f) != b.len)
+            rc = FIN_EIO;
     }
-    return 0;
+    fin_buf_fini(&b);
+    return rc;
 }
 
 int fin_result_write(const struct fin_result *r, enum fin_result_format format, FILE *f)

@@ -16,6 +16,7 @@
 
 #include "finstream/delivery.h"
 #include "finstream/error.h"
+#include "finstream/names.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
 #include "finstream/progress.h"
@@ -253,12 +254,7 @@ static int ini_rewrite(struct fin_serve *svc, const char *name, const char *appe
 static bool name_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > max)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-            return false;
-    return true;
+    return n <= max && fin_name_valid(FIN_NAME_STREAM, s, n);
 }
 
 static bool ini_safe(const char *s)

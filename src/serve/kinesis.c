@@ -22,6 +22,7 @@
 
 #include "finstream/crc32c.h"
 #include "finstream/error.h"
+#include "finstream/names.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -136,10 +137,7 @@ static int get_int(struct req *r, const char *key, bool required, int64_t min, i
 
 static bool name_ok(const char *s)
 {
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-            return false;
-    return true;
+    return fin_name_valid(FIN_NAME_STREAM, s, strlen(s));
 }
 
 /* The stream a request names, by StreamName or StreamARN. */

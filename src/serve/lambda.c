@@ -14,6 +14,7 @@
 
 #include "finstream/collector.h"
 #include "finstream/error.h"
+#include "finstream/names.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
 
@@ -244,6 +245,10 @@ void lambda_invoke(struct fin_serve *svc, const struct fin_serve_request *req,
              req->path + p);
     memset(&set, 0, sizeof set);
     int rc = fin_opts_defaults(fin_collect_opts, &set);
+    if (!rc && fin_name_check(FIN_NAME_COLLECTOR, name)) {
+        fin_serve_error(svc, resp, 400, "ValidationException", "%s", fin_err_msg());
+        goto done;
+    }
     if (!rc && svc->config_path && (rc = fin_ini_load(&ini, svc->config_path, true)) == 0)
         ini_ok = true;
     const struct fin_ini_section *sec = ini_ok ? fin_ini_find(&ini, "collector", name) : NULL;

@@ -15,6 +15,7 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -114,6 +115,84 @@ static int check_config(const struct fin_stream_config *c)
     return 0;
 }
 
+/* stream.ini holds the stream's settings and, in [meta], facts about the stream that
+ * are not settings: when it was made and with how many shards. */
+struct stream_meta {
+    int64_t created, shards;
+};
+
+static const struct fin_opt meta_opts[] = {
+    {"created", FIN_OPT_INT, NULL, offsetof(struct stream_meta, created), 0, INT64_MAX, NULL,
+     "when the stream was created (Unix seconds)"},
+    {"shards", FIN_OPT_INT, NULL, offsetof(struct stream_meta, shards), 1,
+     FIN_STREAM_MAX_SHARDS, NULL, "how many shards the stream was created with"},
+    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct fin_ini_schema stream_ini_schema[] = {
+    {"stream", fin_stream_opts, FIN_INI_NAMED, FIN_NAME_STREAM, NULL},
+    {"meta", meta_opts, FIN_INI_UNNAMED, -1, NULL},
+    {NULL, NULL, 0, 0, NULL},
+};
+
+static int shards_edited(const char *path, int line, const char *name, int shards,
+                         const char *what)
+{
+    return fin_err_set(FIN_ECONFIG,
+                       "%s:%d: [stream \"%s\"]: shards = %d, but %s: the shard count of an "
+                       "existing stream is not changed by editing stream.ini (the keys would "
+                       "silently move to other shards); put the old value back and reshard with "
+                       "'finstream stream scale|split|merge'", path, line, name, shards, what);
+}
+
+/* The folders tell too (also for a stream made before [meta] kept its shard count): with
+ * no shard map, the stream has shards 0 .. k-1; a higher-numbered folder holding records
+ * is not the empty orphan a cut-short reshard leaves, so k was lowered. */
+static int check_shard_folders(const char *dir, const char *path, int line, const char *name,
+                               int k)
+{
+    char p[PATH_MAX], what[300];
+    snprintf(p, sizeof p, "%s/%s", dir, SHARD_MAP_FILE);
+    if (fin_path_exists(p))
+        return 0;   /* resharded: the map is the truth, and this value is not read */
+    for (int i = 0; i < k; i++) {
+        snprintf(p, sizeof p, "%s/shardId-%012d", dir, i);
+        if (!fin_is_dir(p)) {
+            snprintf(what, sizeof what, "shardId-%012d does not exist", i);
+            return shards_edited(path, line, name, k, what);
+        }
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return fin_err_errno(errno, "cannot list", dir);
+    struct dirent *de;
+    int rc = 0;
+    while (!rc && (de = readdir(d))) {
+        int num, len = 0;
+        if (sscanf(de->d_name, "shardId-%12d%n", &num, &len) != 1 || len != 20 ||
+            de->d_name[20] || num < k)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        DIR *sd = opendir(p);
+        struct dirent *se;
+        while (sd && !rc && (se = readdir(sd))) {
+            struct stat st;
+            char f[PATH_MAX + 256];
+            size_t n = strlen(se->d_name);
+            snprintf(f, sizeof f, "%s/%s", p, se->d_name);
+            if (n > 4 && strcmp(se->d_name + n - 4, SEG_SUFFIX) == 0 && stat(f, &st) == 0 &&
+                st.st_size > SEG_HDR) {
+                snprintf(what, sizeof what, "%.40s holds records", de->d_name);
+                rc = shards_edited(path, line, name, k, what);
+            }
+        }
+        if (sd)
+            closedir(sd);
+    }
+    closedir(d);
+    return rc;
+}
+
 static int load_config(const char *dir, const char *name, struct fin_stream_config *cfg,
                        int64_t *created_s)
 {
@@ -121,20 +200,53 @@ static int load_config(const char *dir, const char *name, struct fin_stream_conf
     if (!path)
         return FIN_ENOMEM;
     struct fin_ini ini;
+    struct stream_meta meta = {-1, 0};
     int rc = fin_ini_load(&ini, path, false);
-    free(path);
-    if (rc)
+    if (rc) {
+        free(path);
         return rc;
-    rc = fin_stream_config_from_ini(&ini, name, cfg);
-    const struct fin_ini_section *meta = fin_ini_find(&ini, "meta", "");
-    const char *created = meta ? fin_ini_get(meta, "created") : NULL;
-    int64_t v = 0;
-    if (!rc && (!created || fin_parse_int(created, &v) != 0 || v < 0))
-        rc = fin_err_set(FIN_ECORRUPT, "%s/stream.ini: [meta] created is missing or bad", dir);
-    *created_s = v;
+    }
+    const struct fin_ini_section *sec = fin_ini_find(&ini, "stream", name);
+    const struct fin_ini_section *msec = fin_ini_find(&ini, "meta", "");
+    if ((rc = fin_ini_check(&ini, stream_ini_schema)))
+        goto out;
+    for (size_t i = 0; i < ini.n_sections; i++)
+        if (strcmp(ini.sections[i].type, "stream") == 0 && &ini.sections[i] != sec) {
+            rc = fin_err_set(FIN_ECONFIG, "%s:%d: [stream \"%s\"] in the file of stream '%s'",
+                             path, ini.sections[i].line, ini.sections[i].name, name);
+            goto out;
+        }
+    if (!sec || !msec) {
+        rc = fin_err_set(FIN_ECORRUPT, "%s: no [%s%s%s] section: not the file finstream "
+                         "wrote; restore it", path, sec ? "meta" : "stream \"",
+                         sec ? "" : name, sec ? "" : "\"");
+        goto out;
+    }
+    if ((rc = fin_stream_config_from_ini(&ini, name, cfg)) ||
+        (rc = fin_opts_apply_section(meta_opts, &meta, &ini, msec)))
+        goto out;
+    if (meta.created < 0) {
+        rc = fin_err_set(FIN_ECORRUPT, "%s:%d: [meta] created is missing", path, msec->line);
+        goto out;
+    }
+    *created_s = meta.created;
+    int line = sec->line;
+    for (size_t i = 0; i < sec->n_entries; i++)
+        if (strcmp(sec->entries[i].key, "shards") == 0)
+            line = sec->entries[i].line;
+    if (meta.shards && meta.shards != cfg->shards) {
+        char what[96];
+        snprintf(what, sizeof what, "the stream was created with %lld",
+                 (long long)meta.shards);
+        rc = shards_edited(path, line, name, cfg->shards, what);
+        goto out;
+    }
+    if ((rc = check_shard_folders(dir, path, line, name, cfg->shards)))
+        goto out;
+    rc = check_config(cfg);
+out:
     fin_ini_fini(&ini);
-    if (!rc)
-        rc = check_config(cfg);
+    free(path);
     return rc;
 }
 
@@ -188,11 +300,13 @@ int fin_stream_create(const char *data_dir, const char *name, const struct fin_s
              "fsync = %s\n"
              "fsync_interval = %lldms\n"
              "segment_size = %lld\n"
-             "\n[meta]\n"
-             "created = %lld\n",
+             "\n; facts, not settings: resharding is 'finstream stream scale|split|merge'\n"
+             "[meta]\n"
+             "created = %lld\n"
+             "shards = %d\n",
              name, cfg->shards, (long long)cfg->retention_ms, fin_fsync_policy_name(cfg->fsync),
              (long long)cfg->fsync_interval_ms, (long long)cfg->segment_bytes,
-             (long long)created);
+             (long long)created, cfg->shards);
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/stream.ini", tmp);
     if ((rc = fin_write_file_atomic(path, text, strlen(text))))

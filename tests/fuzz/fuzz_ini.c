@@ -1,4 +1,4 @@
-/* fuzz_ini.c - finstream.ini parsing and option tables on arbitrary text. */
+/* fuzz_ini.c - finstream.ini parsing, the schema check and option tables on arbitrary text. */
 #include "finstream/config.h"
 
 #include <stddef.h>
@@ -25,6 +25,13 @@ static const struct fin_opt table[] = {
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
+static const struct fin_ini_schema schema[] = {
+    {"s", table, FIN_INI_NAMED, 0, NULL},
+    {"t", table, FIN_INI_UNNAMED, -1, NULL},
+    {"u", NULL, FIN_INI_NAME_OPTIONAL, -1, "x|y"},
+    {NULL, NULL, 0, 0, NULL},
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);
@@ -32,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     struct fin_ini ini;
     if (fin_ini_load_string(&ini, text, "fuzz.ini") == 0) {
+        fin_ini_check(&ini, schema);
         for (size_t i = 0; i < ini.n_sections; i++) {
             struct s st;
             fin_opts_defaults(table, &st);

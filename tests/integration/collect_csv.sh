@@ -30,8 +30,8 @@ assert_eq "$(head -1 "$T/all.json")" \
   "a daily bar at the open, prices as spelled"
 assert_contains "$(grep SNAP "$T/all.json" | tail -1)" '"ts":"2020-12-14 09:30:00-05:00"' "a UTC time shown in New York time"
 assert_contains "$err" "FB.csv:5: 8 cells, the header has 7" "wrong cell count names file and line"
-assert_contains "$err" 'FB.csv:6: volume "not-a-number" is not a whole number' "bad number names file and line"
-assert_contains "$err" "intraday.csv.gz:4: high 15.35 is below low 15.4" "high below low"
+assert_contains "$err" 'FB.csv:6:67: volume "not-a-number" is not a whole number' "bad number names file, line and column"
+assert_contains "$err" "intraday.csv.gz:4:40: high 15.35 is below low 15.4" "high below low"
 assert_contains "$err" "3 bad input skipped" "summary counts bad rows"
 assert_contains "$err" "1 null bars skipped" "summary counts null rows"
 

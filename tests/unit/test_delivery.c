@@ -315,7 +315,7 @@ static void test_settings(void **state)
     assert_int_equal(set.compression, FIN_COMPRESS_GZIP);
     fin_delivery_settings_fini(&set);
     assert_int_equal(fin_delivery_settings_load(&set, ini, "bad"), FIN_ECONFIG);
-    assert_non_null(strstr(fin_err_msg(), "finstream.ini:7: [delivery \"bad\"]: prefix 'a/!{nope:x}/': unknown"));
+    assert_non_null(strstr(fin_err_msg(), "finstream.ini:6: [delivery \"bad\"]: prefix 'a/!{nope:x}/': unknown"));
     assert_non_null(strstr(fin_err_msg(), "!{nope:x}"));
     assert_int_equal(fin_delivery_settings_load(&set, ini, "big"), FIN_ECONFIG);
     assert_non_null(strstr(fin_err_msg(), "buffer_size"));
@@ -366,7 +366,7 @@ static void test_settings_remote(void **state)
     assert_null(set.aws_kinesis);
     fin_delivery_settings_fini(&set);
     assert_int_equal(fin_delivery_settings_load(&set, ini, "badbucket"), FIN_ECONFIG);
-    assert_non_null(strstr(fin_err_msg(), "finstream.ini:15: [delivery \"badbucket\"]: destination"));
+    assert_non_null(strstr(fin_err_msg(), "finstream.ini:14: [delivery \"badbucket\"]: destination"));
     assert_non_null(strstr(fin_err_msg(), "My_Lake"));
     assert_int_equal(fin_delivery_settings_load(&set, ini, "gs"), FIN_ECONFIG);
     assert_non_null(strstr(fin_err_msg(), "gs://lake/"));
