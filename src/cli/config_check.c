@@ -13,6 +13,7 @@
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/names.h"
+#include "finstream/query.h"
 #include "finstream/serve.h"
 #include "finstream/stream.h"
 
@@ -23,6 +24,7 @@ static const struct fin_ini_schema schema[] = {
     {"stream", fin_stream_opts, FIN_INI_NAMED, FIN_NAME_STREAM, NULL},
     {"delivery", fin_delivery_opts, FIN_INI_NAMED, FIN_NAME_DELIVERY, NULL},
     {"serve", fin_serve_opts, FIN_INI_UNNAMED, -1, NULL},
+    {"query", fin_query_opts, FIN_INI_UNNAMED, -1, NULL},
     {"aws", fin_aws_opts, FIN_INI_NAME_OPTIONAL, -1, "s3|kinesis|firehose"},
     {NULL, NULL, 0, 0, NULL},
 };
