@@ -16,11 +16,11 @@ assert_eq "$rc" 2 "a bad global option is a usage error"
 assert_contains "$(cat "$T/err")" "--log-format is text or json" "names the option"
 
 # A 250-ticker day: run draws the most active, the tables list all; -q after the command.
-tickers=$(python3 -c 'print(",".join("T%03d" % i for i in range(250)))')
+tickers=$(python3 -c 'print(",".join("T%03d" % i for i in range(210)))')
 "$FIN_BIN" run --data-dir "$T/data" --tickers "$tickers" --date 2020-05-14 2>"$T/run.err"
-assert_contains "$(cat "$T/run.err")" "250 tickers, the 30 most active drawn" "run draws 30 of 250"
+assert_contains "$(cat "$T/run.err")" "210 tickers, the 30 most active drawn" "run draws 30 of 210"
 page=$(ls "$T"/data/reports/2020-05-14/index.html)
-assert_eq "$(grep -o '<td class="t">T[0-9]*</td>' "$page" | sort -u | wc -l)" 250 "every ticker in the tables"
+assert_eq "$(grep -o '<td class="t">T[0-9]*</td>' "$page" | sort -u | wc -l)" 210 "every ticker in the tables"
 csv_before=$(ls "$T"/data/results/*.csv | wc -l)
 "$FIN_BIN" run --tickers "$tickers" --date 2020-05-14 --data-dir "$T/data" -q 2>"$T/run2.err" >"$T/run2.out"
 assert_eq "$(cat "$T/run2.err" "$T/run2.out")" "" "-q after the command silences run"
@@ -28,7 +28,7 @@ assert_eq "$(ls "$T"/data/results/*.csv | wc -l)" "$csv_before" "a second run ad
 "$FIN_BIN" run --tickers "$tickers" --date 2020-05-14 --data-dir "$T/data" --no-report 2>"$T/run3.err"
 assert_contains "$(cat "$T/run3.err")" "answer reused" "the reuse is said"
 fs report --top 5 --out "$T/r5" >"$T/rep.out"
-assert_contains "$(cat "$T/rep.out")" "250 tickers (5 drawn)" "report --top 5"
+assert_contains "$(cat "$T/rep.out")" "210 tickers (5 drawn)" "report --top 5"
 set +e
 fs report --top zero --out "$T/r0" 2>/dev/null; rc=$?
 set -e
@@ -40,9 +40,9 @@ assert_eq "$(fs stream list --format json)" '{"name":"stocks"}' "stream list jso
 fs stream describe stocks --format json | json_ok "stream describe"
 assert_eq "$(fs stream describe stocks --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["open_shards"], len(d["shards"]))')" "2 2" "describe json shards"
 fs deliver --status --format json | json_ok "deliver --status"
-assert_eq "$(fs deliver --status --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["delivery"], d["records"], sum(s["lag_records"] for s in d["shards"]))')" "lake 97500 0" "deliver status json"
+assert_eq "$(fs deliver --status --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["delivery"], d["records"], sum(s["lag_records"] for s in d["shards"]))')" "lake 81900 0" "deliver status json"
 fs check --format json | json_ok "check"
-assert_eq "$(fs check --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["stream"], d["status"], d["records"])')" "stocks ok 97500" "check json"
+assert_eq "$(fs check --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["stream"], d["status"], d["records"])')" "stocks ok 81900" "check json"
 "$FIN_BIN" version --format json | json_ok "version"
 set +e
 fs check --format yaml 2>/dev/null; rc=$?
@@ -79,7 +79,7 @@ while True:
 p.wait()
 sys.stdout.write(repr(out))
 ' "$@"; }
-slow="SELECT count(*) FROM range(0, 400000000) t(i) WHERE i % 7 = 3"
+slow="SELECT count(*) FROM range(0, 300000000) t(i) WHERE i % 7 = 3"
 assert_contains "$(pty_stderr "$FIN_BIN" --data-dir "$T/data" query "$slow")" 'x1b\[Kquery ' "a progress line on a terminal"
 assert_eq "$(pty_stderr "$FIN_BIN" --data-dir "$T/data" query "$slow" -q)" "b''" "nothing with -q"
 grep -q $'\r' "$T/run.err" && fail "a progress line went to a file"
