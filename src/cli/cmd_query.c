@@ -188,7 +188,7 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
         fin_query_settings_fini(&set);
         return 1;
     }
-    if (sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
+    if (sql && sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
         free(sql);
         return fin_cli_usage_error("query", "the SQL is empty");
     }
