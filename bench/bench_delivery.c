@@ -3,12 +3,20 @@
  *
  *   bench_delivery [records] [buffer MiB] [json|gzip|parquet]   (FIN_BENCH_REPEAT=3)
  *
- * Prints MB/s and records/s per format. Goals (DESIGN.md): JSON >= 500 MB/s, gzip >=
- * 1,000,000 records/s, Parquet >= 3,000,000 rows/s. */
+ * Prints MB/s and records/s per format, each beside its reference run in the same round:
+ * gzip beside zlib level 1 alone on the same bytes in memory (one call, one thread),
+ * Parquet beside DuckDB's own writer fed from memory (COPY of a table holding the same
+ * rows); the ratio is delivery throughput / reference throughput. Also the peak memory
+ * a run added (VmHWM, reset before each run) against the buffer size. Three runs by
+ * default; min / median / max at the end. Goals (DESIGN.md, docs/performance.md): JSON
+ * >= 500 MB/s, gzip >= 0.9x zlib alone, Parquet >= 3,000,000 rows/s, peak <= 1.5x the
+ * buffer. */
+#include "delivery/internal.h"
 #include "finstream/delivery.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +88,117 @@ static double cpu_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Peak resident memory since the last reset, and the reset (Linux: clear_refs 5). */
+static long rss_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0)
+            v = atol(line + n + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static void reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* figures of one format over the runs */
+struct series {
+    double rate[64], ratio[64], peak[64];
+    int n;
+};
+
+static void series_print(const char *label, struct series *s, const char *ref)
+{
+    if (!s->n)
+        return;
+    qsort(s->rate, (size_t)s->n, sizeof *s->rate, cmp_d);
+    qsort(s->ratio, (size_t)s->n, sizeof *s->ratio, cmp_d);
+    qsort(s->peak, (size_t)s->n, sizeof *s->peak, cmp_d);
+    printf("%-8s M records/s  min %.2f  median %.2f  max %.2f", label, s->rate[0],
+           s->rate[s->n / 2], s->rate[s->n - 1]);
+    if (ref)
+        printf("   ratio to %s  min %.2f  median %.2f  max %.2f", ref, s->ratio[0],
+               s->ratio[s->n / 2], s->ratio[s->n - 1]);
+    printf("   peak/buffer  median %.2f  max %.2f\n", s->peak[s->n / 2], s->peak[s->n - 1]);
+}
+
+/* zlib level 1 alone over the same bytes in memory: seconds */
+static double zlib_alone(const struct mem *m)
+{
+    struct iovec iov = {m->data, m->off[m->n]};
+    struct fin_buf out;
+    fin_buf_init(&out);
+    double t = now_s();
+    fin_gzip_fast(&iov, 1, &out);
+    t = now_s() - t;
+    fin_buf_fini(&out);
+    return t;
+}
+
+/* DuckDB's own Parquet writer fed from memory: a table holding the rows, copied to a file */
+struct duck_ref {
+    struct fin_query *q;
+    char dir[512];
+};
+
+static int duck_ref_open(struct duck_ref *d, const char *dir, const struct mem *m)
+{
+    snprintf(d->dir, sizeof d->dir, "%s/duckref", dir);
+    char path[600], sql[1400];
+    snprintf(path, sizeof path, "%s/rows.json", d->dir);
+    if (fin_mkdir_p(d->dir, 0755))
+        return 1;
+    FILE *f = fopen(path, "wb");
+    for (size_t i = 0; f && i < m->n; i++) {
+        fwrite(m->data + m->off[i], 1, m->off[i + 1] - m->off[i], f);
+        fputc('\n', f);
+    }
+    if (!f || fclose(f) != 0 || fin_query_open(&d->q, d->dir))
+        return 1;
+    snprintf(sql, sizeof sql, "CREATE TABLE rows AS SELECT * FROM read_json('%s', format = "
+             "'newline_delimited', columns = {name: 'VARCHAR', ts: 'VARCHAR', open: 'DOUBLE', "
+             "high: 'DOUBLE', low: 'DOUBLE', close: 'DOUBLE', volume: 'BIGINT'})", path);
+    struct fin_result *r = NULL;
+    int rc = fin_query_exec(d->q, sql, &r);
+    fin_result_destroy(r);
+    remove(path);
+    return rc;
+}
+
+static double duck_ref_run(struct duck_ref *d)
+{
+    char sql[700];
+    snprintf(sql, sizeof sql, "COPY rows TO '%s/out.parquet' (FORMAT parquet, COMPRESSION snappy)",
+             d->dir);
+    struct fin_result *r = NULL;
+    double t = now_s();
+    int rc = fin_query_exec(d->q, sql, &r);
+    t = now_s() - t;
+    fin_result_destroy(r);
+    if (rc)
+        fprintf(stderr, "duckdb reference: %s\n", fin_err_msg());
+    return t;
+}
+
 static int run(const char *dir, const char *label, struct mem *m, int format, int compression,
-               int64_t buffer)
+               int64_t buffer, struct series *ser, double ref_s, const char *ref)
 {
     char sub[512];
     snprintf(sub, sizeof sub, "%s/%s", dir, label);
@@ -95,6 +212,8 @@ static int run(const char *dir, const char *label, struct mem *m, int format, in
     mem_seek(m, 0, "");
     mem_seek(m, 1, "");
     struct fin_delivery_engine *e;
+    long base = rss_kib("VmRSS");
+    reset_peak();
     double t = now_s(), c = cpu_s();
     int rc = fin_delivery_engine_create(&e, sub, "bench", &set, &m->src, NULL);
     if (!rc)
@@ -103,6 +222,7 @@ static int run(const char *dir, const char *label, struct mem *m, int format, in
         rc = fin_delivery_engine_flush(e);
     t = now_s() - t;
     c = cpu_s() - c;
+    double peak = (double)(rss_kib("VmHWM") - base) * 1024 / (double)buffer;
     if (rc) {
         fprintf(stderr, "%s: %s: %s\n", label, fin_strerror(rc), fin_err_msg());
         fin_delivery_engine_destroy(e);
@@ -111,9 +231,17 @@ static int run(const char *dir, const char *label, struct mem *m, int format, in
     }
     const struct fin_delivery_stats *s = fin_delivery_engine_stats(e);
     double in_mb = (double)m->off[m->n] / 1e6;
-    printf("%-8s %9zu records %8.1f MB in  %8.1f MB out  %3llu objects  %6.3f s (cpu %6.3f s)  %8.1f MB/s  %6.2f M records/s\n",
+    printf("%-8s %9zu records %8.1f MB in  %8.1f MB out  %3llu objects  %6.3f s (cpu %6.3f s)  %8.1f MB/s  %6.2f M records/s",
            label, m->n, in_mb, (double)s->bytes / 1e6, (unsigned long long)s->objects, t, c,
            in_mb / t, (double)m->n / t / 1e6);
+    if (ref)
+        printf("  %s %.3f s: ratio %.2f", ref, ref_s, ref_s / t);
+    printf("  peak %.2fx buffer\n", peak);
+    if (ser->n < 64) {
+        ser->rate[ser->n] = (double)m->n / t / 1e6;
+        ser->ratio[ser->n] = ref ? ref_s / t : 0;
+        ser->peak[ser->n++] = peak;
+    }
     fin_delivery_engine_destroy(e);
     fin_delivery_settings_fini(&set);
     fin_remove_tree(sub);
@@ -163,14 +291,27 @@ int main(int argc, char **argv)
      * (FIN_BENCH_REPEAT, default 3); compare the best figures of one session. */
     int repeat = getenv("FIN_BENCH_REPEAT") ? atoi(getenv("FIN_BENCH_REPEAT")) : 3;
     int rc = 0;
+    struct series sj = {0}, sg = {0}, sp = {0};
+    struct duck_ref duck = {0};
+    bool want_pq = !only || strcmp(only, "parquet") == 0;
+    if (want_pq && duck_ref_open(&duck, dir, &m)) {
+        fprintf(stderr, "cannot set up DuckDB's writer as the reference: %s\n", fin_err_msg());
+        return 1;
+    }
     for (int r = 0; r < (repeat > 0 ? repeat : 1); r++) {
         if (!only || strcmp(only, "json") == 0)
-            rc |= run(dir, "json", &m, FIN_FORMAT_JSON, FIN_COMPRESS_NONE, buffer);
+            rc |= run(dir, "json", &m, FIN_FORMAT_JSON, FIN_COMPRESS_NONE, buffer, &sj, 0, NULL);
         if (!only || strcmp(only, "gzip") == 0)
-            rc |= run(dir, "gzip", &m, FIN_FORMAT_JSON, FIN_COMPRESS_GZIP, buffer);
-        if (!only || strcmp(only, "parquet") == 0)
-            rc |= run(dir, "parquet", &m, FIN_FORMAT_PARQUET, FIN_COMPRESS_NONE, buffer);
+            rc |= run(dir, "gzip", &m, FIN_FORMAT_JSON, FIN_COMPRESS_GZIP, buffer, &sg,
+                      zlib_alone(&m), "zlib-1 alone");
+        if (want_pq)
+            rc |= run(dir, "parquet", &m, FIN_FORMAT_PARQUET, FIN_COMPRESS_NONE, buffer, &sp,
+                      duck_ref_run(&duck), "duckdb writer");
     }
+    series_print("json", &sj, NULL);
+    series_print("gzip", &sg, "zlib-1 alone");
+    series_print("parquet", &sp, "duckdb writer");
+    fin_query_close(duck.q);
     fin_remove_tree(dir);
     free(m.off);
     free(m.data);

@@ -108,6 +108,11 @@ struct fin_s3 *fin_s3_sink_s3(struct fin_s3_sink *k);
 /* Accepts NULL. */
 void fin_s3_sink_destroy(struct fin_s3_sink *k);
 
+/* 0 when bucket follows S3's bucket-name rules (3-63 of a-z 0-9 . -, a letter or digit
+ * at both ends, no "..", not an IP address, no reserved prefix or suffix); otherwise
+ * FIN_EINVAL with a message naming the rule. */
+int fin_s3_bucket_check(const char *bucket);
+
 /* Splits "s3://bucket/some/prefix/" into bucket and prefix ("some/prefix/"; "" when none).
  * FIN_EINVAL naming url when it is not an s3:// URL with a valid bucket name. */
 int fin_s3_parse_url(const char *url, char *bucket, size_t bucket_cap, char *prefix,

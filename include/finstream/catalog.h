@@ -31,6 +31,11 @@ struct fin_column {
     char *name;      /* lower-cased, as queries see it */
     char *source;    /* the key as the objects spell it ("High"); NULL for partitions */
     char *type;      /* Glue type name */
+    /* Other spellings of the key seen in JSON objects ("high" beside "High"): the OpenX
+     * SerDe matches keys case-insensitively, so they are one column; the query reads
+     * each spelling. NULL/0 when there are none; owned (fin_columns_fini). */
+    char **aliases;
+    size_t naliases;
 };
 
 /* A growable list of columns; init with {0}; fin_columns_fini frees the strings. */
@@ -45,6 +50,9 @@ struct fin_column *fin_columns_find(const struct fin_columns *c, const char *nam
 /* Adds a column, or widens the type of the one with the same lower-cased name.
  * Strings are copied. */
 int fin_columns_merge(struct fin_columns *c, const char *source, const char *type);
+/* Remembers spelling as another key of column col (nothing when it is col's source or
+ * already known). */
+int fin_column_add_alias(struct fin_column *col, const char *spelling);
 
 /* Glue's widening of two types: same -> same; null + T -> T; int + bigint -> bigint;
  * integer + float/double -> double; anything else that differs -> string. Static string. */
@@ -60,6 +68,10 @@ struct fin_object {
     int64_t size;
     int64_t mtime;   /* seconds */
     bool gzip;       /* compressed (by content); the query reads such tables per object */
+    /* What is wrong with the object when the crawler could not read it whole (a gzip
+     * stream that is truncated or fails its CRC, UTF-16 text), NULL when it is sound.
+     * A query of a table with a damaged object fails and names it (docs/catalog.md). */
+    char *damage;
 };
 
 struct fin_table {
@@ -126,6 +138,11 @@ int fin_catalog_rename(struct fin_catalog *cat, const char *name, const char *ne
  * holds objects and is not registered yet (key=value folders for named keys, any folder
  * for partition_0..N); *added counts them. Partitions already known are kept. */
 int fin_catalog_repair(struct fin_table *t, size_t *added);
+/* ALTER TABLE ADD PARTITION: values (one per partition key) read from the folder path,
+ * relative to the location. FIN_EEXIST when that path or those values are registered. */
+int fin_catalog_add_partition(struct fin_table *t, const char *const *values, const char *path);
+/* ALTER TABLE DROP PARTITION: the registration only; FIN_ENOENT when there is none. */
+int fin_catalog_drop_partition(struct fin_table *t, const char *const *values);
 
 /* Where a Parquet object's schema comes from: the query engine provides
  * fin_query_parquet_schema; the catalog itself does not link it. */
@@ -142,6 +159,11 @@ struct fin_crawl_opts {
      * the object and line; NULL: logged as warnings. */
     void (*report)(void *ctx, const char *msg);
     void *report_ctx;
+    /* false (default): problems of one kind are summarised once per table (the count and
+     * the first example); true: every problem is reported on its own. */
+    bool report_all;
+    /* Objects sampled at once (threads); 0: one per online core, at most 8. */
+    int workers;
     const struct fin_clock *clock;  /* for created/updated times; NULL: the real clock */
     /* Called now and then while a table's objects are examined (done of total), e.g. to
      * show progress on a terminal; NULL: not called. */
@@ -154,6 +176,8 @@ struct fin_crawl_stats {
     size_t objects_seen, objects_sampled, objects_skipped;
     size_t partitions_added, columns_added;
     int64_t records_sampled, bad_records;
+    size_t objects_damaged;          /* unreadable whole: truncated gzip, UTF-16 text */
+    int64_t bytes_read;              /* object bytes read (sampling and checks) */
 };
 
 /* Crawls location (a folder) into cat (not saved: call fin_catalog_save). */

@@ -47,6 +47,7 @@ struct fin_delivery_settings {
     int compression;          /* enum fin_delivery_compression */
     int format;               /* enum fin_delivery_format */
     char *destination;        /* lake folder or "s3://BUCKET/prefix/"; "" = <data_dir>/lake */
+    char *partition_query;    /* "" or {key: .path, ...}: what !{partitionKeyFromQuery:key} reads */
     /* Not options of the section: the [aws] settings with [aws "s3"] over them, for an
      * s3:// destination, and with [aws "kinesis"] over them, for a kinesis: source.
      * fin_delivery_settings_load fills them from the same file when the section needs
@@ -69,6 +70,14 @@ int fin_delivery_settings_defaults(struct fin_delivery_settings *set);
  * direct, destination is a folder or a valid s3:// URL). */
 int fin_delivery_settings_check(const struct fin_delivery_settings *set);
 void fin_delivery_settings_fini(struct fin_delivery_settings *set);
+/* Appends set as a [delivery "name"] section (header, then one "key = value" line per
+ * option of fin_delivery_opts: every number and choice, and strings that differ from
+ * their default) to out, so that
+ * loading the text gives set back (values with ';', '#' or blanks at the ends are quoted).
+ * Values with line breaks or control characters are FIN_EINVAL naming the key. */
+struct fin_buf;
+int fin_delivery_settings_format(const struct fin_delivery_settings *set, const char *name,
+                                 struct fin_buf *out);
 /* True when destination names a bucket (s3://...) rather than a lake folder. */
 bool fin_delivery_is_s3(const char *destination);
 
@@ -95,6 +104,20 @@ size_t fin_prefix_fields(const struct fin_prefix *p, const char *const **fields)
 int fin_prefix_render(const struct fin_prefix *p, int64_t t_ms, const char *const *values,
                       const char *error_type, char *out, size_t cap);
 
+/* ---- partition queries ---- */
+
+/* Firehose's MetadataExtractionQuery, the JQ object construction that names partition
+ * keys: {name: .name, city: .address.city} (partition_query.c tells the subset). Without
+ * one, !{partitionKeyFromQuery:K} reads the top-level field K. Freed by
+ * fin_partition_query_destroy (accepts NULL). */
+struct fin_partition_query;
+int fin_partition_query_compile(struct fin_partition_query **out, const char *text);
+void fin_partition_query_destroy(struct fin_partition_query *q);
+/* The field path key stands for (depth names, borrowed from q), or NULL when q does not
+ * define key. */
+const char *const *fin_partition_query_path(const struct fin_partition_query *q, const char *key,
+                                            size_t *depth);
+
 /* ---- object names ---- */
 
 /* One shard's part of a flush: the records first_seq .. last_seq (both included). */
@@ -111,6 +134,11 @@ struct fin_delivery_range {
 void fin_delivery_suffix(const char *name, const char *part,
                          const struct fin_delivery_range *ranges, size_t n_ranges,
                          const char *const *shard_ids, char out[FIN_DELIVERY_SUFFIX_LEN + 1]);
+/* The rule every object key follows, so that it stays under the lake folder: relative,
+ * no empty, "." or ".." folder, no control character or backslash. FIN_EINVAL naming the
+ * key otherwise. Prefixes are checked against it when compiled, partition values when
+ * a record is taken in, and the local sink once more before it writes. */
+int fin_delivery_key_check(const char *key);
 /* "<name>-1-YYYY-MM-DD-HH-MM-SS-<suffix><ext>" into out (cap bytes). */
 int fin_delivery_object_name(const char *name, int64_t t_ms, const char *suffix,
                              const char *ext, char *out, size_t cap);

@@ -43,6 +43,7 @@ struct fin_serve_config {
      * carry a valid SigV4 signature by one of them. NULL or "": any well-formed one. */
     const char *access_keys;
     int64_t max_skew_ms;           /* allowed distance of X-Amz-Date (default 15 min) */
+    int64_t shard_limit;           /* open shards in all streams (default 500, as AWS) */
 };
 
 /* Fills cfg with the defaults (data_dir and config_path NULL). */
@@ -70,13 +71,17 @@ struct fin_serve_request {
 /* What the service answers. body is owned by the response: fin_serve_response_fini(). */
 struct fin_serve_response {
     int status;
-    const char *content_type;      /* static */
+    const char *content_type;      /* static; NULL: no Content-Type header */
     char *body;
     size_t body_len;
     char request_id[37];           /* x-amzn-RequestId: a UUID */
-    char id2[65];                  /* x-amz-id-2 */
+    char id2[97];                  /* x-amz-id-2: 72 random bytes in base64, as AWS */
     const char *hdr_name;          /* one more header (static strings), or NULL */
     const char *hdr_value;
+    /* more headers (CORS): names static, values static or borrowed from the request,
+     * valid until the answer is sent */
+    struct fin_serve_header extra[6];
+    size_t n_extra;
 };
 
 void fin_serve_response_fini(struct fin_serve_response *resp);
@@ -118,6 +123,7 @@ struct fin_serve_settings {
     char *access_keys;             /* "ID:SECRET, ..." */
     char *region;
     char *account;
+    int64_t shard_limit;
     int64_t request_timeout_ms;
 };
 extern const struct fin_opt fin_serve_opts[];

@@ -64,6 +64,12 @@ const struct fin_s3_put_stats *fin_s3_put_stats(const struct fin_s3 *s3) { retur
 
 static int check_bucket(const char *bucket)
 {
+    return fin_s3_bucket_check(bucket);
+}
+
+/* S3's rules for bucket names (general purpose buckets). */
+int fin_s3_bucket_check(const char *bucket)
+{
     size_t n = bucket ? strlen(bucket) : 0;
     if (n < 3 || n > 63)
         return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': 3 to 63 characters", bucket ? bucket : "");
@@ -73,6 +79,28 @@ static int check_bucket(const char *bucket)
             return fin_err_set(FIN_EINVAL,
                                "S3 bucket name '%s': only lower-case letters, digits, '-' and '.'",
                                bucket);
+    }
+    unsigned char first = (unsigned char)bucket[0], last = (unsigned char)bucket[n - 1];
+    if (!(islower(first) || isdigit(first)) || !(islower(last) || isdigit(last)))
+        return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': must begin and end with a letter "
+                           "or digit", bucket);
+    if (strstr(bucket, ".."))
+        return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': no two adjacent periods", bucket);
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(bucket, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4)
+        return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': must not be an IP address", bucket);
+    static const char *const bad_start[] = {"xn--", "sthree-", "amzn-s3-demo-"};
+    static const char *const bad_end[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"};
+    for (size_t i = 0; i < sizeof bad_start / sizeof bad_start[0]; i++)
+        if (strncmp(bucket, bad_start[i], strlen(bad_start[i])) == 0)
+            return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': the prefix '%s' is reserved",
+                               bucket, bad_start[i]);
+    for (size_t i = 0; i < sizeof bad_end / sizeof bad_end[0]; i++) {
+        size_t k = strlen(bad_end[i]);
+        if (n >= k && strcmp(bucket + n - k, bad_end[i]) == 0)
+            return fin_err_set(FIN_EINVAL, "S3 bucket name '%s': the suffix '%s' is reserved",
+                               bucket, bad_end[i]);
     }
     return 0;
 }

@@ -35,6 +35,9 @@ void fin_columns_fini(struct fin_columns *c)
         free(c->v[i].name);
         free(c->v[i].source);
         free(c->v[i].type);
+        for (size_t k = 0; k < c->v[i].naliases; k++)
+            free(c->v[i].aliases[k]);
+        free(c->v[i].aliases);
     }
     free(c->v);
     memset(c, 0, sizeof *c);
@@ -112,6 +115,8 @@ int fin_columns_merge(struct fin_columns *c, const char *source, const char *typ
         c->cap = cap;
     }
     struct fin_column *n = &c->v[c->n];
+    n->aliases = NULL;
+    n->naliases = 0;
     n->name = lower_dup(source);
     n->source = strdup(source);
     n->type = strdup(type);
@@ -122,6 +127,23 @@ int fin_columns_merge(struct fin_columns *c, const char *source, const char *typ
         return FIN_ENOMEM;
     }
     c->n++;
+    return 0;
+}
+
+int fin_column_add_alias(struct fin_column *col, const char *spelling)
+{
+    if (col->source && strcmp(col->source, spelling) == 0)
+        return 0;
+    for (size_t i = 0; i < col->naliases; i++)
+        if (strcmp(col->aliases[i], spelling) == 0)
+            return 0;
+    char **v = realloc(col->aliases, (col->naliases + 1) * sizeof *v);
+    if (!v)
+        return FIN_ENOMEM;
+    col->aliases = v;
+    if (!(v[col->naliases] = strdup(spelling)))
+        return FIN_ENOMEM;
+    col->naliases++;
     return 0;
 }
 
@@ -160,8 +182,10 @@ static void table_free(struct fin_table *t)
         free(t->partitions[i].path);
     }
     free(t->partitions);
-    for (size_t i = 0; i < t->nobjects; i++)
+    for (size_t i = 0; i < t->nobjects; i++) {
         free(t->objects[i].key);
+        free(t->objects[i].damage);
+    }
     free(t->objects);
     free(t);
 }
@@ -270,6 +294,12 @@ static int load_columns(json_t *arr, struct fin_columns *cols, const char *where
         free(col->type);
         if (!(col->type = strdup(json_string_value(type))))
             return FIN_ENOMEM;
+        size_t k;
+        json_t *alias;
+        json_array_foreach(json_object_get(c, "aliases"), k, alias) {
+            if (json_is_string(alias) && (rc = fin_column_add_alias(col, json_string_value(alias))))
+                return rc;
+        }
     }
     return 0;
 }
@@ -307,7 +337,7 @@ int fin_table__add_object(struct fin_table *t, const char *key, int64_t size, in
     char *k = strdup(key);
     if (!k)
         return FIN_ENOMEM;
-    t->objects[t->nobjects++] = (struct fin_object){k, size, mtime, gzip};
+    t->objects[t->nobjects++] = (struct fin_object){k, size, mtime, gzip, NULL};
     return 0;
 }
 
@@ -371,6 +401,12 @@ static int load_table(json_t *o, struct fin_table **out, const char *path, size_
                                         json_integer_value(json_array_get(ob, 2)),
                                         json_is_true(json_array_get(ob, 3)))))
             goto fail;
+        json_t *damage = json_array_get(ob, 4);
+        if (json_is_string(damage) &&
+            !(t->objects[t->nobjects - 1].damage = strdup(json_string_value(damage)))) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
     }
     *out = t;
     return 0;
@@ -445,6 +481,12 @@ static json_t *columns_json(const struct fin_columns *c)
         json_t *o = json_pack("{s:s, s:s}", "name", c->v[i].name, "type", c->v[i].type);
         if (o && c->v[i].source && strcmp(c->v[i].source, c->v[i].name) != 0)
             json_object_set_new(o, "source", json_string(c->v[i].source));
+        if (o && c->v[i].naliases) {
+            json_t *al = json_array();
+            for (size_t k = 0; al && k < c->v[i].naliases; k++)
+                json_array_append_new(al, json_string(c->v[i].aliases[k]));
+            json_object_set_new(o, "aliases", al);
+        }
         if (!o || json_array_append_new(a, o)) {
             json_decref(a);
             return NULL;
@@ -474,12 +516,14 @@ static json_t *table_json(const struct fin_table *t)
                                                    t->partitions[i].path)))
             goto fail;
     }
-    for (size_t i = 0; i < t->nobjects; i++)
-        if (json_array_append_new(objs, json_pack("[s, I, I, b]", t->objects[i].key,
-                                                  (json_int_t)t->objects[i].size,
-                                                  (json_int_t)t->objects[i].mtime,
-                                                  t->objects[i].gzip)))
+    for (size_t i = 0; i < t->nobjects; i++) {
+        json_t *ob = json_pack("[s, I, I, b]", t->objects[i].key, (json_int_t)t->objects[i].size,
+                               (json_int_t)t->objects[i].mtime, t->objects[i].gzip);
+        if (ob && t->objects[i].damage)
+            json_array_append_new(ob, json_string(t->objects[i].damage));
+        if (json_array_append_new(objs, ob))
             goto fail;
+    }
     json_object_set_new(o, "partitions", parts);
     json_object_set_new(o, "objects", objs);
     return o;
@@ -816,4 +860,50 @@ int fin_catalog_repair(struct fin_table *t, size_t *added)
     int rc = repair_level(t, 0, "", values, added);
     free(values);
     return rc;
+}
+
+int fin_catalog_add_partition(struct fin_table *t, const char *const *values, const char *path)
+{
+    if (has_partition(t, path))
+        return fin_err_set(FIN_EEXIST, "partition %s of %s.%s already exists", path, t->database,
+                           t->name);
+    for (size_t i = 0; i < t->npartitions; i++) {
+        bool same = true;
+        for (size_t k = 0; same && k < t->partition_keys.n; k++)
+            same = !strcmp(t->partitions[i].values[k], values[k]);
+        if (same)
+            return fin_err_set(FIN_EEXIST, "%s.%s already has a partition with these values (%s)",
+                               t->database, t->name, t->partitions[i].path);
+    }
+    char **v = calloc(t->partition_keys.n + 1, sizeof *v);
+    int rc = v ? 0 : FIN_ENOMEM;
+    for (size_t k = 0; !rc && k < t->partition_keys.n; k++)
+        if (!(v[k] = strdup(values[k])))
+            rc = FIN_ENOMEM;
+    if (!rc && !(rc = fin_table__add_partition(t, v, path)))
+        return 0;
+    for (size_t k = 0; v && k < t->partition_keys.n; k++)
+        free(v[k]);
+    free(v);
+    return rc;
+}
+
+int fin_catalog_drop_partition(struct fin_table *t, const char *const *values)
+{
+    for (size_t i = 0; i < t->npartitions; i++) {
+        bool same = true;
+        for (size_t k = 0; same && k < t->partition_keys.n; k++)
+            same = !strcmp(t->partitions[i].values[k], values[k]);
+        if (!same)
+            continue;
+        for (size_t k = 0; k < t->partition_keys.n; k++)
+            free(t->partitions[i].values[k]);
+        free(t->partitions[i].values);
+        free(t->partitions[i].path);
+        memmove(&t->partitions[i], &t->partitions[i + 1],
+                (t->npartitions - i - 1) * sizeof *t->partitions);
+        t->npartitions--;
+        return 0;
+    }
+    return fin_err_set(FIN_ENOENT, "%s.%s has no such partition", t->database, t->name);
 }

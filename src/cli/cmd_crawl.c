@@ -15,7 +15,7 @@
 
 static void usage(void)
 {
-    printf("usage: finstream crawl [--database NAME] [--table NAME] [--sample N] [LOCATION]\n"
+    printf("usage: finstream crawl [--database NAME] [--table NAME] [--sample N] [-v] [LOCATION]\n"
            "\n"
            "Walks LOCATION (default: the data directory's lake/) and records its tables in\n"
            "the catalog, as a Glue crawler does: framing (JSON lines, concatenated objects,\n"
@@ -25,12 +25,16 @@ static void usage(void)
            "and types widened across objects. LOCATION is one table when it holds objects or\n"
            "partition folders; any other folder directly below it is a table of its own.\n"
            "Re-crawling adds new partitions and columns and samples only new or changed\n"
-           "objects. A line that cannot be parsed is reported (object and line) and counted.\n"
+           "objects. A line that cannot be parsed is reported (object and line) and counted;\n"
+           "problems of one kind are summarised once per table (count and first example).\n"
+           "A gzip object is checked to its end: a truncated or corrupt one, or UTF-16 text,\n"
+           "is reported as damaged, and queries of its table fail until it is replaced.\n"
            "\n"
            "options:\n"
            "  --database NAME  database of the tables (default %s)\n"
            "  --table NAME     name of the table at LOCATION itself (default: its folder's name)\n"
            "  --sample N       records sampled per object (default %d; 0 = every record)\n"
+           "  -v, --verbose    report every problem, not one summary line per kind\n"
            "  -h, --help       this help\n",
            FIN_CATALOG_DEFAULT_DATABASE, FIN_CRAWL_DEFAULT_SAMPLE);
 }
@@ -76,13 +80,14 @@ int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
     static const struct option longopts[] = {
         {"database", required_argument, NULL, 'd'}, {"table", required_argument, NULL, 't'},
         {"sample", required_argument, NULL, 's'},   {"help", no_argument, NULL, 'h'},
+        {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     bool progress_shown = false;
     struct fin_crawl_opts opts = {.sample = -1, .report = report, .report_ctx = &progress_shown};
     struct parquet_ctx pctx = {.data_dir = cli->data_dir};
     int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': opts.database = optarg; break;
         case 't': opts.table = optarg; break;
@@ -93,6 +98,7 @@ int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
                 return fin_cli_usage_error("crawl", "--sample wants a count, not '%s'", optarg);
             break;
         }
+        case 'v': opts.report_all = true; break;
         case 'h': usage(); return 0;
         default: return fin_cli_usage_error("crawl", "unknown option");
         }
@@ -145,6 +151,11 @@ int fin_cmd_crawl(struct fin_cli *cli, int argc, char **argv)
                    strcmp(t->classification, "json") ? "" : "/",
                    strcmp(t->classification, "json") ? "" : t->framing);
         }
+        if (st.objects_damaged)
+            printf("crawl     %zu damaged object%s: queries of %s fail until %s replaced\n",
+                   st.objects_damaged, st.objects_damaged == 1 ? "" : "s",
+                   st.objects_damaged == 1 ? "its table" : "their tables",
+                   st.objects_damaged == 1 ? "it is" : "they are");
         printf("crawl     %zu objects seen, %zu sampled, %zu skipped, %lld records sampled, "
                "%lld bad, %zu tables created, %zu updated, %zu partitions and %zu columns "
                "added  %.2f s\n",

@@ -190,6 +190,7 @@ int fin_cmd_query(struct fin_cli *cli, int argc, char **argv)
     }
     if (sql && sql[strspn(sql, " \t\r\n;")] == '\0') {   /* "" would run nothing and say nothing */
         free(sql);
+        fin_query_settings_fini(&set);
         return fin_cli_usage_error("query", "the SQL is empty");
     }
     struct fin_query *q = NULL;

@@ -23,7 +23,7 @@ static void usage(FILE *out)
             "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
             "                       [--max-connections N] [--max-per-client N]\n"
             "                       [--timeout DUR] [--request-timeout DUR] [--status-delay DUR]\n"
-            "                       [--insecure]\n"
+            "                       [--shard-limit N] [--insecure]\n"
             "\n"
             "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
             "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
@@ -52,6 +52,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         {"timeout", required_argument, NULL, 'o'},
         {"request-timeout", required_argument, NULL, 'r'},
         {"status-delay", required_argument, NULL, 'd'},
+        {"shard-limit", required_argument, NULL, 's'},
         {"insecure", no_argument, NULL, 'i'},
         {NULL, 0, NULL, 0},
     };
@@ -102,6 +103,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     scfg.data_dir = cli->data_dir;
     scfg.config_path = cli->config;
     scfg.creating_ms = scfg.updating_ms = scfg.deleting_ms = set.status_delay_ms;
+    scfg.shard_limit = set.shard_limit;
     scfg.access_keys = set.access_keys;
     scfg.region = set.region;
     scfg.account = set.account;

@@ -151,6 +151,40 @@ static bool want_csv(const char *name)
            (n > 7 && strcasecmp(name + n - 7, ".csv.gz") == 0);
 }
 
+/* Keeps a run of n plain bytes at p (no newline, quote or NUL among them) in one step. */
+static void keep_run(struct csv_file *f, struct fin_buf *cells, struct row *r, size_t n)
+{
+    r->cell_chars += n;
+    r->bytes += n;
+    if (r->bytes > f->max_line)
+        r->too_long = true;
+    if (!r->too_long && fin_buf_append(cells, f->p, n))
+        r->nomem = true;
+    f->p += n;
+    f->col += (int)n;
+}
+
+/* The length of the run of bytes at p that need no decision: outside quotes anything but
+ * , " CR LF NUL; inside, anything but " LF NUL. */
+static size_t plain_run(struct csv_file *f, bool quoted)
+{
+    static bool stop[2][256];
+    if (!stop[0][0]) {   /* both tables, once; the same bytes every time, so no race matters */
+        for (const char *c = ",\"\r\n"; *c; c++)
+            stop[0][(unsigned char)*c] = true;
+        for (const char *c = "\"\n"; *c; c++)
+            stop[1][(unsigned char)*c] = true;
+        stop[1][0] = true;
+        stop[0][0] = true;
+    }
+    avail(f, 1);
+    const unsigned char *q = (const unsigned char *)f->p, *end = (const unsigned char *)f->end;
+    const bool *t = stop[quoted];
+    while (q < end && !t[*q])
+        q++;
+    return (size_t)(q - (const unsigned char *)f->p);
+}
+
 /* Reads the next record (RFC 4180: quoted cells may hold commas, "" and newlines).
  * Returns false at the end of the file. Blank lines are skipped. */
 static bool next_row(struct csv_file *f, struct fin_buf *cells, struct row *r)
@@ -175,6 +209,11 @@ static bool next_row(struct csv_file *f, struct fin_buf *cells, struct row *r)
     int cell_line = f->line, cell_col = f->col;
     bool quoted = false;
     for (;;) {
+        size_t run = plain_run(f, quoted);
+        if (run) {
+            keep_run(f, cells, r, run);
+            continue;
+        }
         int c = peek(f, 0);
         bool at_end = c < 0;
         if (quoted) {

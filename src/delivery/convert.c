@@ -44,12 +44,24 @@ static struct column *find_col(struct fin_delivery_engine *e, const char *k, siz
 
 static struct column *add_col(struct fin_delivery_engine *e, const char *k, size_t n)
 {
-    struct column *nc = realloc(e->cols, (e->n_cols + 1) * sizeof *nc);
-    if (!nc)
-        return NULL;
-    e->cols = nc;
-    struct column *c = &nc[e->n_cols];
+    if (e->n_cols == e->cap_cols) {
+        struct column *nc = realloc(e->cols, (e->cap_cols + 1) * sizeof *nc);
+        if (!nc)
+            return NULL;
+        e->cols = nc;
+        memset(&nc[e->cap_cols++], 0, sizeof *nc);
+    }
+    /* a slot of an earlier buffer keeps its cells: no new pages for the next one */
+    struct column *c = &e->cols[e->n_cols];
+    uint16_t *cell = c->cell;
+    uint8_t *ty = c->cell_type;
+    size_t cap = c->cell_cap;
     memset(c, 0, sizeof *c);
+    c->cell = cell;
+    c->cell_type = ty;
+    c->cell_cap = cap;
+    if (cap)
+        memset(ty, CELL_ABSENT, cap);
     if (!(c->name = strndup(k, n)))
         return NULL;
     c->name_len = n;
@@ -82,7 +94,7 @@ static int cells_reserve(struct column *c, size_t ri)
     size_t nc = c->cell_cap ? c->cell_cap : 4096;
     while (nc <= ri)
         nc *= 2;
-    uint64_t *cell = realloc(c->cell, nc * sizeof *cell);
+    uint16_t *cell = realloc(c->cell, nc * sizeof *cell);
     if (!cell)
         return FIN_ENOMEM;
     c->cell = cell;
@@ -99,10 +111,90 @@ void convert_reset(struct fin_delivery_engine *e)
 {
     for (size_t i = 0; i < e->n_cols; i++) {
         free(e->cols[i].name);
+        e->cols[i].name = NULL;
+    }
+    e->n_cols = 0;
+    e->n_wide = 0;
+}
+
+void convert_free(struct fin_delivery_engine *e)
+{
+    convert_reset(e);
+    for (size_t i = 0; i < e->cap_cols; i++) {
         free(e->cols[i].cell);
         free(e->cols[i].cell_type);
     }
-    e->n_cols = 0;
+    free(e->cols);
+    free(e->wide);
+    e->cols = NULL;
+    e->wide = NULL;
+    e->cap_cols = e->cap_wide = 0;
+}
+
+/* The length of the value at v (as noted at intake: strings without their quotes). */
+static size_t value_len(const char *v, uint8_t ty)
+{
+    const char *p = v;
+    switch (CELL_TYPE(ty)) {
+    case J_STRING:
+        for (;;) {
+            p += strcspn(p, "\"\\");
+            if (*p != '\\')
+                return (size_t)(p - v);
+            p += 2;   /* an escape: the backslash and what it escapes */
+        }
+    case J_TRUE: return 4;
+    case J_FALSE: return 5;
+    case J_NULL: return 4;
+    case J_OBJECT:
+    case J_ARRAY: {
+        int depth = 0;
+        for (;; p++) {
+            if (*p == '"') {
+                for (p++; *p != '"'; p++)
+                    if (*p == '\\')
+                        p++;
+            } else if (*p == '{' || *p == '[') {
+                depth++;
+            } else if ((*p == '}' || *p == ']') && --depth == 0) {
+                return (size_t)(p + 1 - v);
+            }
+        }
+    }
+    default:   /* a number */
+        while ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' || *p == 'e' ||
+               *p == 'E')
+            p++;
+        return (size_t)(p - v);
+    }
+}
+
+/* Where the value of column ci in record ri sits in the record (base, its first byte). */
+static inline void cell_at(const struct fin_delivery_engine *e, size_t ci, size_t ri,
+                           const char *base, size_t *off, size_t *len)
+{
+    const struct column *c = &e->cols[ci];
+    uint8_t ty = c->cell_type[ri];
+    if (!(ty & CELL_WIDE)) {
+        *off = c->cell[ri];
+        *len = value_len(base + *off, ty);
+        return;
+    }
+    size_t lo = 0, hi = e->n_wide;
+    while (lo < hi) {   /* the first entry of record ri */
+        size_t mid = (lo + hi) / 2;
+        if (e->wide[mid].ri < ri)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < e->n_wide && e->wide[lo].ri == ri; lo++)
+        if (e->wide[lo].col == ci) {
+            *off = e->wide[lo].off;
+            *len = e->wide[lo].len;
+            return;
+        }
+    *off = *len = 0;   /* not reached: intake noted every wide cell */
 }
 
 const char *convert_check(struct fin_delivery_engine *e, const char *rec, const struct jfield *f,
@@ -196,8 +288,24 @@ const char *convert_check(struct fin_delivery_engine *e, const char *rec, const 
         }
         if (f[i].type == J_NULL)
             continue;   /* a later duplicate null leaves an earlier value, as before */
-        c->cell[ri] = (uint64_t)(f[i].val - rec) << 32 | (uint32_t)f[i].val_len;
-        c->cell_type[ri] = (uint8_t)(f[i].type | (f[i].val_escaped ? 0x80 : 0));
+        size_t off = (size_t)(f[i].val - rec), vl = f[i].val_len;
+        uint8_t ty = (uint8_t)(f[i].type | (f[i].val_escaped ? CELL_ESCAPED : 0));
+        if (off < 65536) {
+            c->cell[ri] = (uint16_t)off;
+        } else {
+            if (e->n_wide == e->cap_wide) {
+                size_t nc = e->cap_wide ? e->cap_wide * 2 : 64;
+                struct wide_cell *w = realloc(e->wide, nc * sizeof *w);
+                if (!w)
+                    return "out of memory";
+                e->wide = w;
+                e->cap_wide = nc;
+            }
+            e->wide[e->n_wide++] = (struct wide_cell){(uint32_t)ri, (uint32_t)(c - e->cols),
+                                                      (uint32_t)off, (uint32_t)vl};
+            ty |= CELL_WIDE;
+        }
+        c->cell_type[ri] = ty;
     }
     return NULL;
 }
@@ -283,8 +391,8 @@ static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
     }
     for (size_t ci = 0; ci < e->n_cols; ci++) {
         const struct column *c = &e->cols[ci];
-        const uint64_t *cell = c->cell;
         const uint8_t *ty = c->cell_type;
+        size_t off, vl;
         switch (cc->types[ci]) {
         case FIN_PQ_DOUBLE: {
             double *out = fin_parquet_doubles(w, ci);
@@ -294,7 +402,8 @@ static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
                     fin_parquet_set_null(w, ci, r);
                     continue;
                 }
-                out[r] = parse_double(cc->base[r] + (cell[ri] >> 32), (uint32_t)cell[ri]);
+                cell_at(e, ci, ri, cc->base[r], &off, &vl);
+                out[r] = parse_double(cc->base[r] + off, vl);
             }
             break;
         }
@@ -306,7 +415,8 @@ static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
                     fin_parquet_set_null(w, ci, r);
                     continue;
                 }
-                out[r] = parse_int(cc->base[r] + (cell[ri] >> 32), (uint32_t)cell[ri]);
+                cell_at(e, ci, ri, cc->base[r], &off, &vl);
+                out[r] = parse_int(cc->base[r] + off, vl);
             }
             break;
         }
@@ -317,7 +427,7 @@ static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
                 if (ty[ri] == CELL_ABSENT)
                     fin_parquet_set_null(w, ci, r);
                 else
-                    out[r] = (ty[ri] & 0x7f) == J_TRUE;
+                    out[r] = CELL_TYPE(ty[ri]) == J_TRUE;
             }
             break;
         }
@@ -328,10 +438,10 @@ static long next_chunk(void *ctx, struct fin_parquet_writer *w, size_t cap)
                     fin_parquet_set_null(w, ci, r);
                     continue;
                 }
-                const char *v = cc->base[r] + (cell[ri] >> 32);
-                size_t vl = (uint32_t)cell[ri];
-                /* an escaped string (bit 7) is decoded; other values go as their text */
-                if (ty[ri] == (J_STRING | 0x80)) {
+                cell_at(e, ci, ri, cc->base[r], &off, &vl);
+                const char *v = cc->base[r] + off;
+                /* an escaped string is decoded; other values go as their text */
+                if ((ty[ri] & ~CELL_WIDE) == (J_STRING | CELL_ESCAPED)) {
                     size_t ul;
                     fin_buf_reset(&e->scratch);
                     if (fin_buf_reserve(&e->scratch, vl + 1) ||

@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #define REMOTE_WAIT_NS (50 * FIN_NS_PER_MS)   /* between polls of a remote shard */
+#define GZ_HANDOVER (256 * 1024)              /* bytes handed to the compressor at a time */
 
 static const char *const err_type_names[ERR_KINDS] = {
     "processing-failed", "format-conversion-failed", "partitioning-failed"};
@@ -102,6 +104,46 @@ static int part_add(struct part *p, uint32_t rec_idx, int64_t arrival_ms)
     return 0;
 }
 
+/* The field named name among f (keys compared unescaped), or NULL. */
+static const struct jfield *find_field(const struct jfield *f, size_t nf, const char *name,
+                                       char *keybuf, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < nf; i++) {
+        const char *k = f[i].key;
+        size_t kl = f[i].key_len;
+        if (f[i].key_escaped) {
+            if (jscan_unescape(f[i].key, f[i].key_len, keybuf, cap, &kl) != 0)
+                continue;
+            k = keybuf;
+        }
+        if (kl == nl && memcmp(k, name, kl) == 0)
+            return &f[i];
+    }
+    return NULL;
+}
+
+/* The value at path (depth names) in a scanned record: the first name among its fields,
+ * the next ones inside nested objects, scanned now into a buffer of the thread's, so the
+ * result is valid until the next call. */
+static const struct jfield *find_path(const struct jfield *f, size_t nf, const char *const *path,
+                                      size_t depth, char *keybuf, size_t cap)
+{
+    static _Thread_local struct jfield inner[2][JSCAN_MAX_FIELDS];
+    const struct jfield *hit = find_field(f, nf, path[0], keybuf, cap);
+    for (size_t d = 1; d < depth && hit; d++) {
+        size_t n;
+        const char *why;
+        if (hit->type != J_OBJECT)
+            return NULL;
+        struct jfield *buf = inner[d & 1];
+        if (jscan_object(hit->val, hit->val_len, buf, JSCAN_MAX_FIELDS, &n, &why) != 0)
+            return NULL;
+        hit = find_field(buf, n, path[d], keybuf, cap);
+    }
+    return hit;
+}
+
 /* Finds the partition values of a scanned record, joined with '\0' into out.
  * Returns NULL or the reason. */
 static const char *partition_key(struct fin_delivery_engine *e, const struct jfield *f, size_t nf,
@@ -110,18 +152,7 @@ static const char *partition_key(struct fin_delivery_engine *e, const struct jfi
     char keybuf[256], val[MAX_VALUE + 1];
     fin_buf_reset(out);
     for (size_t j = 0; j < e->n_fields; j++) {
-        const struct jfield *hit = NULL;
-        for (size_t i = 0; i < nf && !hit; i++) {
-            const char *k = f[i].key;
-            size_t kl = f[i].key_len;
-            if (f[i].key_escaped) {
-                if (jscan_unescape(f[i].key, f[i].key_len, keybuf, sizeof keybuf, &kl) != 0)
-                    continue;
-                k = keybuf;
-            }
-            if (kl == strlen(e->fields[j]) && memcmp(k, e->fields[j], kl) == 0)
-                hit = &f[i];
-        }
+        const struct jfield *hit = find_path(f, nf, e->paths[j], e->depths[j], keybuf, sizeof keybuf);
         fin_buf_reset(&e->scratch);
         if (!hit || hit->type == J_NULL) {
             fin_buf_printf(&e->scratch, "no value for partition key '%s'", e->fields[j]);
@@ -157,6 +188,32 @@ static const char *partition_key(struct fin_delivery_engine *e, const struct jfi
     return NULL;
 }
 
+/* The prefix a record's partition values make must be a key the writer accepts (a
+ * literal "." beside a value "." makes ".."): a record whose values do not is routed to
+ * the error prefix here rather than failing every flush. NULL or the reason. */
+static const char *partition_prefix_check(struct fin_delivery_engine *e, const struct fin_buf *key,
+                                          const struct fin_record *rec)
+{
+    const char *vals[64] = {0};
+    size_t nv = 0;
+    for (const char *v = key->data; nv < e->n_fields && nv < 64; v += strlen(v) + 1)
+        vals[nv++] = v;
+    char prefix[FIN_DELIVERY_MAX_PREFIX * 2 + 8];
+    fin_buf_reset(&e->scratch);
+    if (fin_prefix_render(e->prefix, rec->arrival_ms, vals, NULL, prefix, sizeof prefix - 2)) {
+        fin_buf_printf(&e->scratch, "partition key values make a prefix longer than %zu bytes",
+                       sizeof prefix - 3);
+        return fin_buf_cstr(&e->scratch);
+    }
+    strcat(prefix, "x");
+    if (fin_delivery_key_check(prefix)) {
+        fin_buf_printf(&e->scratch, "partition key values make the prefix '%.*s', which holds "
+                       "an empty, '.' or '..' folder", (int)strlen(prefix) - 1, prefix);
+        return fin_buf_cstr(&e->scratch);
+    }
+    return NULL;
+}
+
 /* ---- intake ---- */
 
 static int flush(struct fin_delivery_engine *e);
@@ -174,7 +231,15 @@ static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, 
     }
     bool nl = len && bytes[len - 1] == '\n';
     struct fin_buf *d = &e->pos[shard].data;
-    int rc = fin_buf_reserve(d, len + 1);
+    int rc;
+    if (e->gz && d->cap - d->len < len + 1) {
+        /* the compressing thread may be reading this buffer: it must not move under it */
+        fin_gz_pipe_lock(e->gz);
+        rc = fin_buf_reserve(d, len + 1);
+        fin_gz_pipe_unlock(e->gz);
+    } else {
+        rc = fin_buf_reserve(d, len + 1);
+    }
     if (rc)
         return rc;
     struct rec *r = &e->recs[e->n_recs];
@@ -185,9 +250,10 @@ static int add_rec(struct fin_delivery_engine *e, int shard, const char *bytes, 
         d->data[d->len++] = '\n';
     r->len = (uint32_t)(d->len - r->off);
     e->buffered += r->len;
-    r->arrival_ms = arrival_ms;
     r->shard = (uint16_t)shard;
     r->part = (uint32_t)part;
+    if (e->gz && d->len - fin_gz_pipe_published(e->gz, shard) >= GZ_HANDOVER)
+        fin_gz_pipe_publish(e->gz, shard);
     if ((rc = part_add(&e->parts[part], (uint32_t)e->n_recs, arrival_ms)))
         return rc;
     e->n_recs++;
@@ -241,6 +307,10 @@ static int intake(struct fin_delivery_engine *e, int shard, const struct fin_rec
         struct fin_buf key;
         fin_buf_init(&key);
         if (kind == ERR_NONE && e->n_fields && (why = partition_key(e, f, nf, &key))) {
+            kind = ERR_PARTITIONING;
+            code = "DynamicPartitioning.MetadataExtractionFailed";
+        }
+        if (kind == ERR_NONE && e->n_fields && (why = partition_prefix_check(e, &key, rec))) {
             kind = ERR_PARTITIONING;
             code = "DynamicPartitioning.MetadataExtractionFailed";
         }
@@ -356,7 +426,10 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
         rc = convert_write_parquet(e, p, key, &bytes);
     } else if (gz) {
         fin_buf_reset(&e->scratch);
-        if (!(rc = fin_gzip_fast(iov, n_iov, &e->scratch))) {
+        /* One object for the whole flush: compressed while the buffer filled. */
+        bool piped = e->gz && p->n == e->n_recs;
+        if (!(rc = piped ? fin_gz_pipe_finish(e->gz, &e->scratch)
+                         : fin_gzip_fast(iov, n_iov, &e->scratch))) {
             struct iovec z = {e->scratch.data, e->scratch.len};
             rc = e->sink->ops->put(e->sink, key, &z, 1);
         }
@@ -387,6 +460,8 @@ static int write_part(struct fin_delivery_engine *e, struct part *p,
 
 static void reset_buffer(struct fin_delivery_engine *e)
 {
+    if (e->gz)
+        fin_gz_pipe_reset(e->gz);   /* before the buffers it reads are emptied */
     for (size_t i = 0; i < e->n_parts; i++) {
         free(e->parts[i].key);
         free(e->parts[i].idx);
@@ -617,6 +692,26 @@ char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext)
 
 /* The destination picks the sink: s3://BUCKET/prefix/ is a bucket, anything else a lake
  * folder (default <data_dir>/lake). Either way tmp/ is the delivery's own folder. */
+/* A lake folder must not be the data directory itself nor lie in the folders finstream
+ * keeps its own state in: objects there would mix with logs and checkpoints. */
+static int check_lake_place(const char *data_dir, const char *lake)
+{
+    char dd[PATH_MAX], lk[PATH_MAX];
+    if (!realpath(data_dir, dd) || !realpath(lake, lk))
+        return 0;   /* the sink reports a folder it cannot use */
+    static const char *const own[] = {"", "/streams", "/deliveries", "/catalog", "/serve"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        char p[PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s%s", dd, own[i]);
+        size_t n = strlen(p);
+        if (strcmp(lk, p) == 0 || (i > 0 && strncmp(lk, p, n) == 0 && lk[n] == '/'))
+            return fin_err_set(FIN_ECONFIG, "destination '%s' is %s%s%s: objects would mix "
+                               "with finstream's own files", lake,
+                               i ? "inside " : "the data directory", i ? dd : "", own[i]);
+    }
+    return 0;
+}
+
 static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
                      const struct fin_delivery_settings *set)
 {
@@ -630,6 +725,8 @@ static int open_sink(struct fin_delivery_engine *e, const char *data_dir,
     if (!lake)
         return FIN_ENOMEM;
     rc = fin_sink_local_create(&e->sink, lake, e->tmp_dir);
+    if (!rc)
+        rc = check_lake_place(data_dir, lake);
     free(lake);
     return rc;
 }
@@ -666,7 +763,7 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         goto fail;
     const struct { const char *key; const char *val; } strs[] = {
         {"source", set->source}, {"prefix", set->prefix}, {"error_prefix", set->error_prefix},
-        {"destination", set->destination}};
+        {"destination", set->destination}, {"partition_query", set->partition_query}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         if ((rc = fin_opts_set(fin_delivery_opts, &e->set, strs[i].key,
                                strs[i].val ? strs[i].val : "", "settings")))
@@ -679,6 +776,23 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         (rc = fin_prefix_compile(&e->error_prefix, e->set.error_prefix, true)))
         goto fail;
     e->n_fields = fin_prefix_fields(e->prefix, &e->fields);
+    if (e->n_fields > 64) {
+        rc = fin_err_set(FIN_ELIMIT, "prefix '%s' uses more than 64 partition keys", e->set.prefix);
+        goto fail;
+    }
+    if (e->set.partition_query && *e->set.partition_query &&
+        (rc = fin_partition_query_compile(&e->query, e->set.partition_query)))
+        goto fail;
+    for (size_t j = 0; j < e->n_fields; j++) {
+        e->paths[j] = e->query ? fin_partition_query_path(e->query, e->fields[j], &e->depths[j])
+                               : &e->fields[j];
+        if (!e->query)
+            e->depths[j] = 1;
+        if (!e->paths[j]) {
+            rc = fin_err_set(FIN_ECONFIG, "partition_query does not define '%s'", e->fields[j]);
+            goto fail;
+        }
+    }
     rc = FIN_ENOMEM;
     if (!(e->shard_ids = calloc((size_t)src->n_shards, sizeof *e->shard_ids)) ||
         !(e->pos = calloc((size_t)src->n_shards, sizeof *e->pos)))
@@ -687,6 +801,23 @@ int fin_delivery_engine_create(struct fin_delivery_engine **out, const char *dat
         e->shard_ids[i] = src->shard_id(src->ctx, i);
     if ((rc = fin_mkdir_p(e->dir, 0755)) || (rc = take_lock(e)))
         goto fail;
+    if (e->set.compression == FIN_COMPRESS_GZIP && e->set.format == FIN_FORMAT_JSON &&
+        e->n_fields == 0) {
+        /* Without dynamic partitioning every flush is one object of every shard's buffer
+         * (records are not scanned, so none goes to an error object): compress it while
+         * it fills. */
+        const struct fin_buf **bufs = calloc((size_t)src->n_shards, sizeof *bufs);
+        if (!bufs) {
+            rc = FIN_ENOMEM;
+            goto fail;
+        }
+        for (int i = 0; i < src->n_shards; i++)
+            bufs[i] = &e->pos[i].data;
+        rc = fin_gz_pipe_create(&e->gz, src->n_shards, bufs);
+        free(bufs);
+        if (rc)
+            goto fail;
+    }
     if ((rc = open_sink(e, data_dir, set)))
         goto fail;
     clean_tmp(e->tmp_dir);
@@ -716,12 +847,14 @@ void fin_delivery_engine_destroy(struct fin_delivery_engine *e)
 {
     if (!e)
         return;
+    fin_gz_pipe_destroy(e->gz);
+    e->gz = NULL;
     reset_buffer(e);
     for (int i = 0; e->pos && i < e->src->n_shards; i++)
         fin_buf_fini(&e->pos[i].data);
     free(e->parts);
     free(e->recs);
-    free(e->cols);
+    convert_free(e);
     free(e->pos);
     fin_buf_fini(&e->obj);
     fin_buf_fini(&e->scratch);
@@ -730,6 +863,7 @@ void fin_delivery_engine_destroy(struct fin_delivery_engine *e)
         e->sink->ops->destroy(e->sink);
     fin_prefix_destroy(e->prefix);
     fin_prefix_destroy(e->error_prefix);
+    fin_partition_query_destroy(e->query);
     fin_delivery_state_fini(&e->st);
     fin_opts_fini(fin_delivery_opts, &e->set);
     if (e->lock_fd >= 0)

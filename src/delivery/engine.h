@@ -15,7 +15,6 @@ enum err_kind { ERR_NONE = -1, ERR_PROCESSING, ERR_CONVERSION, ERR_PARTITIONING,
 
 struct rec {
     uint32_t off, len;        /* bytes in its shard's data buffer (newline included) */
-    int64_t arrival_ms;
     uint32_t part;
     uint16_t shard;
 };
@@ -40,14 +39,25 @@ struct column {
     enum fin_parquet_type type;
     /* The column's value in each buffered record, by record index, found by the one scan
      * at intake so that a flush never scans a record again: where the value's text sits in
-     * the record (offset << 32 | length) and its JSON type (CELL_ABSENT when the record
-     * has no such field). Grown with the record index; error records leave holes. */
-    uint64_t *cell;
+     * the record (its offset: 3 bytes a cell with the type; the flush finds the value's end
+     * again, which costs less than keeping it) and its JSON type (CELL_ABSENT when the
+     * record has no such field; | CELL_ESCAPED for a string with escapes; | CELL_WIDE when
+     * the offset passes 16 bits: offset and length are then in the engine's wide[]).
+     * Grown with the record index and kept from one buffer to the next; error records
+     * leave holes. */
+    uint16_t *cell;
     uint8_t *cell_type;
     size_t cell_cap;
 };
 
+struct wide_cell {
+    uint32_t ri, col, off, len;
+};
+
 #define CELL_ABSENT 0xff
+#define CELL_ESCAPED 0x80
+#define CELL_WIDE 0x40
+#define CELL_TYPE(t) ((t) & 0x3f)
 
 /* Per shard: the range buffered, and the records' bytes. One buffer per shard lets an
  * object that holds the whole flush be written straight from them, in shard order. */
@@ -66,12 +76,16 @@ struct fin_delivery_engine {
     struct fin_prefix *prefix, *error_prefix;
     const char *const *fields;
     size_t n_fields;
+    struct fin_partition_query *query;   /* partition_query compiled, or NULL */
+    const char *const *paths[64];        /* per field: the path its value is read at */
+    size_t depths[64];
     const struct fin_delivery_source *src;
     const struct fin_clock *clock;
     const char **shard_ids;
     struct fin_sink *sink;
     uint64_t tmp_seq;         /* names of temporary files in tmp_dir */
     struct fin_parquet_writer *pq;
+    struct fin_gz_pipe *gz;   /* gzip while the buffer fills (one object per flush), or NULL */
     int lock_fd;
 
     struct fin_delivery_state st;
@@ -89,7 +103,9 @@ struct fin_delivery_engine {
     bool retry;               /* a flush failed: it must succeed before anything is read */
 
     struct column *cols;
-    size_t n_cols;
+    size_t n_cols, cap_cols;   /* slots past n_cols keep their cells for the next buffer */
+    struct wide_cell *wide;    /* cells past 16 bits of offset, in record order */
+    size_t n_wide, cap_wide;
 
     struct fin_buf obj, scratch;
 };
@@ -110,8 +126,10 @@ char *engine_tmp_path(struct fin_delivery_engine *e, const char *ext);
  * until the next call). */
 const char *convert_check(struct fin_delivery_engine *e, const char *rec, const struct jfield *f,
                           size_t nf);
-/* Forgets the columns and their values (the buffer was written). */
+/* Forgets the columns and their values (the buffer was written); their memory is kept. */
 void convert_reset(struct fin_delivery_engine *e);
+/* Frees what convert_reset keeps. */
+void convert_free(struct fin_delivery_engine *e);
 /* Writes partition p (ordered) as a Parquet file and moves it to key; *bytes its size. */
 int convert_write_parquet(struct fin_delivery_engine *e, struct part *p, const char *key,
                           uint64_t *bytes);

@@ -80,6 +80,20 @@ int fin_sink_s3_create(struct fin_sink **out, const struct fin_aws_settings *aws
 
 /* gzip (one member, level 1) of the bytes of iov, in order, appended to out. */
 int fin_gzip_fast(const struct iovec *iov, int n_iov, struct fin_buf *out);
+/* gzip while a buffer fills: a thread that compresses each shard's buffer (bufs, one per
+ * shard, borrowed for the pipe's life) as the intake thread publishes its bytes. The
+ * intake thread moves a buffer (grows it) only between fin_gz_pipe_lock and _unlock.
+ * finish publishes everything, waits for it and appends the whole gzip object (the
+ * buffers' text in shard order) to out; reset starts afresh once the buffers are empty. */
+struct fin_gz_pipe;
+int fin_gz_pipe_create(struct fin_gz_pipe **out, int n_shards, const struct fin_buf *const *bufs);
+void fin_gz_pipe_destroy(struct fin_gz_pipe *p);
+void fin_gz_pipe_publish(struct fin_gz_pipe *p, int shard);
+size_t fin_gz_pipe_published(const struct fin_gz_pipe *p, int shard);
+void fin_gz_pipe_lock(struct fin_gz_pipe *p);
+void fin_gz_pipe_unlock(struct fin_gz_pipe *p);
+int fin_gz_pipe_finish(struct fin_gz_pipe *p, struct fin_buf *out);
+void fin_gz_pipe_reset(struct fin_gz_pipe *p);
 /* base64 of in appended to out. */
 int fin_base64_append(struct fin_buf *out, const void *in, size_t len);
 /* Appends s as a JSON string (with quotes). */

@@ -63,3 +63,23 @@ int fin_delivery_object_name(const char *name, int64_t t_ms, const char *suffix,
         return fin_err_set(FIN_ELIMIT, "object name for delivery '%s' is too long", name);
     return 0;
 }
+
+int fin_delivery_key_check(const char *key)
+{
+    if (!*key || key[0] == '/')
+        return fin_err_set(FIN_EINVAL, "object key '%s' must be a relative path", key);
+    for (const char *c = key; *c;) {
+        const char *slash = strchr(c, '/');
+        size_t n = slash ? (size_t)(slash - c) : strlen(c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return fin_err_set(FIN_EINVAL, "object key '%s' has an empty, '.' or '..' folder", key);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f || c[i] == '\\')
+                return fin_err_set(FIN_EINVAL, "object key '%s' holds a control character or "
+                                   "'\\'", key);
+        if (!slash)
+            break;
+        c = slash + 1;
+    }
+    return 0;
+}

@@ -222,6 +222,31 @@ static int compile(struct fin_prefix *p, const char *text, bool is_error)
     return 0;
 }
 
+/* A prefix must keep every object under the lake whatever the time and the partition
+ * values: timestamps render as digits and partition values are checked when a record is
+ * taken in (never empty, ".", ".." or holding '/'), so rendering once with a sample time
+ * and sample values and checking the key the writer would use finds every literal that
+ * climbs out or makes an empty folder ("..", "a//b", "./"), including quoted literals
+ * inside timestamp patterns. Checked here, when a delivery stream is declared or created,
+ * rather than at the first flush, after its records were acknowledged. */
+static int check_rendered(const struct fin_prefix *p, const char *text)
+{
+    const char *vals[64];
+    for (size_t i = 0; i < 64; i++)
+        vals[i] = "v";
+    if (p->n_fields > 64)
+        return fin_err_set(FIN_EINVAL, "prefix '%s': more than 64 partition keys", text);
+    char buf[FIN_DELIVERY_MAX_PREFIX * 2 + 8];
+    int rc = fin_prefix_render(p, 0, vals, "processing-failed", buf, sizeof buf - 2);
+    if (rc)
+        return rc;
+    strcat(buf, "x");
+    if (fin_delivery_key_check(buf) != 0)
+        return fin_err_set(FIN_EINVAL, "prefix '%s' would make object keys like '%s', which "
+                           "leave the lake or hold an empty, '.' or '..' folder", text, buf);
+    return 0;
+}
+
 int fin_prefix_compile(struct fin_prefix **out, const char *text, bool is_error)
 {
     *out = NULL;
@@ -239,6 +264,8 @@ int fin_prefix_compile(struct fin_prefix **out, const char *text, bool is_error)
         return fin_err_set(FIN_EINVAL, "prefix '%s' must not start with '/'", text);
     }
     int rc = compile(p, text, is_error);
+    if (!rc)
+        rc = check_rendered(p, text);
     if (rc) {
         fin_prefix_destroy(p);
         return rc;

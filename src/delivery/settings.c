@@ -8,6 +8,7 @@
 #include "finstream/aws_s3.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ const struct fin_opt fin_delivery_opts[] = {
      "json: one record per line; parquet: columns typed from the records"},
     {"destination", FIN_OPT_STRING, "", OFF(destination), 0, 0, NULL,
      "lake folder (default <data-dir>/lake) or s3://BUCKET/prefix/ ([aws \"s3\"])"},
+    {"partition_query", FIN_OPT_STRING, "", OFF(partition_query), 0, 0, NULL,
+     "what !{partitionKeyFromQuery:KEY} reads: {KEY: .field.path, ...} (Firehose's "
+     "MetadataExtractionQuery); empty: the top-level field KEY"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -56,6 +60,29 @@ void fin_delivery_settings_fini(struct fin_delivery_settings *set)
 bool fin_delivery_is_s3(const char *destination)
 {
     return destination && strncmp(destination, "s3://", 5) == 0;
+}
+
+/* The partition query compiles and defines every key the prefix uses. */
+static int check_partition_query(const struct fin_delivery_settings *set, const struct fin_prefix *p)
+{
+    if (!set->partition_query || !*set->partition_query)
+        return 0;
+    struct fin_partition_query *q = NULL;
+    int rc = fin_partition_query_compile(&q, set->partition_query);
+    if (rc) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s", fin_err_msg());
+        return fin_err_set(FIN_ECONFIG, "partition_query: %s", msg);
+    }
+    const char *const *fields;
+    size_t n = fin_prefix_fields(p, &fields), depth;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!fin_partition_query_path(q, fields[i], &depth))
+            rc = fin_err_set(FIN_ECONFIG, "prefix uses !{partitionKeyFromQuery:%s} but "
+                             "partition_query '%s' does not define '%s'", fields[i],
+                             set->partition_query, fields[i]);
+    fin_partition_query_destroy(q);
+    return rc;
 }
 
 int fin_delivery_settings_check(const struct fin_delivery_settings *set)
@@ -88,9 +115,12 @@ int fin_delivery_settings_check(const struct fin_delivery_settings *set)
     }
     struct fin_prefix *p = NULL;
     int rc = fin_prefix_compile(&p, set->prefix, false);
-    fin_prefix_destroy(p);
     if (rc)
         return FIN_ECONFIG;   /* the message names the prefix already */
+    rc = check_partition_query(set, p);
+    fin_prefix_destroy(p);
+    if (rc)
+        return rc;
     rc = fin_prefix_compile(&p, set->error_prefix, true);
     fin_prefix_destroy(p);
     if (rc) {
@@ -99,6 +129,82 @@ int fin_delivery_settings_check(const struct fin_delivery_settings *set)
         return fin_err_set(FIN_ECONFIG, "error_%s", msg);
     }
     return 0;
+}
+
+/* A value as the ini reads it back: plain when it can be, else in double quotes (with
+ * \" and \\), which keep ';', '#', a leading quote and blanks at the ends. Line breaks
+ * and other control characters have no spelling there. */
+static int format_value(struct fin_buf *out, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return fin_err_set(FIN_EINVAL, "%s: a value here cannot hold line breaks or control "
+                               "characters", key);
+    bool quote = strpbrk(v, ";#") || (n && (v[0] == '"' || v[0] == ' ' || v[n - 1] == ' '));
+    if (!quote)
+        return fin_buf_printf(out, "%s = %s\n", key, v);
+    int rc = fin_buf_printf(out, "%s = \"", key);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = (v[i] == '"' || v[i] == '\\') ? fin_buf_printf(out, "\\%c", v[i])
+                                            : fin_buf_append(out, v + i, 1);
+    return rc ? rc : fin_buf_puts(out, "\"\n");
+}
+
+int fin_delivery_settings_format(const struct fin_delivery_settings *set, const char *name,
+                                 struct fin_buf *out)
+{
+    struct fin_delivery_settings def;
+    int rc = fin_delivery_settings_defaults(&def);
+    if (!rc)
+        rc = fin_buf_printf(out, "[delivery \"%s\"]\n", name);
+    for (const struct fin_opt *o = fin_delivery_opts; o->key && !rc; o++) {
+        const char *base = (const char *)set, *dbase = (const char *)&def;
+        char num[64];
+        const char *text = num;
+        bool same = false;
+        switch (o->type) {
+        case FIN_OPT_STRING: {
+            const char *v = *(char *const *)(base + o->offset), *d = *(char *const *)(dbase + o->offset);
+            text = v ? v : "";
+            same = strcmp(text, d ? d : "") == 0;
+            break;
+        }
+        case FIN_OPT_INT: case FIN_OPT_SIZE: case FIN_OPT_DURATION: case FIN_OPT_SECONDS: {
+            int64_t v = *(const int64_t *)(base + o->offset);
+            same = v == *(const int64_t *)(dbase + o->offset);
+            /* in the units a person would write: 5MiB, 60s */
+            if (o->type == FIN_OPT_SIZE && v && v % (1 << 20) == 0)
+                snprintf(num, sizeof num, "%lldMiB", (long long)(v >> 20));
+            else if (o->type == FIN_OPT_SIZE && v && v % 1024 == 0)
+                snprintf(num, sizeof num, "%lldKiB", (long long)(v >> 10));
+            else if ((o->type == FIN_OPT_DURATION || o->type == FIN_OPT_SECONDS) && v % 1000 == 0)
+                snprintf(num, sizeof num, "%llds", (long long)(v / 1000));
+            else
+                snprintf(num, sizeof num, o->type == FIN_OPT_DURATION ? "%lldms" : "%lld",
+                         (long long)v);
+            break;
+        }
+        case FIN_OPT_BOOL:
+            same = *(const bool *)(base + o->offset) == *(const bool *)(dbase + o->offset);
+            text = *(const bool *)(base + o->offset) ? "true" : "false";
+            break;
+        case FIN_OPT_ENUM: {
+            int v = *(const int *)(base + o->offset);
+            same = v == *(const int *)(dbase + o->offset);
+            const char *c = o->choices;
+            for (int i = 0; i < v && c; i++)
+                c = strchr(c, '|') ? strchr(c, '|') + 1 : NULL;
+            size_t len = c ? strcspn(c, "|") : 0;
+            snprintf(num, sizeof num, "%.*s", (int)len, c ? c : "");
+            break;
+        }
+        }
+        if (!same || o->type != FIN_OPT_STRING)
+            rc = format_value(out, o->key, text);
+    }
+    fin_delivery_settings_fini(&def);
+    return rc;
 }
 
 /* [aws] with [aws "service"] over it, into a new *out. */

@@ -41,21 +41,10 @@ int fin_fsync_path(const char *path)
     return rc;
 }
 
-/* A key must stay under the root: relative, no empty, "." or ".." components. */
+/* A key must stay under the root: the rule every prefix was checked against. */
 static int check_key(const char *key)
 {
-    if (!*key || key[0] == '/')
-        return fin_err_set(FIN_EINVAL, "object key '%s' must be a relative path", key);
-    for (const char *c = key; *c;) {
-        const char *slash = strchr(c, '/');
-        size_t n = slash ? (size_t)(slash - c) : strlen(c);
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return fin_err_set(FIN_EINVAL, "object key '%s' has an empty, '.' or '..' folder", key);
-        if (!slash)
-            break;
-        c = slash + 1;
-    }
-    return 0;
+    return fin_delivery_key_check(key);
 }
 
 static int mark_dirty(struct sink_local *s, const char *dir)

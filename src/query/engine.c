@@ -262,6 +262,38 @@ static int add_globs(struct fin_buf *b, const struct fin_table *t, size_t *n)
     return rc || fin_buf_puts(b, "]");
 }
 
+/* A JSON table whose keys come in several spellings ("High" in some objects, "high" in
+ * others: one column, as the OpenX SerDe matches keys case-insensitively). DuckDB matches
+ * keys exactly and refuses two columns that differ only in case, so such a table reads
+ * each record as JSON and takes the first spelling present. */
+static bool has_aliases(const struct fin_table *t)
+{
+    for (size_t i = 0; strcmp(t->classification, "json") == 0 && i < t->columns.n; i++)
+        if (t->columns.v[i].naliases)
+            return true;
+    return false;
+}
+
+static int objects_sql(struct fin_buf *b, const struct fin_table *t, const char *list,
+                       const char *compression, const char *fmt)
+{
+    int rc = fin_buf_puts(b, "(SELECT ");
+    for (size_t i = 0; !rc && i < t->columns.n; i++) {
+        const struct fin_column *c = &t->columns.v[i];
+        rc = fin_buf_printf(b, "%sTRY_CAST(coalesce(json->>", i ? ", " : "") ||
+             lit(b, c->source ? c->source : c->name);
+        for (size_t k = 0; !rc && k < c->naliases; k++)
+            rc = fin_buf_puts(b, ", json->>") || lit(b, c->aliases[k]);
+        rc = rc || fin_buf_printf(b, ") AS %s) AS ", duck_type(c->type)) ||
+             ident(b, c->source ? c->source : c->name);
+    }
+    rc = rc || fin_buf_printf(b, "%sfilename FROM read_json_objects(", t->columns.n ? ", " : "") ||
+         fin_buf_puts(b, list) ||
+         fin_buf_printf(b, ", compression = '%s', filename = true, ignore_errors = true, "
+                           "format = '%s'))", compression, fmt);
+    return rc ? FIN_ENOMEM : 0;
+}
+
 /* read_json or read_csv over a list of globs or paths, with the table's columns. */
 static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *list,
                       const char *compression)
@@ -270,6 +302,8 @@ static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *
     const char *fmt = !strcmp(t->framing, "lines")   ? "newline_delimited"
                       : !strcmp(t->framing, "array") ? "array"
                                                      : "auto";
+    if (has_aliases(t))
+        return objects_sql(b, t, list, compression, fmt);
     int rc = fin_buf_puts(b, csv ? "read_csv(" : "read_json(") || fin_buf_puts(b, list) ||
              fin_buf_printf(b, ", compression = '%s', filename = true, ignore_errors = true, ",
                             compression);
@@ -286,6 +320,34 @@ static int reader_sql(struct fin_buf *b, const struct fin_table *t, const char *
              (csv ? fin_buf_printf(b, "'%s'", duck_type(c->type)) : json_column_type(b, c->type));
     }
     return rc || fin_buf_puts(b, "})") ? FIN_ENOMEM : 0;
+}
+
+/* A table with damaged objects (docs/catalog.md) is not read in part: its view fails
+ * with their names when a query reads it. */
+static int damage_sql(struct fin_buf *b, const struct fin_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nobjects; i++)
+        n += t->objects[i].damage != NULL;
+    if (!n)
+        return 0;
+    struct fin_buf m;
+    fin_buf_init(&m);
+    int rc = fin_buf_printf(&m, "table %s.%s has %zu damaged object%s, so an answer would be "
+                                "incomplete: ", t->database, t->name, n, n == 1 ? "" : "s");
+    size_t shown = 0;
+    for (size_t i = 0; !rc && i < t->nobjects && shown < 5; i++)
+        if (t->objects[i].damage)
+            rc = fin_buf_printf(&m, "%s%s/%s (%s)", shown++ ? "; " : "", t->location,
+                                t->objects[i].key, t->objects[i].damage);
+    if (!rc && n > shown)
+        rc = fin_buf_printf(&m, "; and %zu more", n - shown);
+    rc = rc || fin_buf_puts(&m, ". Move them out of the table's folder or replace them, "
+                                "then crawl again") ||
+         !fin_buf_cstr(&m) || fin_buf_puts(b, " WHERE error(") || lit(b, fin_buf_cstr(&m)) ||
+         fin_buf_puts(b, ")");
+    fin_buf_fini(&m);
+    return rc ? FIN_ENOMEM : 0;
 }
 
 /* For a table that mixes gzip and plain objects: the existing objects it knows, as two
@@ -395,7 +457,7 @@ static int view_sql(const struct fin_table *t, struct fin_buf *b)
     }
     fin_buf_fini(&plain);
     fin_buf_fini(&globs);
-    rc = rc || fin_buf_puts(b, ")");
+    rc = rc || fin_buf_puts(b, ")") || damage_sql(b, t);
     return rc ? FIN_ENOMEM : 0;
 }
 

@@ -16,6 +16,8 @@
  *   CREATE EXTERNAL TABLE ... LOCATION '...'                (no rows)
  *   DROP TABLE [IF EXISTS] t                                (no rows; objects stay)
  *   CREATE TABLE t [WITH (...)] AS SELECT ...               rows (Parquet in the lake)
+ *   ALTER TABLE t ADD|DROP [IF [NOT] EXISTS] PARTITION (k = 'v', ...) [LOCATION '...']
+ *                                                           (no rows)
  *   USE db                                                  (no rows)
  *
  * Patterns are Athena's: '*' for any characters, '|' between alternatives, matched
@@ -1095,6 +1097,132 @@ fail:
     return rc;
 }
 
+/* ---- ALTER TABLE ADD | DROP PARTITION ---- */
+
+/* (k = 'v', ...) into values[] in the order of the table's keys; every key once. */
+static int partition_spec(struct cur *c, const struct fin_table *t, char **values)
+{
+    if (!accept_punct(c, "("))
+        return syntax(c, "'(' and the partition's values");
+    int rc = 0;
+    do {
+        char *key = NULL, *v = NULL;
+        const struct fin_tok *k;
+        if ((rc = ident_tok(c, &key)))
+            return rc;
+        if (!accept_punct(c, "=")) {
+            free(key);
+            return syntax(c, "'='");
+        }
+        k = peek(c, 0);
+        if (k && k->kind == FIN_TOK_NUMBER) {
+            v = strndup(c->s + k->off, k->len);
+            c->i++;
+            rc = v ? 0 : FIN_ENOMEM;
+        } else {
+            rc = string_tok(c, &v);
+        }
+        size_t at = t->partition_keys.n;
+        for (size_t i = 0; !rc && i < t->partition_keys.n; i++)
+            if (!strcasecmp(t->partition_keys.v[i].name, key))
+                at = i;
+        if (!rc && at == t->partition_keys.n)
+            rc = fin_err_set(FIN_ESQL, "%s.%s has no partition key '%s'", t->database, t->name, key);
+        else if (!rc && values[at])
+            rc = fin_err_set(FIN_ESQL, "partition key '%s' is given twice", key);
+        if (!rc) {
+            values[at] = v;
+            v = NULL;
+        }
+        free(key);
+        free(v);
+    } while (!rc && accept_punct(c, ","));
+    if (!rc && !accept_punct(c, ")"))
+        rc = syntax(c, "')' after the partition's values");
+    for (size_t i = 0; !rc && i < t->partition_keys.n; i++)
+        if (!values[i])
+            rc = fin_err_set(FIN_ESQL, "the partition lacks a value for '%s'",
+                             t->partition_keys.v[i].name);
+    return rc;
+}
+
+static int alter_table(struct fin_query *q, struct cur *c, struct fin_catalog *cat,
+                       struct fin_result **out)
+{
+    char *db = NULL, *name = NULL;
+    struct fin_table *t;
+    int rc = table_name(c, &db, &name);
+    if (rc || (rc = find_table(q, cat, db, name, &t)))
+        goto fail;
+    bool add = accept(c, "ADD");
+    if (!add && !accept(c, "DROP")) {
+        rc = fin_err_set(FIN_EUNSUPPORTED, "ALTER TABLE: only ADD PARTITION and DROP PARTITION "
+                                           "are supported");
+        goto fail;
+    }
+    bool lenient = add ? accept(c, "IF") && accept(c, "NOT") && accept(c, "EXISTS")
+                       : accept(c, "IF") && accept(c, "EXISTS");
+    if (!t->partition_keys.n) {
+        rc = fin_err_set(FIN_ESQL, "%s.%s is not partitioned", t->database, t->name);
+        goto fail;
+    }
+    size_t changed = 0;
+    do {
+        if (!accept(c, "PARTITION")) {
+            rc = syntax(c, "PARTITION (key = 'value', ...)");
+            goto fail;
+        }
+        char **values = calloc(t->partition_keys.n, sizeof *values);
+        char *loc = NULL, *dir = NULL;
+        struct fin_buf path;
+        fin_buf_init(&path);
+        rc = values ? partition_spec(c, t, values) : FIN_ENOMEM;
+        if (!rc && add && accept(c, "LOCATION") && !(rc = string_tok(c, &loc)) &&
+            !(rc = local_location(q, loc, &dir))) {
+            size_t n = strlen(t->location);
+            /* the views read a partition below the table's folder */
+            if (strncmp(dir, t->location, n) || dir[n] != '/')
+                rc = fin_err_set(FIN_EUNSUPPORTED,
+                                 "PARTITION LOCATION '%s' is not under the table's location %s",
+                                 loc, t->location);
+            else
+                rc = fin_buf_puts(&path, dir + n + 1);
+        } else if (!rc && add) {
+            /* Hive's layout: key=value folders; partition_N keys are bare folders */
+            for (size_t k = 0; !rc && k < t->partition_keys.n; k++) {
+                const char *key = t->partition_keys.v[k].name;
+                rc = fin_buf_printf(&path, "%s%s%s%s", k ? "/" : "",
+                                    strncmp(key, "partition_", 10) ? key : "",
+                                    strncmp(key, "partition_", 10) ? "=" : "", values[k]);
+            }
+        }
+        if (!rc && add && fin_buf_cstr(&path))
+            rc = fin_catalog_add_partition(t, (const char *const *)values, fin_buf_cstr(&path));
+        else if (!rc && !add)
+            rc = fin_catalog_drop_partition(t, (const char *const *)values);
+        if ((rc == FIN_EEXIST && add && lenient) || (rc == FIN_ENOENT && !add && lenient))
+            rc = 0;
+        else if (!rc)
+            changed++;
+        for (size_t k = 0; values && k < t->partition_keys.n; k++)
+            free(values[k]);
+        free(values);
+        free(loc);
+        free(dir);
+        fin_buf_fini(&path);
+        if (rc)
+            goto fail;
+    } while (!at_end(c) && (accept_punct(c, ","), true));
+    if (changed && (rc = commit(q, cat)))
+        goto fail;
+    *out = fin_result__new(0, NULL);
+    rc = *out ? 0 : FIN_ENOMEM;
+fail:
+    free(db);
+    free(name);
+    return rc;
+}
+
 /* ---- dispatch ---- */
 
 int fin_query__statement(struct fin_query *q, const char *sql, struct fin_result **out, int *rc)
@@ -1107,7 +1235,7 @@ int fin_query__statement(struct fin_query *q, const char *sql, struct fin_result
         return 1;
     const struct fin_tok *t1 = peek(&c, 1);
     bool show = fin_sql__is(sql, peek(&c, 0), "SHOW");
-    enum { NONE, DBS, TABLES, ABOUT, EXTERNAL, DROP, CTAS, USE } kind = NONE;
+    enum { NONE, DBS, TABLES, ABOUT, EXTERNAL, DROP, CTAS, USE, ALTER } kind = NONE;
     enum about what = COLUMNS;
     bool if_not_exists = false;
     if (show && (fin_sql__is(sql, t1, "DATABASES") || fin_sql__is(sql, t1, "SCHEMAS"))) {
@@ -1147,6 +1275,12 @@ int fin_query__statement(struct fin_query *q, const char *sql, struct fin_result
                fin_sql__is(sql, peek(&c, 2), "TABLE")) {
         kind = EXTERNAL;
         c.i = 3;
+    } else if (fin_sql__is(sql, peek(&c, 0), "ALTER") && fin_sql__is(sql, t1, "TABLE")) {
+        /* partitions only; any other ALTER TABLE is DuckDB's */
+        for (size_t j = 2; j < c.t.n && kind == NONE; j++)
+            if (fin_sql__is(sql, &c.t.v[j], "PARTITION"))
+                kind = ALTER;
+        c.i = 2;
     } else if (fin_sql__is(sql, peek(&c, 0), "DROP") && fin_sql__is(sql, t1, "TABLE")) {
         kind = DROP;
         c.i = 2;
@@ -1197,6 +1331,7 @@ int fin_query__statement(struct fin_query *q, const char *sql, struct fin_result
     case EXTERNAL: *rc = create_external(q, &c, cat, out); break;
     case DROP: handled = drop_table(q, &c, cat, out, rc); break;
     case CTAS: *rc = ctas(q, &c, cat, if_not_exists, out); break;
+    case ALTER: *rc = alter_table(q, &c, cat, out); break;
     default: break;
     }
 done:

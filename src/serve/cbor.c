@@ -4,7 +4,9 @@
  * and the JSON answer back into CBOR. The only differences of meaning are blobs and
  * timestamps: a CBOR byte string (Data) becomes the base64 text the JSON protocol would
  * carry, and on the way out the Data members become byte strings again and
- * ApproximateArrivalTimestamp a tag-1 epoch time. Definite and indefinite lengths are
+ * ApproximateArrivalTimestamp a tag-1 epoch time. Tag-1 times are milliseconds in both
+ * directions (the Java SDK's convention; the JSON protocol carries seconds). Text strings
+ * with a NUL byte are refused, as JSON's \u0000 is, so that no name is cut short. Definite and indefinite lengths are
  * read; nesting and sizes are bounded so that no input can exhaust the stack or memory. */
 #include "internal.h"
 
@@ -133,6 +135,11 @@ static int item(struct cin *c, json_t **out, int depth)
             rc = b64_append(&e, b.data ? b.data : "", b.len);
             *out = rc ? NULL : json_stringn(e.data ? e.data : "", e.len);
             fin_buf_fini(&e);
+        } else if (!rc && b.len && memchr(b.data, 0, b.len)) {
+            /* a NUL would cut the name short further on ("a\0b" is not "a"): refused,
+             * as the JSON parser refuses \u0000 */
+            rc = FIN_EPARSE;
+            *out = NULL;
         } else if (!rc) {
             *out = json_stringn(b.data ? b.data : "", b.len);
         }
@@ -142,8 +149,18 @@ static int item(struct cin *c, json_t **out, int depth)
     case 4:
     case 5:
         return container(c, major, info, arg, out, depth);
-    case 6:  /* a tag (1: epoch time): the value stands for itself */
-        return item(c, out, depth + 1);
+    case 6: {
+        /* tag 1, an epoch time: the Java SDK writes milliseconds there (AWS's CBOR
+         * convention), the JSON protocol seconds */
+        int rc = item(c, out, depth + 1);
+        if (rc == 0 && arg == 1 && json_is_number(*out)) {
+            double ms = json_number_value(*out);
+            json_decref(*out);
+            *out = json_real(ms / 1000.0);
+            rc = *out ? 0 : FIN_EPARSE;
+        }
+        return rc;
+    }
     default:
         if (info == 20 || info == 21)
             *out = json_boolean(info == 21);
@@ -256,20 +273,21 @@ static int emit(struct fin_buf *b, json_t *v, const char *key)
             return rc;
         return fin_buf_append(b, s, n);
     }
-    case JSON_INTEGER: {
-        json_int_t x = json_integer_value(v);
+    case JSON_INTEGER:
+    case JSON_REAL: {
+        /* timestamps: tag 1 and integer milliseconds, as the Java SDK reads them */
         if (key && (strcmp(key, "ApproximateArrivalTimestamp") == 0 ||
-                    strcmp(key, "StreamCreationTimestamp") == 0) &&
-            (rc = put_head(b, 6, 1)))
-            return rc;
+                    strcmp(key, "StreamCreationTimestamp") == 0)) {
+            int64_t ms = (int64_t)llround(json_number_value(v) * 1000.0);
+            if ((rc = put_head(b, 6, 1)))
+                return rc;
+            return ms >= 0 ? put_head(b, 0, (uint64_t)ms) : put_head(b, 1, (uint64_t)(-1 - ms));
+        }
+        if (json_is_real(v))
+            return put_double(b, json_real_value(v));
+        json_int_t x = json_integer_value(v);
         return x >= 0 ? put_head(b, 0, (uint64_t)x) : put_head(b, 1, (uint64_t)(-1 - x));
     }
-    case JSON_REAL:
-        if (key && (strcmp(key, "ApproximateArrivalTimestamp") == 0 ||
-                    strcmp(key, "StreamCreationTimestamp") == 0) &&
-            (rc = put_head(b, 6, 1)))
-            return rc;
-        return put_double(b, json_real_value(v));
     case JSON_TRUE: return fin_buf_append(b, "\xf5", 1);
     case JSON_FALSE: return fin_buf_append(b, "\xf4", 1);
     default: return fin_buf_append(b, "\xf6", 1);

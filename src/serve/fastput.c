@@ -58,6 +58,21 @@ static bool key_is(const char *k, size_t n, const char *want)
     return n == strlen(want) && memcmp(k, want, n) == 0;
 }
 
+/* Whether the last data character of padded base64 carries no bits the padding drops
+ * (AWS refuses such text: the general path answers it). */
+static bool b64_canonical(const char *t, size_t n)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (n < 4 || t[n - 1] != '=')
+        return true;
+    bool two = t[n - 2] == '=';
+    const char *p = memchr(alphabet, t[n - (two ? 3 : 2)], 64);
+    if (!p)
+        return false;
+    return ((p - alphabet) & (two ? 15 : 3)) == 0;
+}
+
 struct raw_rec {
     const char *data, *key;
     size_t data_len, key_len;
@@ -123,6 +138,10 @@ bool kinesis_put_records_fast(struct fin_serve *svc, const char *body, size_t le
     ws(&s);
     if (s.p != s.end || !name || n == 0 || name_len < 1 || name_len > FIN_STREAM_MAX_NAME)
         goto out;
+    /* a private delivery stream's name takes the slow path, which refuses it */
+    if (name_len >= strlen(FIN_SERVE_INTERNAL_PREFIX) &&
+        memcmp(name, FIN_SERVE_INTERNAL_PREFIX, strlen(FIN_SERVE_INTERNAL_PREFIX)) == 0)
+        goto out;
     for (size_t i = 0; i < name_len; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '.' && name[i] != '-')
             goto out;
@@ -130,7 +149,8 @@ bool kinesis_put_records_fast(struct fin_serve *svc, const char *body, size_t le
     /* limits and base64: any doubt goes to the general path for its exact answer */
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
-        if (raw[i].key_len < 1 || raw[i].key_len > FIN_STREAM_MAX_KEY || raw[i].data_len % 4)
+        if (raw[i].key_len < 1 || raw[i].key_len > FIN_STREAM_MAX_KEY || raw[i].data_len % 4 ||
+            !b64_canonical(raw[i].data, raw[i].data_len))
             goto out;
         cap += raw[i].data_len / 4 * 3;
     }

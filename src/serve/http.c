@@ -77,6 +77,7 @@ struct fin_serve_http {
 /* One request being received. */
 struct conn_req {
     struct fin_buf body;
+    struct fin_buf query;   /* the query arguments again as "k=v&k=v" (decoded) */
     bool too_large;
 };
 
@@ -245,13 +246,16 @@ static MHD_Result_t send_resp(struct MHD_Connection *c, struct fin_serve_respons
         return MHD_NO;
     }
     r->body = NULL;  /* libmicrohttpd frees it */
-    MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
+    if (r->content_type)
+        MHD_add_response_header(mr, "Content-Type", r->content_type);
     if (r->request_id[0])
         MHD_add_response_header(mr, "x-amzn-RequestId", r->request_id);
     if (r->id2[0])
         MHD_add_response_header(mr, "x-amz-id-2", r->id2);
     if (r->hdr_name && r->hdr_value)
         MHD_add_response_header(mr, r->hdr_name, r->hdr_value);
+    for (size_t i = 0; i < r->n_extra && i < sizeof r->extra / sizeof r->extra[0]; i++)
+        MHD_add_response_header(mr, r->extra[i].name, r->extra[i].value);
     MHD_Result_t ret = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -280,6 +284,15 @@ static MHD_Result_t collect_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+static MHD_Result_t collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    struct fin_buf *q = cls;
+    (void)kind;
+    fin_buf_printf(q, "%s%s=%s", q->len ? "&" : "", key, value ? value : "");
+    return MHD_YES;
+}
+
 static void too_large(struct fin_serve_http *h, struct fin_serve_response *r)
 {
     fin_serve_error(h->svc, r, 413, "RequestEntityTooLargeException",
@@ -301,6 +314,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *c, const char *
         if (!cr)
             return MHD_NO;
         fin_buf_init(&cr->body);
+        fin_buf_init(&cr->query);
         *con_cls = cr;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
@@ -346,15 +360,9 @@ static MHD_Result_t answer(struct fin_serve_http *h, struct MHD_Connection *c, c
 {
     if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0)
         return plain(c, 200, "text/plain", strdup("ok\n"), 3);
-    if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0) {
-        char *text = NULL;
-        size_t len = 0;
-        if (fin_serve_metrics(h->svc, &text, &len))
-            return MHD_NO;
-        return plain(c, 200, "text/plain; version=0.0.4", text, len);
-    }
     struct hdrs hs;
     hs.n = 0;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &cr->query);
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hs);
     struct fin_serve_request req = {
         .method = method,
@@ -364,6 +372,7 @@ static MHD_Result_t answer(struct fin_serve_http *h, struct MHD_Connection *c, c
         .target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target"),
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+        .query = cr->query.len ? fin_buf_cstr(&cr->query) : NULL,
         .body = cr->body.data ? cr->body.data : "",
         .body_len = cr->body.len,
     };
@@ -384,6 +393,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     set_phase(cls, c, PH_IDLE);   /* waiting for the next request of a kept-alive connection */
     if (cr) {
         fin_buf_fini(&cr->body);
+        fin_buf_fini(&cr->query);
         free(cr);
         *con_cls = NULL;
     }

@@ -28,6 +28,13 @@ struct sstream {
     int64_t created_s;          /* StreamCreationTimestamp */
     int64_t retention_h;        /* as set through the API */
     json_t *tags;               /* object, key -> value (owned) */
+    bool on_demand;             /* StreamMode ON_DEMAND (else PROVISIONED) */
+    json_t *metrics;            /* enabled shard-level metrics, an array (owned; NULL: none) */
+    bool pending;               /* its data is still being made by creator (CREATING) */
+    bool has_creator;           /* creator is to be joined */
+    pthread_t creator;
+    struct fin_stream_config create_cfg;
+    struct fin_serve *svc;      /* for creator */
     bool gone;                  /* deleted: data removed once refs drops to 0 */
     struct sstream *next;
 };
@@ -82,6 +89,7 @@ struct fin_serve {
     struct sdelivery *deliveries;
     struct schedule *schedules;   /* scheduled collectors (lambda.c) */
     pthread_mutex_t sched_mu;
+    pthread_mutex_t collect_mu;   /* one collection at a time (lambda.c) */
     pthread_cond_t sched_cv;
     bool sched_stop;
     struct metrics m;
@@ -99,8 +107,19 @@ int json_str_append(struct fin_buf *b, const char *s, size_t len);
 void new_request_ids(struct fin_serve_response *resp);
 /* Sets resp to 200 with the JSON body taken over from b. */
 void respond_json(struct fin_serve_response *resp, struct fin_buf *b);
+/* Sets resp to 200 with an empty body (operations without output). */
+void respond_empty(struct fin_serve_response *resp);
 /* Sets resp to 200 with the serialised value of v (v is released). */
 void respond_value(struct fin_serve *svc, struct fin_serve_response *resp, json_t *v);
+
+/* An AWS error body {"__type": type, msg_key: msg} (no message member when msg is NULL;
+ * msg_key is "message", or "Message" where AWS capitalises it). */
+void serve_error_body(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                      const char *type, const char *msg_key, const char *msg);
+/* The XML error AWS gives before it knows the protocol: <Type><Message>msg</Message></Type>,
+ * or <Type/> when msg is NULL; no Content-Type. */
+void serve_error_xml(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                     const char *type, const char *msg);
 
 int64_t now_ms(struct fin_serve *svc);
 void metrics_init(struct metrics *m);
@@ -114,6 +133,10 @@ void metrics_put_latency(struct metrics *m, int64_t ns);
  * with the AWS error and returns it as a FIN_E* code. Released with reg_release(). */
 int reg_acquire(struct fin_serve *svc, const char *name, bool need_active, struct sstream **out,
                 struct fin_serve_response *resp);
+/* The same for serve's own users (Firehose puts, collectors), which may name the
+ * internal streams that reg_acquire treats as absent. */
+int reg_acquire_private(struct fin_serve *svc, const char *name, bool need_active,
+                        struct sstream **out, struct fin_serve_response *resp);
 void reg_release(struct fin_serve *svc, struct sstream *ss);
 /* The registry mutex, for listing, creating and deleting. */
 void reg_lock(struct fin_serve *svc);
@@ -122,13 +145,36 @@ struct sstream *reg_find_locked(struct fin_serve *svc, const char *name);
 /* Marks ss deleted (DELETING for a while) and removes its data once unused. Under the lock. */
 void reg_delete_locked(struct fin_serve *svc, struct sstream *ss);
 struct sstream *sstream_new(const char *name);
+/* Streams serve keeps for itself (a DirectPut delivery stream's records go to
+ * "__firehose.NAME"): listed, described, read, written, resharded, deleted or created
+ * through the Kinesis API, they answer as if absent. The one rule, used by every Kinesis
+ * entry point that takes a stream name. */
+#define FIN_SERVE_INTERNAL_PREFIX "__firehose."
+bool reg_internal_name(const char *name);
+/* For a Kinesis request whose StreamName, StreamARN or ConsumerARN names an internal
+ * stream: fills resp (ResourceNotFoundException; InvalidArgumentException for
+ * CreateStream, since the name is reserved) and returns true. */
+bool reg_refuse_internal(struct fin_serve *svc, const char *op, json_t *body,
+                         struct fin_serve_response *resp);
 /* The status now (enum sstatus). */
 int sstream_status(struct fin_serve *svc, const struct sstream *ss);
+/* With the registry locked: makes ss's data (cfg) in a thread of its own, ss CREATING
+ * until it is done; a failure or a deletion meanwhile leaves ss gone. */
+int reg_create_async_locked(struct fin_serve *svc, struct sstream *ss,
+                            const struct fin_stream_config *cfg);
+/* With the registry locked: 0 when the account's open shards plus more stay within
+ * the shard limit, else LimitExceededException in resp and FIN_ELIMIT. */
+int account_shard_limit_error(struct fin_serve *svc, int64_t more,
+                              struct fin_serve_response *resp);
+/* With the registry locked: the open shards of all streams. */
+int64_t account_open_shards(struct fin_serve *svc);
 /* Writes ss's tags, retention and creation time beside the stream. */
 int meta_save(struct fin_serve *svc, struct sstream *ss);
 
 /* ---- kinesis.c ---- */
 
+/* True when op is a Kinesis action serve implements. */
+bool kinesis_has_op(const char *op);
 /* Runs the Kinesis action op (the part of X-Amz-Target after the dot) with body. */
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp);
@@ -146,8 +192,8 @@ int firehose_start(struct fin_serve *svc);
 void firehose_stop(struct fin_serve *svc);
 /* Appends the delivery streams' metrics. */
 void firehose_metrics(struct fin_serve *svc, struct fin_buf *b);
-void firehose_dispatch(struct fin_serve *svc, const char *op, json_t *body,
-                       struct fin_serve_response *resp);
+void firehose_dispatch(struct fin_serve *svc, const struct fin_serve_request *req, const char *op,
+                       json_t *body, struct fin_serve_response *resp);
 
 /* ---- lambda.c ---- */
 

@@ -18,7 +18,8 @@
  *
  * Tokens name the shard by its number, not its position in the handle, since closed
  * shards leave the stream when retention has emptied them. */
-#include "internal.h"
+#include "kinesis.h"
+#include "seqno.h"
 
 #include "finstream/crc32c.h"
 #include "finstream/error.h"
@@ -31,16 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct req {
-    struct fin_serve *svc;
-    json_t *body;
-    struct fin_serve_response *resp;
-};
-
 /* ---- validation, in Kinesis' words ---- */
 
-static int verr(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int verr(struct req *r, const char *fmt, ...)
+int verr(struct req *r, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -52,8 +46,7 @@ static int verr(struct req *r, const char *fmt, ...)
     return FIN_EINVAL;
 }
 
-static int invalid(struct req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int invalid(struct req *r, const char *fmt, ...)
+int invalid(struct req *r, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -73,7 +66,7 @@ static void member_name(const char *key, char *out, size_t cap)
 
 /* A string member: NULL with *rc = 0 when absent and optional; NULL with *rc set (and
  * the response filled) when wrong. */
-static const char *get_str(struct req *r, const char *key, bool required, size_t min, size_t max,
+const char *get_str(struct req *r, const char *key, bool required, size_t min, size_t max,
                            int *rc)
 {
     char m[64];
@@ -108,7 +101,7 @@ static const char *get_str(struct req *r, const char *key, bool required, size_t
 }
 
 /* An integer member within [min, max]; *present says whether it was there. */
-static int get_int(struct req *r, const char *key, bool required, int64_t min, int64_t max,
+int get_int(struct req *r, const char *key, bool required, int64_t min, int64_t max,
                    int64_t *out, bool *present)
 {
     char m[64];
@@ -141,7 +134,7 @@ static bool name_ok(const char *s)
 }
 
 /* The stream a request names, by StreamName or StreamARN. */
-static const char *stream_name(struct req *r, char buf[FIN_STREAM_MAX_NAME + 1], int *rc)
+const char *stream_name(struct req *r, char buf[FIN_STREAM_MAX_NAME + 1], int *rc)
 {
     const char *name = get_str(r, "StreamName", false, 1, FIN_STREAM_MAX_NAME, rc);
     if (*rc)
@@ -171,7 +164,7 @@ static const char *stream_name(struct req *r, char buf[FIN_STREAM_MAX_NAME + 1],
     return name;
 }
 
-static int with_stream(struct req *r, bool need_active, struct sstream **ss)
+int with_stream(struct req *r, bool need_active, struct sstream **ss)
 {
     char buf[FIN_STREAM_MAX_NAME + 1];
     int rc;
@@ -181,7 +174,7 @@ static int with_stream(struct req *r, bool need_active, struct sstream **ss)
     return reg_acquire(r->svc, name, need_active, ss, r->resp);
 }
 
-static const char *status_name(int st)
+const char *status_name(int st)
 {
     switch (st) {
     case ST_CREATING: return "CREATING";
@@ -191,12 +184,15 @@ static const char *status_name(int st)
     }
 }
 
-static json_t *arn(struct fin_serve *svc, const char *name)
+json_t *arn(struct fin_serve *svc, const char *name)
 {
     return json_sprintf("arn:aws:kinesis:%s:%s:stream/%s", svc->region, svc->account, name);
 }
 
 /* ---- CreateStream, DeleteStream ---- */
+
+/* Streams of more shards than this are made in the background. */
+#define SYNC_CREATE_SHARDS 16
 
 static void create_stream(struct req *r)
 {
@@ -208,22 +204,13 @@ static void create_stream(struct req *r)
     if (rc || (rc = get_int(r, "ShardCount", false, 1, 100000, &count, &has_count)))
         return;
     json_t *mode = json_object_get(json_object_get(r->body, "StreamModeDetails"), "StreamMode");
-    if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "PROVISIONED") != 0 &&
-                                           strcmp(json_string_value(mode), "ON_DEMAND") != 0))) {
-        verr(r, "Value at 'streamModeDetails.streamMode' failed to satisfy constraint: Member "
-                "must satisfy enum value set: [PROVISIONED, ON_DEMAND]");
-        return;
-    }
-    if (!has_count && mode && strcmp(json_string_value(mode), "PROVISIONED") == 0) {
+    bool on_demand = mode && strcmp(json_string_value(mode), "ON_DEMAND") == 0;
+    if (!has_count && !on_demand) {
         invalid(r, "ShardCount is required for PROVISIONED streams.");
         return;
     }
-    if (has_count && count > FIN_STREAM_MAX_SHARDS) {
-        fin_serve_error(r->svc, r->resp, 400, "LimitExceededException",
-                        "This request would exceed the shard limit for the account %s. Current "
-                        "limit: %d. Number of additional shards that would have resulted from this "
-                        "request: %" PRId64 ".",
-                        r->svc->account, FIN_STREAM_MAX_SHARDS, count);
+    if (has_count && on_demand) {
+        invalid(r, "ShardCount cannot be specified for ON_DEMAND streams.");
         return;
     }
     struct fin_stream_config cfg;
@@ -238,10 +225,8 @@ static void create_stream(struct req *r)
                         fin_err_msg());
         return;
     }
-    if (has_count)
-        cfg.shards = (int)count;
-    else if (mode)  /* ON_DEMAND starts with four shards */
-        cfg.shards = 4;
+    /* ON_DEMAND starts with four shards, as Kinesis' do */
+    int64_t shards = has_count ? count : 4;
     reg_lock(r->svc);
     if (reg_find_locked(r->svc, name)) {
         reg_unlock(r->svc);
@@ -249,8 +234,24 @@ static void create_stream(struct req *r)
                         "Stream %s under account %s already exists.", name, r->svc->account);
         return;
     }
+    if (account_shard_limit_error(r->svc, shards, r->resp)) {
+        reg_unlock(r->svc);
+        return;
+    }
+    if (shards > FIN_STREAM_MAX_SHARDS) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "LimitExceededException",
+                        "This request would exceed the limit of %d shards a stream may have. "
+                        "Number of shards that would have resulted from this request: %lld.",
+                        FIN_STREAM_MAX_SHARDS, (long long)shards);
+        return;
+    }
+    cfg.shards = (int)shards;
+    /* Kinesis answers at once and makes the shards while the stream is CREATING: a
+     * large stream is made by a thread of its own (a thousand shards take seconds) */
     struct sstream *ss = sstream_new(name);
-    rc = ss ? fin_stream_create(r->svc->data_dir, name, &cfg) : FIN_ENOMEM;
+    bool async = shards > SYNC_CREATE_SHARDS;
+    rc = !ss ? FIN_ENOMEM : async ? 0 : fin_stream_create(r->svc->data_dir, name, &cfg);
     if (rc) {
         reg_unlock(r->svc);
         if (ss)
@@ -266,6 +267,7 @@ static void create_stream(struct req *r)
     ss->created_s = now_ms(r->svc) / 1000;
     ss->retention_h = (cfg.retention_ms + 3599999) / 3600000;
     ss->status = ST_CREATING;
+    ss->on_demand = on_demand;
     ss->until_ms = now_ms(r->svc) + r->svc->cfg.creating_ms;
     json_t *tags = json_object_get(r->body, "Tags");
     if (json_is_object(tags))
@@ -273,8 +275,15 @@ static void create_stream(struct req *r)
     meta_save(r->svc, ss);
     ss->next = r->svc->streams;
     r->svc->streams = ss;
+    if (async && reg_create_async_locked(r->svc, ss, &cfg)) {
+        ss->gone = true;
+        ss->until_ms = now_ms(r->svc);
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        return;
+    }
     reg_unlock(r->svc);
-    respond_value(r->svc, r->resp, json_object());
+    respond_empty(r->resp);
 }
 
 static void delete_stream(struct req *r)
@@ -294,7 +303,7 @@ static void delete_stream(struct req *r)
     }
     reg_delete_locked(r->svc, ss);
     reg_unlock(r->svc);
-    respond_value(r->svc, r->resp, json_object());
+    respond_empty(r->resp);
 }
 
 /* ---- DescribeStream, DescribeStreamSummary, ListStreams, ListShards ---- */
@@ -303,9 +312,13 @@ static void delete_stream(struct req *r)
  * the ending number once the shard is closed by a split or merge). */
 static json_t *shard_json(const struct fin_shard_desc *d)
 {
-    json_t *seqr = json_pack("{s:s}", "StartingSequenceNumber", d->starting_seq);
-    if (seqr && d->closed && d->ending_seq[0])
-        json_object_set_new(seqr, "EndingSequenceNumber", json_string(d->ending_seq));
+    char start[AWS_SEQ_MAX + 1], end[AWS_SEQ_MAX + 1];
+    aws_seq_from_stored(d->starting_seq, 0, false, start);
+    json_t *seqr = json_pack("{s:s}", "StartingSequenceNumber", start);
+    /* a closed shard ends at the largest sequence index, as Kinesis shows it */
+    aws_seq_from_stored(d->starting_seq, 0, true, end);
+    if (seqr && d->closed)
+        json_object_set_new(seqr, "EndingSequenceNumber", json_string(end));
     json_t *o = json_pack("{s:s, s:{s:s, s:s}, s:o}", "ShardId", d->id, "HashKeyRange",
                           "StartingHashKey", d->hash_start, "EndingHashKey", d->hash_end,
                           "SequenceNumberRange", seqr);
@@ -318,8 +331,8 @@ static json_t *shard_json(const struct fin_shard_desc *d)
 
 /* Up to max shards after start (an id, or NULL), as ListShards orders them; *more says
  * whether shards are left, *last the id of the last one given. */
-static json_t *shards_page(struct fin_stream *st, const char *start, size_t max, bool *more,
-                           char last[FIN_SHARD_ID_LEN + 1])
+static json_t *shards_page(struct fin_stream *st, const char *start, size_t max, bool open_only,
+                           bool *more, char last[FIN_SHARD_ID_LEN + 1])
 {
     struct fin_shard_desc *v = NULL;
     size_t n = 0;
@@ -332,9 +345,13 @@ static json_t *shards_page(struct fin_stream *st, const char *start, size_t max,
             i++;
     last[0] = 0;
     for (; a && i < n && json_array_size(a) < max; i++) {
+        if (open_only && v[i].closed)
+            continue;
         json_array_append_new(a, shard_json(&v[i]));
         memcpy(last, v[i].id, FIN_SHARD_ID_LEN + 1);
     }
+    while (open_only && i < n && v[i].closed)
+        i++;
     *more = i < n;
     free(v);
     return a;
@@ -342,12 +359,14 @@ static json_t *shards_page(struct fin_stream *st, const char *start, size_t max,
 
 static json_t *summary_fields(struct fin_serve *svc, struct sstream *ss, int status)
 {
-    return json_pack("{s:s, s:o, s:s, s:{s:s}, s:I, s:I, s:[{s:[]}], s:s}", "StreamName",
+    json_t *metrics = ss->metrics ? json_copy(ss->metrics) : json_array();
+    return json_pack("{s:s, s:o, s:s, s:{s:s}, s:I, s:I, s:[{s:o}], s:s}", "StreamName",
                      ss->name, "StreamARN", arn(svc, ss->name), "StreamStatus",
-                     status_name(status), "StreamModeDetails", "StreamMode", "PROVISIONED",
-                     "RetentionPeriodHours", (json_int_t)ss->retention_h,
-                     "StreamCreationTimestamp", (json_int_t)ss->created_s, "EnhancedMonitoring",
-                     "ShardLevelMetrics", "EncryptionType", "NONE");
+                     status_name(status), "StreamModeDetails", "StreamMode",
+                     ss->on_demand ? "ON_DEMAND" : "PROVISIONED", "RetentionPeriodHours",
+                     (json_int_t)ss->retention_h, "StreamCreationTimestamp",
+                     (json_int_t)ss->created_s, "EnhancedMonitoring", "ShardLevelMetrics",
+                     metrics, "EncryptionType", "NONE");
 }
 
 static void describe_stream(struct req *r, bool summary)
@@ -362,15 +381,16 @@ static void describe_stream(struct req *r, bool summary)
     if (rc)
         return;
     (void)dummy;
-    /* A deleted stream is described as DELETING, without shards, until it is gone. */
+    /* A deleted stream is described as DELETING, and one still being made as CREATING,
+     * without shards. */
     char buf[FIN_STREAM_MAX_NAME + 1];
     const char *name = stream_name(r, buf, &rc);
     if (rc)
         return;
     reg_lock(r->svc);
     struct sstream *dead = reg_find_locked(r->svc, name);
-    if (dead && dead->gone) {
-        json_t *d = summary_fields(r->svc, dead, ST_DELETING);
+    if (dead && (dead->gone || dead->pending)) {
+        json_t *d = summary_fields(r->svc, dead, dead->gone ? ST_DELETING : ST_CREATING);
         reg_unlock(r->svc);
         if (summary) {
             json_object_set_new(d, "OpenShardCount", json_integer(0));
@@ -398,7 +418,7 @@ static void describe_stream(struct req *r, bool summary)
     }
     bool more;
     char last[FIN_SHARD_ID_LEN + 1];
-    json_t *shards = shards_page(ss->st, start, (size_t)limit, &more, last);
+    json_t *shards = shards_page(ss->st, start, (size_t)limit, false, &more, last);
     reg_release(r->svc, ss);
     if (!shards) {
         json_decref(d);
@@ -443,7 +463,7 @@ static void list_streams(struct req *r)
     n = 0;
     /* the streams behind Firehose direct puts are serve's own, not listed */
     for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
-        if (strncmp(ss->name, "__firehose.", 11) != 0)
+        if (!reg_internal_name(ss->name))
             v[n++] = ss;
     qsort(v, n, sizeof *v, cmp_sstream);
     json_t *names = json_array(), *sums = json_array();
@@ -458,7 +478,8 @@ static void list_streams(struct req *r)
         json_array_append_new(sums, json_pack("{s:s, s:o, s:s, s:{s:s}, s:I}", "StreamName",
                                               v[i]->name, "StreamARN", arn(r->svc, v[i]->name),
                                               "StreamStatus", status_name(st), "StreamModeDetails",
-                                              "StreamMode", "PROVISIONED",
+                                              "StreamMode",
+                                              v[i]->on_demand ? "ON_DEMAND" : "PROVISIONED",
                                               "StreamCreationTimestamp",
                                               (json_int_t)v[i]->created_s));
         last = v[i]->name;
@@ -485,8 +506,52 @@ static void list_shards(struct req *r)
     const char *start = get_str(r, "ExclusiveStartShardId", false, 1, 128, &rc);
     if (rc)
         return;
-    /* Our NextToken is "<stream>/<last shard id>": it names the stream, as Kinesis' does. */
+    /* ShardFilter: AT_LATEST lists the open shards, AFTER_SHARD_ID those after ShardId,
+     * AT_TIMESTAMP at a time not before now the open ones; the TRIM_HORIZON and other
+     * timestamp kinds list every shard the stream still has. */
+    bool open_only = false;
+    json_t *filter = json_object_get(r->body, "ShardFilter");
+    if (filter) {
+        const char *ft = json_string_value(json_object_get(filter, "Type"));
+        json_t *fts = json_object_get(filter, "Timestamp");
+        const char *fsid = json_string_value(json_object_get(filter, "ShardId"));
+        if (strcmp(ft, "AFTER_SHARD_ID") == 0 && !fsid) {
+            invalid(r, "ShardId must be specified when ShardFilter type is AFTER_SHARD_ID.");
+            return;
+        }
+        if (strcmp(ft, "AFTER_SHARD_ID") != 0 && fsid) {
+            invalid(r, "ShardId can only be specified when ShardFilter type is AFTER_SHARD_ID.");
+            return;
+        }
+        bool timed = strcmp(ft, "AT_TIMESTAMP") == 0 || strcmp(ft, "FROM_TIMESTAMP") == 0;
+        if (timed && !fts) {
+            invalid(r, "Timestamp must be specified when ShardFilter type is %s.", ft);
+            return;
+        }
+        if (!timed && fts) {
+            invalid(r, "Timestamp can only be specified when ShardFilter type is AT_TIMESTAMP or "
+                       "FROM_TIMESTAMP.");
+            return;
+        }
+        if (fsid)
+            start = fsid;
+        open_only = strcmp(ft, "AT_LATEST") == 0 ||
+                    (strcmp(ft, "AT_TIMESTAMP") == 0 &&
+                     json_number_value(fts) * 1000.0 >= (double)now_ms(r->svc));
+    }
+    /* Our NextToken is "<stream>/<last shard id>[/latest]": it names the stream, as
+     * Kinesis' does, and keeps the filter. */
     char name[FIN_STREAM_MAX_NAME + 1] = "";
+    char tokbuf[FIN_STREAM_MAX_NAME + FIN_SHARD_ID_LEN + 16];
+    if (token && strlen(token) < sizeof tokbuf) {
+        snprintf(tokbuf, sizeof tokbuf, "%s", token);
+        size_t tl = strlen(tokbuf);
+        if (tl > 7 && strcmp(tokbuf + tl - 7, "/latest") == 0) {
+            tokbuf[tl - 7] = 0;
+            open_only = true;
+        }
+        token = tokbuf;
+    }
     if (token) {
         const char *slash = strrchr(token, '/');
         if (json_object_get(r->body, "StreamName")) {
@@ -503,11 +568,16 @@ static void list_shards(struct req *r)
         json_object_set_new(r->body, "StreamName", json_string(name));
     }
     struct sstream *ss = NULL;
+    if (!token && !json_object_get(r->body, "StreamName") &&
+        !json_object_get(r->body, "StreamARN")) {
+        invalid(r, "Either NextToken or StreamName should be provided.");
+        return;
+    }
     if (with_stream(r, false, &ss))
         return;
     bool more;
     char last[FIN_SHARD_ID_LEN + 1];
-    json_t *shards = shards_page(ss->st, start, (size_t)max, &more, last);
+    json_t *shards = shards_page(ss->st, start, (size_t)max, open_only, &more, last);
     if (!shards) {
         reg_release(r->svc, ss);
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
@@ -515,23 +585,17 @@ static void list_shards(struct req *r)
     }
     json_t *out = json_pack("{s:o}", "Shards", shards);
     if (more)
-        json_object_set_new(out, "NextToken", json_sprintf("%s/%s", ss->name, last));
+        json_object_set_new(out, "NextToken", json_sprintf("%s/%s%s", ss->name, last,
+                                                           open_only ? "/latest" : ""));
     reg_release(r->svc, ss);
     respond_value(r->svc, r->resp, out);
 }
 
 /* ---- PutRecord, PutRecords ---- */
 
-static bool hash_key_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 39 || (n > 1 && s[0] == '0'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
+#define EHK_RANGE                                                                              \
+    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified "  \
+    "value was %s"
 
 /* Decodes a Data member. Returns the byte count or -1 with the response filled. */
 static long get_data(struct req *r, json_t *obj, const char *where, unsigned char **out)
@@ -599,23 +663,29 @@ static void put_record(struct req *r)
     const char *ehk = get_str(r, "ExplicitHashKey", false, 1, 39, &rc);
     if (rc)
         return;
-    if (ehk && !hash_key_ok(ehk)) {
-        invalid(r, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, "
-                   "340282366920938463463374607431768211455]. Specified value was %s", ehk);
-        return;
-    }
     long n = get_data(r, r->body, "data", &data);
     if (n < 0)
         return;
     if (with_stream(r, true, &ss))
         goto done;
+    if (ehk && !hash_key_in_range(ehk)) {
+        invalid(r, EHK_RANGE, ehk);
+        goto done;
+    }
+    const char *sfo = json_string_value(json_object_get(r->body, "SequenceNumberForOrdering"));
+    struct aws_seq so;
+    if (sfo && (aws_seq_parse(sfo, &so) || so.seq_time_s * 1000 > now_ms(r->svc))) {
+        invalid(r, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under "
+                   "account %s is invalid.", sfo, ss->name, r->svc->account);
+        goto done;
+    }
     struct fin_put_result res;
     size_t klen = strlen(key);
     rc = fin_stream_put(ss->st, key, klen, data, (size_t)n, ehk, &res);
     if (rc) {
-        if (rc == FIN_EINVAL && ehk)
-            invalid(r, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, "
-                       "340282366920938463463374607431768211455]. Specified value was %s", ehk);
+        if ((rc == FIN_EINVAL || rc == FIN_ELIMIT) && ehk && fin_stream_shard_for_key(
+                                                                ss->st, key, 1, ehk) < 0)
+            invalid(r, EHK_RANGE, ehk);
         else if (rc == FIN_ELIMIT)
             invalid(r, "%s", fin_err_msg());
         else
@@ -626,8 +696,10 @@ static void put_record(struct req *r)
     atomic_fetch_add(&r->svc->m.in_bytes, (uint_fast64_t)n);
     struct fin_buf b;
     fin_buf_init(&b);
-    fin_buf_printf(&b, "{\"ShardId\":\"%s\",\"SequenceNumber\":\"%s\",\"EncryptionType\":\"NONE\"}",
-                   fin_stream_shard_id(ss->st, res.shard), res.seq);
+    char wire[AWS_SEQ_MAX + 1];
+    aws_seq_from_stored(res.seq, now_ms(r->svc) / 1000, false, wire);
+    fin_buf_printf(&b, "{\"ShardId\":\"%s\",\"SequenceNumber\":\"%s\"}",
+                   fin_stream_shard_id(ss->st, res.shard), wire);
     respond_json(r->resp, &b);
     fin_buf_fini(&b);
 done:
@@ -664,8 +736,8 @@ void put_entries(struct fin_serve *svc, struct fin_serve_response *resp,
     size_t failed = 0;
     for (size_t i = 0; i < n; i++)
         failed += rcs[i] != 0;
-    fin_buf_printf(&b, "{\"FailedRecordCount\":%zu,\"EncryptionType\":\"NONE\",\"Records\":[",
-                   failed);
+    fin_buf_printf(&b, "{\"FailedRecordCount\":%zu,\"Records\":[", failed);
+    int64_t now_s = now_ms(svc) / 1000;
     /* Each success is 77 + FIN_SEQ_LEN bytes at most: reserve once, then copy. */
     fin_buf_reserve(&b, n * (40 + FIN_SEQ_LEN + FIN_SHARD_ID_LEN));
     uint64_t bytes = 0;
@@ -673,8 +745,10 @@ void put_entries(struct fin_serve *svc, struct fin_serve_response *resp,
         if (i)
             fin_buf_append(&b, ",", 1);
         if (rcs[i] == 0) {
+            char wire[AWS_SEQ_MAX + 1];
+            aws_seq_from_stored(res[i].seq, now_s, false, wire);
             fin_buf_append(&b, "{\"SequenceNumber\":\"", 19);
-            fin_buf_append(&b, res[i].seq, FIN_SEQ_LEN);
+            fin_buf_puts(&b, wire);
             fin_buf_append(&b, "\",\"ShardId\":\"", 13);
             fin_buf_append(&b, fin_stream_shard_id(ss->st, res[i].shard), FIN_SHARD_ID_LEN);
             fin_buf_append(&b, "\"}", 2);
@@ -749,12 +823,6 @@ static void put_records(struct req *r)
         ehks[i] = entry_str(r, o, "ExplicitHashKey", where, false, 39, &rc);
         if (rc)
             goto done;
-        if (ehks[i] && !hash_key_ok(ehks[i])) {
-            invalid(r, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, "
-                       "340282366920938463463374607431768211455]. Specified value was %s",
-                    ehks[i]);
-            goto done;
-        }
         snprintf(where, sizeof where, "records.%zu.member.data", i + 1);
         long len = get_data(r, o, where, &bufs[i]);
         if (len < 0)
@@ -771,6 +839,12 @@ static void put_records(struct req *r)
     }
     if (with_stream(r, true, &ss))
         goto done;
+    /* a hash key out of range fails the whole call, as Kinesis does */
+    for (size_t i = 0; i < n; i++)
+        if (ehks[i] && !hash_key_in_range(ehks[i])) {
+            invalid(r, EHK_RANGE, ehks[i]);
+            goto done;
+        }
     put_entries(r->svc, r->resp, ss, e, ehks, n, res, rcs);
 done:
     atomic_fetch_add(&r->svc->m.put_requests, 1);
@@ -785,330 +859,6 @@ done:
     free(rcs);
 }
 
-/* ---- shard iterators ---- */
-
-/* The token, before base64: every field little-endian. */
-struct iter_token {
-    uint8_t version;        /* 1 */
-    uint8_t type;           /* enum fin_iter_type (never LATEST) */
-    uint16_t shard;         /* the number in shardId-NNNNNNNNNNNN: positions may shift */
-    int64_t made_ms;        /* when the token was made */
-    int64_t ts_ms;          /* AT_TIMESTAMP */
-    int64_t stream_created; /* the stream's creation time: tokens die with the stream */
-    char seq[FIN_SEQ_LEN];  /* AT_/AFTER_SEQUENCE_NUMBER */
-    uint8_t name_len;
-    char name[FIN_STREAM_MAX_NAME];
-};
-#define TOKEN_FIXED (1 + 1 + 2 + 8 + 8 + 8 + FIN_SEQ_LEN + 1)
-
-static json_t *token_make(struct fin_serve *svc, const struct iter_token *t)
-{
-    unsigned char raw[TOKEN_FIXED + FIN_STREAM_MAX_NAME + 4];
-    size_t o = 0;
-    raw[o++] = t->version;
-    raw[o++] = t->type;
-    memcpy(raw + o, &t->shard, 2), o += 2;
-    memcpy(raw + o, &t->made_ms, 8), o += 8;
-    memcpy(raw + o, &t->ts_ms, 8), o += 8;
-    memcpy(raw + o, &t->stream_created, 8), o += 8;
-    memcpy(raw + o, t->seq, FIN_SEQ_LEN), o += FIN_SEQ_LEN;
-    raw[o++] = t->name_len;
-    memcpy(raw + o, t->name, t->name_len), o += t->name_len;
-    uint32_t crc = fin_crc32c(0, raw, o);
-    memcpy(raw + o, &crc, 4), o += 4;
-    struct fin_buf b;
-    fin_buf_init(&b);
-    json_t *s = NULL;
-    if (b64_append(&b, raw, o) == 0)
-        s = json_stringn(b.data, b.len);
-    fin_buf_fini(&b);
-    (void)svc;
-    return s;
-}
-
-static int token_parse(const char *s, size_t len, struct iter_token *t)
-{
-    unsigned char raw[512];
-    if (len > 512 / 3 * 4 || len % 4)
-        return FIN_EPARSE;
-    long n = b64_decode(s, len, raw);
-    if (n < (long)TOKEN_FIXED + 4)
-        return FIN_EPARSE;
-    uint32_t crc;
-    memcpy(&crc, raw + n - 4, 4);
-    if (crc != fin_crc32c(0, raw, (size_t)n - 4))
-        return FIN_EPARSE;
-    size_t o = 0;
-    memset(t, 0, sizeof *t);
-    t->version = raw[o++];
-    t->type = raw[o++];
-    memcpy(&t->shard, raw + o, 2), o += 2;
-    memcpy(&t->made_ms, raw + o, 8), o += 8;
-    memcpy(&t->ts_ms, raw + o, 8), o += 8;
-    memcpy(&t->stream_created, raw + o, 8), o += 8;
-    memcpy(t->seq, raw + o, FIN_SEQ_LEN), o += FIN_SEQ_LEN;
-    t->name_len = raw[o++];
-    if (t->version != 1 || t->name_len < 1 || t->name_len > FIN_STREAM_MAX_NAME ||
-        o + t->name_len + 4 != (size_t)n || t->type > FIN_ITER_AT_TIMESTAMP ||
-        t->type == FIN_ITER_LATEST)
-        return FIN_EPARSE;
-    memcpy(t->name, raw + o, t->name_len);
-    return 0;
-}
-
-/* The number of "shardId-000000000003", or -1. */
-static int shard_number(const char *id)
-{
-    if (strncmp(id, "shardId-", 8) != 0 || strlen(id) != FIN_SHARD_ID_LEN)
-        return -1;
-    int v = 0;
-    for (const char *p = id + 8; *p; p++) {
-        if (!isdigit((unsigned char)*p) || v > 6553)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v <= 65535 ? v : -1;
-}
-
-static bool seq_shape_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 128 || (n > 1 && s[0] == '0'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-static void get_shard_iterator(struct req *r)
-{
-    struct sstream *ss = NULL;
-    struct fin_iter *it = NULL;
-    int rc;
-    const char *shard_id = get_str(r, "ShardId", true, 1, 128, &rc);
-    if (rc)
-        return;
-    const char *type = get_str(r, "ShardIteratorType", true, 1, 64, &rc);
-    if (rc)
-        return;
-    static const char *types[] = {"TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER",
-                                  "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP"};
-    int ty = -1;
-    for (int i = 0; i < 5; i++)
-        if (strcmp(type, types[i]) == 0)
-            ty = i;
-    if (ty < 0) {
-        verr(r, "Value '%s' at 'shardIteratorType' failed to satisfy constraint: Member must "
-                "satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, AT_TIMESTAMP, "
-                "TRIM_HORIZON, LATEST]", type);
-        return;
-    }
-    const char *seq = get_str(r, "StartingSequenceNumber", false, 1, 128, &rc);
-    if (rc)
-        return;
-    if (seq && !seq_shape_ok(seq)) {
-        verr(r, "Value '%s' at 'startingSequenceNumber' failed to satisfy constraint: Member must "
-                "satisfy regular expression pattern: 0|([1-9]\\d{0,128})", seq);
-        return;
-    }
-    json_t *tsv = json_object_get(r->body, "Timestamp");
-    int64_t ts_ms = 0;
-    if (ty == FIN_ITER_AT_SEQUENCE_NUMBER || ty == FIN_ITER_AFTER_SEQUENCE_NUMBER) {
-        if (!seq) {
-            invalid(r, "StartingSequenceNumber must be specified for shardIteratorType %s",
-                    type);
-            return;
-        }
-    } else if (seq) {
-        invalid(r, "Request specified StartingSequenceNumber for iterator type %s. "
-                   "StartingSequenceNumber may only be specified with AT_SEQUENCE_NUMBER or "
-                   "AFTER_SEQUENCE_NUMBER.", type);
-        return;
-    }
-    if (ty == FIN_ITER_AT_TIMESTAMP) {
-        if (!json_is_number(tsv)) {
-            invalid(r, "Must specify timestampInMillis parameter for iterator of type "
-                       "AT_TIMESTAMP. Current request has no timestamp parameter.");
-            return;
-        }
-        ts_ms = (int64_t)llround(json_number_value(tsv) * 1000.0);
-    }
-    if (with_stream(r, true, &ss))
-        return;
-    int shard = fin_stream_shard_find(ss->st, shard_id);
-    if (shard < 0 || shard_number(shard_id) < 0) {
-        fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
-                        "Shard %s in stream %s under account %s does not exist", shard_id,
-                        ss->name, r->svc->account);
-        goto done;
-    }
-    struct iter_token t = {.version = 1, .type = (uint8_t)ty, .shard = (uint16_t)shard_number(shard_id),
-                           .made_ms = now_ms(r->svc), .ts_ms = ts_ms,
-                           .stream_created = ss->created_s};
-    if (ty == FIN_ITER_LATEST) {
-        struct fin_shard_info info;
-        if ((rc = fin_stream_shard_info(ss->st, shard, &info))) {
-            fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-            goto done;
-        }
-        if (info.empty) {
-            t.type = FIN_ITER_TRIM_HORIZON;
-        } else {
-            t.type = FIN_ITER_AFTER_SEQUENCE_NUMBER;
-            memcpy(t.seq, info.last_seq, FIN_SEQ_LEN);
-        }
-    } else if (seq) {
-        if (strlen(seq) != FIN_SEQ_LEN) {
-            invalid(r, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream "
-                       "%s under account %s is invalid.", seq, shard_id, ss->name,
-                    r->svc->account);
-            goto done;
-        }
-        memcpy(t.seq, seq, FIN_SEQ_LEN);
-        /* opening it checks that the number belongs to this shard */
-        rc = fin_iter_open(&it, ss->st, shard, (enum fin_iter_type)ty, seq, 0);
-        if (rc) {
-            invalid(r, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream "
-                       "%s under account %s is invalid because it did not come from this stream.",
-                    seq, shard_id, ss->name, r->svc->account);
-            goto done;
-        }
-    }
-    t.name_len = (uint8_t)strlen(ss->name);
-    memcpy(t.name, ss->name, t.name_len);
-    json_t *tok = token_make(r->svc, &t);
-    respond_value(r->svc, r->resp, tok ? json_pack("{s:o}", "ShardIterator", tok) : NULL);
-done:
-    fin_iter_close(it);
-    reg_release(r->svc, ss);
-}
-
-static void get_records(struct req *r)
-{
-    struct sstream *ss = NULL;
-    struct fin_iter *it = NULL;
-    struct fin_buf b;
-    fin_buf_init(&b);
-    int rc;
-    int64_t limit = FIN_SERVE_GET_RECORDS_MAX;
-    bool has;
-    const char *tok = get_str(r, "ShardIterator", true, 1, 512, &rc);
-    if (rc || get_int(r, "Limit", false, 1, FIN_SERVE_GET_RECORDS_MAX, &limit, &has))
-        goto done;
-    struct iter_token t;
-    if (token_parse(tok, strlen(tok), &t)) {
-        invalid(r, "Invalid ShardIterator.");
-        goto done;
-    }
-    int64_t now = now_ms(r->svc);
-    if (now - t.made_ms > FIN_SERVE_ITER_TTL_MS) {
-        fin_serve_error(r->svc, r->resp, 400, "ExpiredIteratorException",
-                        "Iterator expired. The iterator was created at time %" PRId64
-                        " while right now it is %" PRId64 " which is further in the future than "
-                        "the tolerated delay of %d milliseconds.",
-                        t.made_ms, now, FIN_SERVE_ITER_TTL_MS);
-        goto done;
-    }
-    char name[FIN_STREAM_MAX_NAME + 1];
-    memcpy(name, t.name, t.name_len);
-    name[t.name_len] = 0;
-    if ((rc = reg_acquire(r->svc, name, true, &ss, r->resp)))
-        goto done;
-    char sid[FIN_SHARD_ID_LEN + 8];
-    snprintf(sid, sizeof sid, "shardId-%012u", (unsigned)t.shard);
-    int pos = fin_stream_shard_find(ss->st, sid);
-    if (ss->created_s != t.stream_created || pos < 0) {
-        fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
-                        "Stream %s under account %s not found.", name, r->svc->account);
-        goto done;
-    }
-    char seq[FIN_SEQ_LEN + 1];
-    memcpy(seq, t.seq, FIN_SEQ_LEN);
-    seq[FIN_SEQ_LEN] = 0;
-    rc = fin_iter_open(&it, ss->st, pos, (enum fin_iter_type)t.type, seq, t.ts_ms);
-    if (rc) {
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-        goto done;
-    }
-    fin_buf_puts(&b, "{\"Records\":[");
-    int64_t count = 0, last_arrival = 0;
-    size_t bytes = 0;
-    bool at_end = false;
-    struct fin_record rec;
-    while (count < limit && bytes < FIN_SERVE_GET_RECORDS_BYTES) {
-        rc = fin_iter_next(it, &rec);
-        if (rc == FIN_EEND) {
-            at_end = true;
-            break;
-        }
-        if (rc) {
-            fin_buf_fini(&b);
-            fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
-            goto done;
-        }
-        if (count)
-            fin_buf_append(&b, ",", 1);
-        fin_buf_printf(&b, "{\"SequenceNumber\":\"%s\",\"ApproximateArrivalTimestamp\":%" PRId64
-                           ".%03d,\"Data\":\"",
-                       rec.seq, rec.arrival_ms / 1000, (int)(rec.arrival_ms % 1000));
-        b64_append(&b, rec.data, rec.len);
-        fin_buf_puts(&b, "\",\"PartitionKey\":");
-        json_str_append(&b, rec.key, rec.key_len);
-        if (fin_buf_puts(&b, "}")) {
-            fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "out of memory");
-            goto done;
-        }
-        memcpy(t.seq, rec.seq, FIN_SEQ_LEN);
-        t.type = FIN_ITER_AFTER_SEQUENCE_NUMBER;
-        last_arrival = rec.arrival_ms;
-        count++;
-        bytes += rec.len;
-    }
-    int64_t behind = at_end || !count ? 0 : now - last_arrival;
-    if (behind < 0)
-        behind = 0;
-    t.made_ms = now;
-    /* At the end of a closed shard there is no next iterator: read the children. */
-    bool closed = at_end && fin_iter_shard_closed(it);
-    json_t *next = closed ? json_null() : token_make(r->svc, &t);
-    if (closed) {
-        fin_buf_puts(&b, "],\"ChildShards\":[");
-        struct fin_shard_desc *v = NULL;
-        size_t nv = 0, k = 0;
-        if (fin_stream_list_shards(ss->st, &v, &nv) == 0)
-            for (size_t i = 0; i < nv; i++)
-                if (strcmp(v[i].parent, sid) == 0 || strcmp(v[i].adjacent_parent, sid) == 0) {
-                    fin_buf_printf(&b, "%s{\"ShardId\":\"%s\",\"ParentShards\":[\"%s\"%s%s%s],"
-                                       "\"HashKeyRange\":{\"StartingHashKey\":\"%s\","
-                                       "\"EndingHashKey\":\"%s\"}}",
-                                   k++ ? "," : "", v[i].id, v[i].parent,
-                                   v[i].adjacent_parent[0] ? ",\"" : "", v[i].adjacent_parent,
-                                   v[i].adjacent_parent[0] ? "\"" : "", v[i].hash_start,
-                                   v[i].hash_end);
-                }
-        free(v);
-        fin_buf_printf(&b, "],\"MillisBehindLatest\":%" PRId64 "}", behind);
-    } else {
-        fin_buf_puts(&b, "],\"NextShardIterator\":\"");
-        fin_buf_puts(&b, next ? json_string_value(next) : "");
-        fin_buf_printf(&b, "\",\"MillisBehindLatest\":%" PRId64 "}", behind);
-    }
-    json_decref(next);
-    atomic_fetch_add(&r->svc->m.get_requests, 1);
-    atomic_fetch_add(&r->svc->m.out_records, (uint_fast64_t)count);
-    atomic_fetch_add(&r->svc->m.out_bytes, bytes);
-    atomic_store(&r->svc->m.iterator_age_ms, behind);
-    if (!next || !fin_buf_cstr(&b))
-        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "out of memory");
-    else
-        respond_json(r->resp, &b);
-done:
-    fin_buf_fini(&b);
-    fin_iter_close(it);
-    reg_release(r->svc, ss);
-}
-
 /* Saves a stream's metadata (with the registry locked), unlocks, and answers {} or the
  * failure. */
 static void save_and_respond(struct req *r, struct sstream *ss)
@@ -1118,7 +868,7 @@ static void save_and_respond(struct req *r, struct sstream *ss)
     if (rc)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
     else
-        respond_value(r->svc, r->resp, json_object());
+        respond_empty(r->resp);
 }
 
 /* ---- retention and tags ---- */
@@ -1128,7 +878,7 @@ static void change_retention(struct req *r, bool increase)
     struct sstream *ss = NULL;
     int64_t h = 0;
     bool has;
-    if (get_int(r, "RetentionPeriodHours", true, 1, 8760, &h, &has) || with_stream(r, true, &ss))
+    if (get_int(r, "RetentionPeriodHours", true, INT64_MIN, INT64_MAX, &h, &has) || with_stream(r, true, &ss))
         return;
     reg_lock(r->svc);
     int st = sstream_status(r->svc, ss);
@@ -1143,6 +893,12 @@ static void change_retention(struct req *r, bool increase)
         reg_unlock(r->svc);
         invalid(r, "Minimum allowed retention period is 24 hours. Requested retention period (%"
                    PRId64 " hours) is too short.", h);
+        goto done;
+    }
+    if (h > 8760) {
+        reg_unlock(r->svc);
+        invalid(r, "Maximum allowed retention period is 8760 hours. Requested retention period (%"
+                   PRId64 " hours) is too long.", h);
         goto done;
     }
     if (increase && h < ss->retention_h) {
@@ -1174,6 +930,28 @@ done:
     reg_release(r->svc, ss);
 }
 
+/* Tag keys and values may hold Unicode letters (U+00C0..U+1FFF, U+2C00..U+D7FF), ASCII
+ * letters and digits, white space and _ . / = + - % @, as Kinesis allows. */
+static bool tag_chars_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t c = *p;
+        int n = c < 0x80 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+        if (n)
+            c &= 0x3fu >> n;
+        p++;
+        for (int i = 0; i < n && (*p & 0xc0) == 0x80; i++)
+            c = c << 6 | (*p++ & 0x3fu);
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (c && strchr("_./=+- @%", (int)c)) || (c >= 0xc0 && c <= 0x1fff) ||
+                  (c >= 0x2c00 && c <= 0xd7ff);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static void add_tags(struct req *r)
 {
     struct sstream *ss = NULL;
@@ -1182,33 +960,36 @@ static void add_tags(struct req *r)
         verr(r, "Value null at 'tags' failed to satisfy constraint: Member must not be null");
         return;
     }
-    size_t n = json_object_size(tags);
-    if (n < 1 || n > 10) {
-        verr(r, "Value at 'tags' failed to satisfy constraint: Member must have length %s",
-             n < 1 ? "greater than or equal to 1" : "less than or equal to 10");
-        return;
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach(tags, k, v) {
-        if (!json_is_string(v) || strlen(k) < 1 || strlen(k) > 128 ||
-            json_string_length(v) > 256) {
-            invalid(r, "Invalid tag: keys are 1 to 128 characters, values strings of at most 256");
-            return;
-        }
-    }
     if (with_stream(r, true, &ss))
         return;
+    const char *k;
+    json_t *v;
+    bool bad = false, percent = false;
+    json_object_foreach(tags, k, v) {
+        const char *val = json_is_string(v) ? json_string_value(v) : "";
+        bad |= !tag_chars_ok(k) || !tag_chars_ok(val);
+        percent |= strchr(k, '%') || strchr(val, '%');
+    }
+    if (bad || percent) {
+        if (bad)
+            invalid(r, "Some tags contain invalid characters. Valid characters: Unicode letters, "
+                       "digits, white space, _ . / = + - %% @.");
+        else
+            invalid(r, "Failed to add tags to stream %s under account %s because some tags "
+                       "contained illegal characters. The allowed characters are Unicode letters, "
+                       "white-spaces, '_',',','/','=','+','-','@'.", ss->name, r->svc->account);
+        reg_release(r->svc, ss);
+        return;
+    }
     reg_lock(r->svc);
     json_t *merged = json_copy(ss->tags);
     json_object_update(merged, tags);
     if (json_object_size(merged) > FIN_SERVE_MAX_TAGS) {
         reg_unlock(r->svc);
         json_decref(merged);
-        fin_serve_error(r->svc, r->resp, 400, "LimitExceededException",
-                        "Failed to add tags to stream %s under account %s because a given stream "
-                        "cannot have more than %d tags.", ss->name, r->svc->account,
-                        FIN_SERVE_MAX_TAGS);
+        invalid(r, "Failed to add tags to stream %s under account %s because a given stream "
+                   "cannot have more than %d tags associated with it.", ss->name, r->svc->account,
+                FIN_SERVE_MAX_TAGS);
         goto done;
     }
     json_decref(ss->tags);
@@ -1293,6 +1074,56 @@ static void reshard_error(struct req *r, int rc)
         fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
 }
 
+/* Kinesis' checks of a split or merge, in its order, with the registry locked: the
+ * shards exist, the account's open-shard limit (a split adds one), the new starting
+ * hash key strictly inside the shard's range (above start + 1, below the end), the
+ * merged pair adjacent in the order given. */
+static int reshard_check(struct req *r, struct sstream *ss, bool split, const char *a,
+                         const char *b)
+{
+    struct fin_shard_desc *v = NULL, *da = NULL, *db = NULL;
+    size_t n = 0;
+    int rc = fin_stream_list_shards(ss->st, &v, &n);
+    if (rc) {
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].id, a) == 0)
+            da = &v[i];
+        if (!split && strcmp(v[i].id, b) == 0)
+            db = &v[i];
+    }
+    rc = FIN_EINVAL;
+    if (!da || (!split && !db)) {
+        fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
+                        "Could not find shard %s in stream %s under account %s.", !da ? a : b,
+                        ss->name, r->svc->account);
+    } else if (split && account_shard_limit_error(r->svc, 1, r->resp)) {
+        ;
+    } else if (split) {
+        char start1[48];
+        dec_add(da->hash_start, 1, start1, sizeof start1);
+        if (dec_cmp(b, start1) <= 0 || dec_cmp(b, da->hash_end) >= 0)
+            invalid(r, "NewStartingHashKey %s used in SplitShard() on shard %s in stream %s "
+                       "under account %s is not both greater than one plus the shard's "
+                       "StartingHashKey %s and less than the shard's EndingHashKey %s.", b, a,
+                    ss->name, r->svc->account, da->hash_start, da->hash_end);
+        else
+            rc = 0;
+    } else {
+        char end1[48];
+        dec_add(da->hash_end, 1, end1, sizeof end1);
+        if (dec_cmp(end1, db->hash_start) != 0)
+            invalid(r, "Shards %s and %s in stream %s under account %s are not an adjacent "
+                       "pair of shards eligible for merging", a, b, ss->name, r->svc->account);
+        else
+            rc = 0;
+    }
+    free(v);
+    return rc;
+}
+
 static void reshard(struct req *r, const char *op)
 {
     struct sstream *ss = NULL;
@@ -1300,19 +1131,26 @@ static void reshard(struct req *r, const char *op)
     const char *a = NULL, *b = NULL;
     int64_t target = 0;
     bool has;
-    if (strcmp(op, "SplitShard") == 0) {
-        a = get_str(r, "ShardToSplit", true, 1, 128, &rc);
-        if (!rc)
-            b = get_str(r, "NewStartingHashKey", true, 1, 39, &rc);
-        if (!rc && !hash_key_ok(b)) {
-            verr(r, "Value '%s' at 'newStartingHashKey' failed to satisfy constraint: Member "
-                    "must satisfy regular expression pattern: 0|([1-9]\\d{0,38})", b);
+    char ida[FIN_SHARD_ID_LEN + 1] = "", idb[FIN_SHARD_ID_LEN + 1] = "";
+    char nbuf[FIN_STREAM_MAX_NAME + 1];
+    const char *name = stream_name(r, nbuf, &rc);
+    if (rc)
+        return;
+    bool split = strcmp(op, "SplitShard") == 0;
+    if (split || strcmp(op, "MergeShards") == 0) {
+        /* shard ids are resolved before the stream is looked up, as Kinesis does */
+        const char *ra = json_string_value(json_object_get(r->body, split ? "ShardToSplit"
+                                                                          : "ShardToMerge"));
+        const char *rb = json_string_value(json_object_get(r->body, split ? "NewStartingHashKey"
+                                                                          : "AdjacentShardToMerge"));
+        if (aws_shard_resolve(ra, ida) < 0 || (!split && aws_shard_resolve(rb, idb) < 0)) {
+            fin_serve_error(r->svc, r->resp, 400, "ResourceNotFoundException",
+                            "Could not find shard %s in stream %s under account %s.",
+                            aws_shard_resolve(ra, ida) < 0 ? ra : rb, name, r->svc->account);
             return;
         }
-    } else if (strcmp(op, "MergeShards") == 0) {
-        a = get_str(r, "ShardToMerge", true, 1, 128, &rc);
-        if (!rc)
-            b = get_str(r, "AdjacentShardToMerge", true, 1, 128, &rc);
+        a = ida;
+        b = split ? rb : idb;
     } else {
         rc = get_int(r, "TargetShardCount", true, 1, 10000, &target, &has);
         const char *st = rc ? NULL : get_str(r, "ScalingType", true, 1, 64, &rc);
@@ -1322,7 +1160,7 @@ static void reshard(struct req *r, const char *op)
             return;
         }
     }
-    if (rc || with_stream(r, true, &ss))
+    if (rc || reg_acquire(r->svc, name, true, &ss, r->resp))
         return;
     /* one change at a time, as Kinesis: the stream is UPDATING until it is done */
     reg_lock(r->svc);
@@ -1332,6 +1170,10 @@ static void reshard(struct req *r, const char *op)
         fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
                         "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
                         r->svc->account, status_name(st));
+        goto done;
+    }
+    if (a && b && reshard_check(r, ss, split, a, b)) {
+        reg_unlock(r->svc);
         goto done;
     }
     ss->status = ST_UPDATING;
@@ -1361,8 +1203,115 @@ static void reshard(struct req *r, const char *op)
                                 arn(r->svc, ss->name), "CurrentShardCount", before,
                                 "TargetShardCount", (json_int_t)target));
     else
-        respond_value(r->svc, r->resp, json_object());
+        respond_empty(r->resp);
 done:
+    reg_release(r->svc, ss);
+}
+
+/* ---- Enable/DisableEnhancedMonitoring ---- */
+
+/* The shard-level metrics, in the order Kinesis lists them; "ALL" stands for all. */
+static const char *const all_metrics[] = {
+    "IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds"};
+#define N_METRICS (sizeof all_metrics / sizeof all_metrics[0])
+
+static void monitoring(struct req *r, bool enable)
+{
+    struct sstream *ss = NULL;
+    json_t *asked = json_object_get(r->body, "ShardLevelMetrics");
+    if (with_stream(r, true, &ss))
+        return;
+    reg_lock(r->svc);
+    int st = sstream_status(r->svc, ss);
+    if (st != ST_ACTIVE) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
+                        "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
+                        r->svc->account, status_name(st));
+        reg_release(r->svc, ss);
+        return;
+    }
+    bool on[N_METRICS] = {false}, want[N_METRICS];
+    size_t i;
+    json_t *m;
+    json_array_foreach(ss->metrics, i, m)
+        for (size_t j = 0; j < N_METRICS; j++)
+            on[j] |= strcmp(json_string_value(m), all_metrics[j]) == 0;
+    memcpy(want, on, sizeof want);
+    json_array_foreach(asked, i, m) {
+        const char *name = json_string_value(m);
+        for (size_t j = 0; j < N_METRICS; j++)
+            if (strcmp(name, "ALL") == 0 || strcmp(name, all_metrics[j]) == 0)
+                want[j] = enable;
+    }
+    json_t *cur = json_array(), *des = json_array();
+    for (size_t j = 0; j < N_METRICS; j++) {
+        if (on[j])
+            json_array_append_new(cur, json_string(all_metrics[j]));
+        if (want[j])
+            json_array_append_new(des, json_string(all_metrics[j]));
+    }
+    json_decref(ss->metrics);
+    ss->metrics = json_copy(des);
+    ss->status = ST_UPDATING;
+    ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
+    int rc = meta_save(r->svc, ss);
+    reg_unlock(r->svc);
+    if (rc) {
+        json_decref(cur);
+        json_decref(des);
+        fin_serve_error(r->svc, r->resp, 500, "InternalFailure", "%s", fin_err_msg());
+    } else {
+        respond_value(r->svc, r->resp,
+                      json_pack("{s:s, s:o, s:o, s:o}", "StreamName", ss->name, "StreamARN",
+                                arn(r->svc, ss->name), "CurrentShardLevelMetrics", cur,
+                                "DesiredShardLevelMetrics", des));
+    }
+    reg_release(r->svc, ss);
+}
+
+static void enable_monitoring(struct req *r) { monitoring(r, true); }
+static void disable_monitoring(struct req *r) { monitoring(r, false); }
+
+/* ---- DescribeLimits, UpdateStreamMode ---- */
+
+static void describe_limits(struct req *r)
+{
+    reg_lock(r->svc);
+    int64_t open = account_open_shards(r->svc), on_demand = 0;
+    for (struct sstream *ss = r->svc->streams; ss; ss = ss->next)
+        on_demand += !ss->gone && ss->on_demand;
+    reg_unlock(r->svc);
+    respond_value(r->svc, r->resp,
+                  json_pack("{s:I, s:I, s:I, s:I}", "ShardLimit",
+                            (json_int_t)r->svc->cfg.shard_limit, "OpenShardCount",
+                            (json_int_t)open, "OnDemandStreamCount", (json_int_t)on_demand,
+                            "OnDemandStreamCountLimit", (json_int_t)50));
+}
+
+static void update_stream_mode(struct req *r)
+{
+    struct sstream *ss = NULL;
+    const char *mode = json_string_value(
+        json_object_get(json_object_get(r->body, "StreamModeDetails"), "StreamMode"));
+    if (with_stream(r, true, &ss))
+        return;
+    reg_lock(r->svc);
+    int st = sstream_status(r->svc, ss);
+    if (st != ST_ACTIVE) {
+        reg_unlock(r->svc);
+        fin_serve_error(r->svc, r->resp, 400, "ResourceInUseException",
+                        "Stream %s under account %s not ACTIVE, instead in state %s", ss->name,
+                        r->svc->account, status_name(st));
+        reg_release(r->svc, ss);
+        return;
+    }
+    ss->on_demand = mode && strcmp(mode, "ON_DEMAND") == 0;
+    ss->status = ST_UPDATING;
+    ss->until_ms = now_ms(r->svc) + r->svc->cfg.updating_ms;
+    save_and_respond(r, ss);
     reg_release(r->svc, ss);
 }
 
@@ -1399,16 +1348,40 @@ static const struct {
     {"SplitShard", split_shard},
     {"MergeShards", merge_shards},
     {"UpdateShardCount", update_shard_count},
+    {"DescribeLimits", describe_limits},
+    {"UpdateStreamMode", update_stream_mode},
+    {"EnableEnhancedMonitoring", enable_monitoring},
+    {"DisableEnhancedMonitoring", disable_monitoring},
 };
+
+bool kinesis_has_op(const char *op)
+{
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (strcmp(op, actions[i].op) == 0)
+            return true;
+    return false;
+}
 
 void kinesis_dispatch(struct fin_serve *svc, const char *op, json_t *body,
                       struct fin_serve_response *resp)
 {
-    struct req r = {svc, body, resp};
-    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
-        if (strcmp(op, actions[i].op) == 0) {
-            actions[i].handle(&r);
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(op, actions[i].op) != 0)
+            continue;
+        /* the model's checks first: the handler sees the members as the model reads them */
+        const struct mshape *shape = kinesis_input_shape(op);
+        json_t *clean = NULL;
+        if (shape && model_check(svc, shape, body, &clean, resp))
+            return;
+        /* a private delivery stream is answered as if it did not exist */
+        if (reg_refuse_internal(svc, op, clean ? clean : body, resp)) {
+            json_decref(clean);
             return;
         }
-    fin_serve_error(svc, resp, 400, "UnknownOperationException", "unknown operation %s", op);
+        struct req r = {svc, clean ? clean : body, resp};
+        actions[i].handle(&r);
+        json_decref(clean);
+        return;
+    }
+    serve_error_body(svc, resp, 400, "UnknownOperationException", NULL, NULL);
 }

@@ -74,8 +74,24 @@ static int event_set(struct fin_collect_settings *set, json_t *event, const char
  * set->to names, through serve's writer. live: the window is "today so far" (schedules);
  * seen_path (may be NULL): the de-duplication memory, so repeated runs add only new bars.
  * FIN_ECONFIG for a destination serve does not hold; *w and *st are filled. */
+static int collect_run_locked(struct fin_serve *svc, const struct fin_collect_settings *set,
+                              bool live, const char *seen_path, struct fin_window *w,
+                              struct fin_collect_stats *st);
+
+/* One collection at a time: each reads, extends and replaces its memory of what was
+ * sent, and Invoke and a schedule of the same collector share that memory. */
 static int collect_run(struct fin_serve *svc, const struct fin_collect_settings *set, bool live,
                        const char *seen_path, struct fin_window *w, struct fin_collect_stats *st)
+{
+    pthread_mutex_lock(&svc->collect_mu);
+    int rc = collect_run_locked(svc, set, live, seen_path, w, st);
+    pthread_mutex_unlock(&svc->collect_mu);
+    return rc;
+}
+
+static int collect_run_locked(struct fin_serve *svc, const struct fin_collect_settings *set,
+                              bool live, const char *seen_path, struct fin_window *w,
+                              struct fin_collect_stats *st)
 {
     struct fin_emitter em;
     struct fin_record_sink sink;
@@ -86,10 +102,10 @@ static int collect_run(struct fin_serve *svc, const struct fin_collect_settings 
     struct fin_record_format fmt;
     int rc;
     memset(st, 0, sizeof *st);
-    if (strncmp(set->to, "stream:", 7) == 0)
+    if (strncmp(set->to, "stream:", 7) == 0 && !reg_internal_name(set->to + 7))
         snprintf(sname, sizeof sname, "%s", set->to + 7);
     else if (strncmp(set->to, "delivery:", 9) == 0)
-        snprintf(sname, sizeof sname, "__firehose.%s", set->to + 9);
+        snprintf(sname, sizeof sname, FIN_SERVE_INTERNAL_PREFIX "%s", set->to + 9);
     else
         return fin_err_set(FIN_ECONFIG, "inside finstream serve a collector sends to "
                                         "stream:NAME or delivery:NAME, not to %s", set->to);
@@ -99,7 +115,7 @@ static int collect_run(struct fin_serve *svc, const struct fin_collect_settings 
         snprintf(m, sizeof m, "%s", fin_err_msg());
         return fin_err_set(FIN_ECONFIG, "%s", m);
     }
-    if ((rc = reg_acquire(svc, sname, true, &ss, &tmp))) {
+    if ((rc = reg_acquire_private(svc, sname, true, &ss, &tmp))) {
         rc = fin_err_set(FIN_ENOENT, "%s: no such %s served here", set->to,
                          set->to[0] == 's' ? "stream" : "direct-put delivery stream");
         goto done;
@@ -131,6 +147,30 @@ done:
     return rc;
 }
 
+/* <data_dir>/collectors/<collector>@<to>.seen, the file `finstream collect` keeps for the
+ * same collector and destination (collect_job.c: characters other than letters, digits,
+ * '-' and '.' in the destination become '_'), so Invoke, the schedule and the command
+ * line share one memory of what was sent. */
+static int seen_path(struct fin_serve *svc, const char *collector, const char *to, char *out,
+                     size_t cap)
+{
+    char sink[256], dir[4096];
+    int rc = fin_name_check(FIN_NAME_COLLECTOR, collector);
+    if (rc)
+        return rc;
+    snprintf(sink, sizeof sink, "%s", to);
+    for (char *p = sink; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.'))
+            *p = '_';
+    snprintf(dir, sizeof dir, "%s/collectors", svc->data_dir);
+    if ((rc = fin_mkdir_p(dir, 0755)))
+        return rc;
+    if ((size_t)snprintf(out, cap, "%s/%s@%s.seen", dir, collector, sink) >= cap)
+        return fin_err_set(FIN_ELIMIT, "path too long under %s", dir);
+    return 0;
+}
+
 /* ---- scheduled collectors ---- */
 
 struct schedule {
@@ -146,11 +186,15 @@ static void *schedule_main(void *arg)
     struct schedule *sc = arg;
     struct fin_serve *svc = sc->svc;
     char seen[4096];
-    snprintf(seen, sizeof seen, "%s/serve/collectors/%s.seen", svc->data_dir, sc->name);
+    int seen_rc = seen_path(svc, sc->name, sc->set.to, seen, sizeof seen);
+    char old[4096];   /* where schedules kept it before Invoke shared it */
+    snprintf(old, sizeof old, "%s/serve/collectors/%s.seen", svc->data_dir, sc->name);
+    if (!seen_rc && !fin_path_exists(seen) && fin_path_exists(old) && rename(old, seen) != 0)
+        fin_warn("serve: collector %s: cannot move %s to %s", sc->name, old, seen);
     for (;;) {
         struct fin_window w;
         struct fin_collect_stats st;
-        int rc = collect_run(svc, &sc->set, true, seen, &w, &st);
+        int rc = seen_rc ? seen_rc : collect_run(svc, &sc->set, true, seen, &w, &st);
         if (rc)
             fin_warn("serve: collector %s: %s", sc->name, fin_err_msg());
         else
@@ -182,7 +226,7 @@ int schedules_start(struct fin_serve *svc)
     if (rc)
         return rc;
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/serve/collectors", svc->data_dir);
+    snprintf(dir, sizeof dir, "%s/collectors", svc->data_dir);
     for (size_t i = 0; i < ini.n_sections && !rc; i++) {
         const struct fin_ini_section *sec = &ini.sections[i];
         if (strcmp(sec->type, "collector") != 0)
@@ -277,9 +321,16 @@ void lambda_invoke(struct fin_serve *svc, const struct fin_serve_request *req,
                             fin_err_msg());
             goto done;
         }
+    /* Invoked twice for the same window, the second run adds nothing: the emitter
+     * remembers what was sent, as `finstream collect` does. */
     struct fin_window w;
     struct fin_collect_stats st;
-    rc = collect_run(svc, &set, false, NULL, &w, &st);
+    char seen[4096];
+    if ((rc = seen_path(svc, name, set.to, seen, sizeof seen))) {
+        function_error(svc, resp, "ConfigurationError", fin_err_msg());
+        goto done;
+    }
+    rc = collect_run(svc, &set, false, seen, &w, &st);
     if (rc == FIN_ENOENT || rc == FIN_EBUSY) {
         fin_serve_error(svc, resp, 400, "ResourceNotFoundException", "%s", fin_err_msg());
         goto done;

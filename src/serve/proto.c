@@ -132,7 +132,7 @@ void new_request_ids(struct fin_serve_response *resp)
              (unsigned)(a >> 32), (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
              (unsigned)(0x8000 | ((b >> 48) & 0x3fff)),
              (unsigned long long)(b & 0xffffffffffffull));
-    unsigned char raw[48];
+    unsigned char raw[72];
     for (size_t i = 0; i < sizeof raw; i += 8) {
         uint64_t r = rand64();
         memcpy(raw + i, &r, 8);
@@ -170,6 +170,16 @@ void respond_json(struct fin_serve_response *resp, struct fin_buf *b)
     new_request_ids(resp);
 }
 
+void respond_empty(struct fin_serve_response *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->status = 200;
+    resp->content_type = CT_JSON;
+    new_request_ids(resp);
+}
+
 void respond_value(struct fin_serve *svc, struct fin_serve_response *resp, json_t *v)
 {
     char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
@@ -194,25 +204,58 @@ void fin_serve_error(struct fin_serve *svc, struct fin_serve_response *resp, int
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct fin_buf b;
-    fin_buf_init(&b);
-    free(resp->body);
-    resp->body = NULL;
-    resp->body_len = 0;
-    if (fin_buf_puts(&b, "{\"__type\":") == 0 && json_str_append(&b, type, strlen(type)) == 0 &&
-        fin_buf_puts(&b, ",\"message\":") == 0 && json_str_append(&b, msg, strlen(msg)) == 0 &&
-        fin_buf_puts(&b, "}") == 0)
-        resp->body = fin_buf_take(&b, &resp->body_len);
-    fin_buf_fini(&b);
-    resp->status = status;
-    resp->content_type = CT_JSON;
-    new_request_ids(resp);
+    serve_error_body(svc, resp, status, type, "message", msg);
+}
+
+static void count_error(struct fin_serve *svc, const char *type)
+{
     if (!svc)
         return;
     pthread_mutex_lock(&svc->m.err_mu);
     json_t *n = json_object_get(svc->m.errors, type);
     json_object_set_new(svc->m.errors, type, json_integer(n ? json_integer_value(n) + 1 : 1));
     pthread_mutex_unlock(&svc->m.err_mu);
+}
+
+void serve_error_body(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                      const char *type, const char *msg_key, const char *msg)
+{
+    struct fin_buf b;
+    fin_buf_init(&b);
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    if (fin_buf_puts(&b, "{\"__type\":") == 0 && json_str_append(&b, type, strlen(type)) == 0 &&
+        (!msg || (fin_buf_printf(&b, ",\"%s\":", msg_key) == 0 &&
+                  json_str_append(&b, msg, strlen(msg)) == 0)) &&
+        fin_buf_puts(&b, "}") == 0)
+        resp->body = fin_buf_take(&b, &resp->body_len);
+    fin_buf_fini(&b);
+    resp->status = status;
+    resp->content_type = CT_JSON;
+    new_request_ids(resp);
+    count_error(svc, type);
+}
+
+void serve_error_xml(struct fin_serve *svc, struct fin_serve_response *resp, int status,
+                     const char *type, const char *msg)
+{
+    struct fin_buf b;
+    fin_buf_init(&b);
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    if (msg)
+        fin_buf_printf(&b, "<%s>\n  <Message>%s</Message>\n</%s>\n", type, msg, type);
+    else
+        fin_buf_printf(&b, "<%s/>\n", type);
+    if (fin_buf_cstr(&b))
+        resp->body = fin_buf_take(&b, &resp->body_len);
+    fin_buf_fini(&b);
+    resp->status = status;
+    resp->content_type = NULL;
+    new_request_ids(resp);
+    count_error(svc, type);
 }
 
 /* ---- metrics ---- */

@@ -30,6 +30,8 @@ const struct fin_opt fin_serve_opts[] = {
     {"region", FIN_OPT_STRING, "us-east-1", O(region), 0, 0, NULL, "region in ARNs"},
     {"account", FIN_OPT_STRING, "000000000000", O(account), 0, 0, NULL,
      "12-digit account id in ARNs and messages"},
+    {"shard_limit", FIN_OPT_INT, "500", O(shard_limit), 1, 1000000, NULL,
+     "open shards allowed in all streams together (AWS's account quota)"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 #undef O

@@ -23,6 +23,7 @@ m=$(curl -s "$EP/metrics")
 assert_contains "$m" 'finstream_kinesis_incoming_records_total 4447'
 assert_contains "$m" 'finstream_errors_total{type="ValidationException"} 4'
 assert_eq "$(curl -s "$EP/health")" "ok"
+$PY "$EP" wire
 stop_serve
 # a clean stop leaves the streams sound
 fs check day >/dev/null

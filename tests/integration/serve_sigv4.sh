@@ -12,5 +12,7 @@ assert_contains "$(cat "$T/e")" "insecure"
 printf '[serve]\naccess_keys = AKIDEXAMPLE:secret, AKIDSECOND:other\n' > "$T/data/finstream.ini"
 start_serve
 /usr/bin/python3 "$(dirname "$0")/serve/kinesis_client.py" "$EP" auth
+# with keys, /metrics needs a signature too
+assert_contains "$(curl -s "$EP/metrics")" "MissingAuthenticationTokenException"
 stop_serve
 echo "serve_sigv4: ok"

@@ -205,6 +205,13 @@ static void test_urls(void **state)
     assert_string_equal(p, "");
     assert_int_equal(fin_s3_parse_url("file:///x", b, sizeof b, p, sizeof p), FIN_EINVAL);
     assert_int_equal(fin_s3_parse_url("s3://UPPER/x", b, sizeof b, p, sizeof p), FIN_EINVAL);
+    /* S3's bucket-name rules */
+    static const char *const bad[] = {"-", "ab", "b.", "-ab", "a..b", "192.168.5.4",
+                                      "xn--abc", "abc-s3alias", "sthree-x", "a_b", NULL};
+    for (const char *const *x = bad; *x; x++)
+        assert_int_equal(fin_s3_bucket_check(*x), FIN_EINVAL);
+    assert_int_equal(fin_s3_bucket_check("my.lake-2026"), 0);
+    assert_int_equal(fin_s3_bucket_check("192.168.5.4x"), 0);
     char x[] = "a&lt;b&gt;&amp;&#65;&#x42;&bogus;&";
     fin_xml_unescape(x);
     assert_string_equal(x, "a<b>&AB&bogus;&");

@@ -7,6 +7,11 @@
 #include "finstream/clock.h"
 #include "finstream/error.h"
 
+#include "finstream/buf.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
 #include <zlib.h>
 
 static void put(const char *root, const char *rel, const char *data, size_t len)
@@ -91,7 +96,7 @@ static struct fin_fake_clock fake;
 static struct fin_crawl_opts opts_with(struct reports *r, const char *table)
 {
     fin_fake_clock_init(&fake, 1589463000LL * FIN_NS_PER_SEC);
-    struct fin_crawl_opts o = {.table = table, .sample = 0, .report = on_report,
+    struct fin_crawl_opts o = {.table = table, .sample = 0, .report = on_report, .report_all = true,
                                .report_ctx = r, .clock = &fake.clock};
     return o;
 }
@@ -351,10 +356,178 @@ static void test_shared_firehose_folders(void **state)
     fin_test_rmdir(dir);
 }
 
+
+/* Keys that differ only in case are one column (OpenX matches them case-insensitively),
+ * with every spelling kept for the query; a UTF-8 byte-order mark is read; UTF-16 objects
+ * are damaged, reported once with their count. */
+static void test_key_case_and_byte_order_marks(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("crawl");
+    char lake[512];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    put_s(lake, "a", "{\"Name\":\"FB\",\"High\":202.83}\n");
+    put_s(lake, "b", "{\"name\":\"SQ\",\"high\":80}\n{\"NAME\":\"SQ\",\"high\":81}\n");
+    put_s(lake, "c", "\xEF\xBB\xBF{\"name\":\"TTD\",\"HIGH\":300.5,\"low\":299}\n");
+    static const char u16[] = "\xFF\xFE{\0\"\0a\0\"\0:\0""1\0}\0\n\0";
+    put(lake, "d", u16, sizeof u16 - 1);
+    put(lake, "e", u16, sizeof u16 - 1);
+    struct fin_catalog *cat;
+    struct reports r = {{0}, 0};
+    struct fin_crawl_opts o = opts_with(&r, "stocks");
+    o.report_all = false;
+    struct fin_crawl_stats st;
+    assert_int_equal(fin_catalog_open(&cat, dir), 0);
+    assert_int_equal(fin_crawl(cat, lake, &o, &st), 0);
+    assert_int_equal(st.objects_damaged, 2);
+    assert_int_equal(r.n, 1);   /* one summary line for both UTF-16 objects */
+    assert_non_null(strstr(r.text, "finance.stocks: 2 objects are UTF-16 text"));
+    assert_non_null(strstr(r.text, "/lake/d: UTF-16 text"));
+    const struct fin_table *t = fin_catalog_find(cat, "stocks");
+    assert_non_null(t);
+    assert_int_equal(t->columns.n, 3);
+    const struct fin_column *hi = fin_columns_find(&t->columns, "high");
+    assert_string_equal(hi->source, "High");
+    assert_string_equal(hi->type, "double");
+    assert_int_equal(hi->naliases, 2);
+    assert_string_equal(hi->aliases[0], "high");
+    assert_string_equal(hi->aliases[1], "HIGH");
+    assert_int_equal(fin_columns_find(&t->columns, "name")->naliases, 2);
+    assert_string_equal(type_of(t, "low"), "bigint");
+    assert_int_equal(st.records_sampled, 4);
+    assert_int_equal(t->nobjects, 5);
+    assert_null(t->objects[2].damage);
+    assert_non_null(strstr(t->objects[3].damage, "UTF-16"));
+    /* aliases and damage survive the catalog file */
+    assert_int_equal(fin_catalog_save(cat), 0);
+    fin_catalog_close(cat);
+    assert_int_equal(fin_catalog_open(&cat, dir), 0);
+    t = fin_catalog_find(cat, "stocks");
+    hi = fin_columns_find(&t->columns, "high");
+    assert_int_equal(hi->naliases, 2);
+    assert_string_equal(hi->aliases[1], "HIGH");
+    assert_non_null(strstr(t->objects[4].damage, "UTF-16"));
+    fin_catalog_close(cat);
+    fin_test_rmdir(dir);
+}
+
+/* A gzip object cut short is damaged: reported by name, kept in the catalog as such (so
+ * queries refuse the table), and not read again while it is unchanged. */
+static void test_truncated_gzip_is_damaged(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("crawl");
+    char lake[512], path[600];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    struct fin_buf text;
+    fin_buf_init(&text);
+    for (int i = 0; i < 7800; i++)
+        assert_int_equal(fin_buf_printf(&text, "{\"name\":\"FB\",\"high\":%d.5}\n", i), 0);
+    put_gz(lake, "2020/05/14/13/good", fin_buf_cstr(&text));
+    put_gz(lake, "2020/05/14/13/cut", fin_buf_cstr(&text));
+    fin_buf_fini(&text);
+    snprintf(path, sizeof path, "%s/2020/05/14/13/cut", lake);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size / 2), 0);
+    struct fin_catalog *cat;
+    struct reports r = {{0}, 0};
+    struct fin_crawl_opts o = opts_with(&r, "stocks");
+    o.sample = -1;   /* the default sample: the damage is past it, and still found */
+    struct fin_crawl_stats st;
+    assert_int_equal(fin_catalog_open(&cat, dir), 0);
+    assert_int_equal(fin_crawl(cat, lake, &o, &st), 0);
+    assert_int_equal(st.objects_damaged, 1);
+    assert_int_equal(st.objects_skipped, 1);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.text, "/2020/05/14/13/cut: damaged object, not read: gzip data is "
+                                   "truncated"));
+    const struct fin_table *t = fin_catalog_find(cat, "stocks");
+    assert_int_equal(t->nobjects, 2);
+    assert_string_equal(t->objects[0].key, "2020/05/14/13/cut");
+    assert_non_null(strstr(t->objects[0].damage, "truncated"));
+    assert_null(t->objects[1].damage);
+    assert_string_equal(type_of(t, "high"), "double");
+    assert_int_equal(fin_catalog_save(cat), 0);
+    fin_catalog_close(cat);
+    /* unchanged: not read again, still damaged */
+    r = (struct reports){{0}, 0};
+    assert_int_equal(fin_catalog_open(&cat, dir), 0);
+    assert_int_equal(fin_crawl(cat, lake, &o, &st), 0);
+    assert_int_equal(st.objects_sampled, 0);
+    assert_int_equal(st.objects_damaged, 1);
+    t = fin_catalog_find(cat, "stocks");
+    assert_non_null(t->objects[0].damage);
+    /* replaced by a sound object: no longer damaged */
+    put_gz(lake, "2020/05/14/13/cut", "{\"name\":\"FB\",\"high\":1.5}\n");
+    struct utimbuf ut = {sb.st_mtime + 10, sb.st_mtime + 10};
+    utime(path, &ut);
+    assert_int_equal(fin_crawl(cat, lake, &o, &st), 0);
+    assert_int_equal(st.objects_damaged, 0);
+    assert_null(fin_catalog_find(cat, "stocks")->objects[0].damage);
+    fin_catalog_close(cat);
+    fin_test_rmdir(dir);
+}
+
+/* Problems are summarised per table and kind unless every one is asked for; many objects
+ * sampled on several threads give the same catalog as one thread. */
+static void test_summaries_and_workers(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("crawl");
+    char lake[512];
+    snprintf(lake, sizeof lake, "%s/ticks", dir);
+    for (int i = 0; i < 40; i++) {
+        char rel[64], rec[256];
+        snprintf(rel, sizeof rel, "2020/05/14/%02d/obj-%02d", i % 4, i);
+        snprintf(rec, sizeof rec, "{\"n\":%d,\"x%d\":true}\nnot json\n{\"n\":%d.5,\"s\":\"a\\\"b\"}\n",
+                 i, i, i);
+        put_s(lake, rel, rec);
+    }
+    struct fin_crawl_stats st1, st2;
+    struct fin_catalog *c1, *c2;
+    char d1[600], d2[600];
+    snprintf(d1, sizeof d1, "%s/one", dir);
+    snprintf(d2, sizeof d2, "%s/four", dir);
+    struct reports r1 = {{0}, 0}, r2 = {{0}, 0};
+    struct fin_crawl_opts o1 = opts_with(&r1, NULL), o2 = opts_with(&r2, NULL);
+    o1.workers = 1;
+    o2.workers = 4;
+    o2.report_all = false;
+    assert_int_equal(fin_catalog_open(&c1, d1), 0);
+    assert_int_equal(fin_catalog_open(&c2, d2), 0);
+    assert_int_equal(fin_crawl(c1, lake, &o1, &st1), 0);
+    assert_int_equal(fin_crawl(c2, lake, &o2, &st2), 0);
+    assert_int_equal(r1.n, 40);
+    assert_int_equal(r2.n, 1);
+    assert_non_null(strstr(r2.text, "finance.ticks: 40 records could not be read"));
+    assert_non_null(strstr(r2.text, "the first: "));
+    assert_non_null(strstr(r2.text, "/ticks/2020/05/14/00/obj-00:2: record is not a JSON object"));
+    assert_int_equal(st1.records_sampled, 80);
+    assert_int_equal(st2.records_sampled, 80);
+    assert_int_equal(st2.bad_records, 40);
+    const struct fin_table *t1 = fin_catalog_find(c1, "ticks"), *t2 = fin_catalog_find(c2, "ticks");
+    assert_int_equal(t1->columns.n, 42);
+    assert_int_equal(t2->columns.n, 42);
+    for (size_t i = 0; i < t1->columns.n; i++) {
+        assert_string_equal(t1->columns.v[i].name, t2->columns.v[i].name);
+        assert_string_equal(t1->columns.v[i].type, t2->columns.v[i].type);
+    }
+    assert_string_equal(type_of(t2, "n"), "double");
+    assert_string_equal(type_of(t2, "x7"), "boolean");
+    assert_string_equal(type_of(t2, "s"), "string");
+    fin_catalog_close(c1);
+    fin_catalog_close(c2);
+    fin_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_widening),
+        cmocka_unit_test(test_key_case_and_byte_order_marks),
+        cmocka_unit_test(test_truncated_gzip_is_damaged),
+        cmocka_unit_test(test_summaries_and_workers),
         cmocka_unit_test(test_framings_and_partitions),
         cmocka_unit_test(test_bad_lines_are_counted),
         cmocka_unit_test(test_csv_named_partitions_and_tables_by_prefix),

@@ -6,6 +6,7 @@
 #include "delivery/internal.h"
 #include "finstream/aws.h"
 #include "finstream/delivery.h"
+#include "finstream/buf.h"
 #include "finstream/error.h"
 #include "finstream/framing.h"
 #include "finstream/parquet.h"
@@ -270,6 +271,114 @@ static void test_prefix(void **state)
     assert_non_null(strstr(fin_err_msg(), "'E'"));
     assert_int_equal(fin_prefix_compile(&p, "!{firehose:error-output-type}/", false), FIN_EINVAL);
     assert_int_equal(fin_prefix_compile(&p, "/abs/", false), FIN_EINVAL);
+}
+
+/* Prefixes are checked against the writer's key rule when compiled: nothing that leaves
+ * the lake or makes an empty folder, whatever the time and the partition values. */
+static void test_prefix_keys(void **state)
+{
+    (void)state;
+    struct fin_prefix *p;
+    static const char *const bad[] = {"../x/", "a/../../streams/", "a//b/", "./x/",
+                                      "!{timestamp:'..'}/", "x/!{timestamp:yyyy}/../", "a\\b/",
+                                      NULL};
+    for (const char *const *b = bad; *b; b++) {
+        assert_int_equal(fin_prefix_compile(&p, *b, false), FIN_EINVAL);
+        assert_non_null(strstr(fin_err_msg(), *b));
+    }
+    assert_int_equal(fin_prefix_compile(&p, "../e/", true), FIN_EINVAL);
+    assert_int_equal(fin_prefix_compile(&p, "streams/x/", false), 0);   /* inside the bucket */
+    fin_prefix_destroy(p);
+    assert_int_equal(fin_prefix_compile(&p, "v.!{partitionKeyFromQuery:k}/", false), 0);
+    fin_prefix_destroy(p);
+    assert_int_equal(fin_delivery_key_check("a/b/c"), 0);
+    assert_int_equal(fin_delivery_key_check("a/../c"), FIN_EINVAL);
+    assert_int_equal(fin_delivery_key_check("/a"), FIN_EINVAL);
+    assert_int_equal(fin_delivery_key_check("a/\001/b"), FIN_EINVAL);
+}
+
+static void test_partition_query(void **state)
+{
+    (void)state;
+    struct fin_partition_query *q;
+    size_t depth;
+    assert_int_equal(fin_partition_query_compile(&q, " {name: .name, venue:.meta.venue, "
+                                                     "\"x y\": .[\"a b\"].c, sym} "), 0);
+    const char *const *path = fin_partition_query_path(q, "venue", &depth);
+    assert_non_null(path);
+    assert_int_equal(depth, 2);
+    assert_string_equal(path[0], "meta");
+    assert_string_equal(path[1], "venue");
+    path = fin_partition_query_path(q, "x y", &depth);
+    assert_int_equal(depth, 2);
+    assert_string_equal(path[0], "a b");
+    path = fin_partition_query_path(q, "sym", &depth);
+    assert_int_equal(depth, 1);
+    assert_string_equal(path[0], "sym");
+    assert_null(fin_partition_query_path(q, "other", &depth));
+    fin_partition_query_destroy(q);
+    static const char *const bad[] = {"", "name: .name", "{name: .name | ascii_downcase}",
+                                      "{name: .name,}", "{name: .name} x", "{a: .a, a: .b}",
+                                      "{name: name}", "{\"\": .a}", NULL};
+    for (const char *const *b = bad; *b; b++) {
+        assert_int_equal(fin_partition_query_compile(&q, *b), FIN_EINVAL);
+        assert_non_null(strstr(fin_err_msg(), "MetadataExtractionQuery"));
+    }
+}
+
+/* A section written from settings reads back as the same settings. */
+static void test_settings_format(void **state)
+{
+    (void)state;
+    struct fin_delivery_settings set, back;
+    assert_int_equal(fin_delivery_settings_defaults(&set), 0);
+    static const char *const kv[][2] = {
+        {"source", "stream:__firehose.x"}, {"prefix", "n=!{partitionKeyFromQuery:n}/"},
+        {"error_prefix", ""}, {"buffer_size", "64MiB"}, {"buffer_interval", "0"},
+        {"compression", "gzip"}, {"format", "parquet"}, {"destination", "/tmp/lake/b"},
+        {"partition_query", "{n: .a.b}"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        assert_int_equal(fin_opts_set(fin_delivery_opts, &set, kv[i][0], kv[i][1], "t"), 0);
+    struct fin_buf b;
+    fin_buf_init(&b);
+    assert_int_equal(fin_delivery_settings_format(&set, "x", &b), 0);
+    assert_non_null(fin_buf_cstr(&b));
+    struct fin_ini ini;
+    assert_int_equal(fin_ini_load_string(&ini, b.data, "formatted"), 0);
+    assert_int_equal(fin_delivery_settings_defaults(&back), 0);
+    const struct fin_ini_section *sec = fin_ini_find(&ini, "delivery", "x");
+    assert_non_null(sec);
+    assert_int_equal(fin_opts_apply_section(fin_delivery_opts, &back, &ini, sec), 0);
+    assert_int_equal(fin_delivery_settings_check(&back), 0);
+    assert_string_equal(back.source, set.source);
+    assert_string_equal(back.prefix, set.prefix);
+    assert_string_equal(back.error_prefix, "");
+    assert_string_equal(back.partition_query, "{n: .a.b}");
+    assert_string_equal(back.destination, "/tmp/lake/b");
+    assert_int_equal(back.buffer_size, 64 << 20);
+    assert_int_equal(back.buffer_interval_ms, 0);
+    assert_int_equal(back.compression, FIN_COMPRESS_GZIP);
+    assert_int_equal(back.format, FIN_FORMAT_PARQUET);
+    fin_ini_fini(&ini);
+    fin_delivery_settings_fini(&back);
+    /* comment characters and quotes are quoted; control characters are refused */
+    fin_buf_reset(&b);
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix", "a ;b#\"c\\/", "t"), 0);
+    assert_int_equal(fin_delivery_settings_format(&set, "x", &b), 0);
+    assert_non_null(fin_buf_cstr(&b));
+    assert_int_equal(fin_ini_load_string(&ini, b.data, "formatted"), 0);
+    assert_string_equal(fin_ini_get(fin_ini_find(&ini, "delivery", "x"), "prefix"), "a ;b#\"c\\/");
+    fin_ini_fini(&ini);
+    fin_buf_reset(&b);
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix", "a\tb/", "t"), 0);
+    assert_int_equal(fin_delivery_settings_format(&set, "x", &b), FIN_EINVAL);
+    assert_non_null(strstr(fin_err_msg(), "prefix"));
+    /* a key the prefix uses must be defined by the query */
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix", "m=!{partitionKeyFromQuery:m}/", "t"), 0);
+    assert_int_equal(fin_delivery_settings_check(&set), FIN_ECONFIG);
+    assert_non_null(strstr(fin_err_msg(), "does not define 'm'"));
+    fin_buf_fini(&b);
+    fin_delivery_settings_fini(&set);
 }
 
 static void test_names(void **state)
@@ -640,6 +749,75 @@ static void test_partitions_and_errors(void **state)
     fin_test_rmdir(dir);
 }
 
+/* A partition query reads nested fields; values that would make a bad key with the
+ * prefix's literals go to the error prefix instead of failing the flush. */
+static void test_partition_paths(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-paths");
+    struct mem_src m;
+    mem_init(&m, 1);
+    mem_put(&m, 0, "{\"name\":\"FB\",\"meta\":{\"venue\":\"IEX\"}}", T0);
+    mem_put(&m, 0, "{\"name\":\"FB\",\"meta\":{\"venue\":\"NYSE\",\"x\":[1]}}", T0 + 1);
+    mem_put(&m, 0, "{\"name\":\"FB\",\"meta\":\"flat\"}", T0 + 2);
+    mem_put(&m, 0, "{\"name\":\"FB\",\"meta\":{\"venue\":\".\"}}", T0 + 3);
+    struct fin_delivery_settings set;
+    settings(&set);
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "prefix",
+                                  "v=!{partitionKeyFromQuery:venue}/!{partitionKeyFromQuery:venue}./", "t"), 0);
+    assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "partition_query",
+                                  "{venue: .meta.venue}", "t"), 0);
+    assert_int_equal(fin_delivery_settings_check(&set), 0);
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "paths", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    const struct fin_delivery_stats *st = fin_delivery_engine_stats(e);
+    assert_int_equal(st->records, 2);
+    assert_int_equal(st->objects, 2);
+    assert_int_equal(st->error_records, 2);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 3);
+    assert_int_equal(strncmp(f.paths[0], "errors/partitioning-failed/", 27), 0);
+    assert_int_equal(strncmp(f.paths[1], "v=IEX/IEX./paths-1-", 19), 0);
+    assert_int_equal(strncmp(f.paths[2], "v=NYSE/NYSE./paths-1-", 21), 0);
+    size_t len;
+    char *d = lake_read(dir, f.paths[0], &len);
+    assert_non_null(strstr(d, "no value for partition key 'venue'"));
+    assert_non_null(strstr(d, "'..'"));
+    free(d);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+/* A lake folder inside the data directory's own folders is refused. */
+static void test_lake_place(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-place");
+    struct mem_src m;
+    mem_init(&m, 1);
+    struct fin_delivery_settings set;
+    settings(&set);
+    char bad[3][700];
+    snprintf(bad[0], sizeof bad[0], "%s", dir);
+    snprintf(bad[1], sizeof bad[1], "%s/streams/x", dir);
+    snprintf(bad[2], sizeof bad[2], "%s/deliveries", dir);
+    for (int i = 0; i < 3; i++) {
+        struct fin_delivery_engine *e = NULL;
+        assert_int_equal(fin_opts_set(fin_delivery_opts, &set, "destination", bad[i], "t"), 0);
+        assert_int_equal(fin_delivery_engine_create(&e, dir, "place", &set, &m.src, NULL), FIN_ECONFIG);
+        assert_non_null(strstr(fin_err_msg(), "mix with finstream's own files"));
+        assert_null(e);
+    }
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
 /* ---- Parquet ---- */
 
 static void test_parquet(void **state)
@@ -841,6 +1019,208 @@ static void test_parquet_nulls(void **state)
     free(schema);
     free(json);
     fin_parquet_writer_destroy(w);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+
+static int cmp_str_p(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* gzip while the buffer fills: two shards, many flushes, each object one gzip member
+ * whose text is shard 0's records, then shard 1's, in order. */
+static void test_gzip_while_filling(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-gz2");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 40000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "FB" : "SQ", i);
+        mem_put(&m, i % 2, rec, T0);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.compression = FIN_COMPRESS_GZIP;
+    set.buffer_size = 1 << 20;
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "gz", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    uint64_t objects = fin_delivery_engine_stats(e)->objects;
+    fin_delivery_engine_destroy(e);
+    assert_true(objects >= 4);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, objects);
+    char **lines = calloc(40000, sizeof *lines);
+    int seen = 0;
+    for (int k = 0; k < f.n; k++) {
+        size_t len, out_len;
+        char *d = lake_read(dir, f.paths[k], &len), *out;
+        assert_int_equal(fin_gunzip(d, len, &out, &out_len, "test"), 0);
+        /* within an object: shard 0's run (SQ), then shard 1's (FB) */
+        int shard = 0;
+        for (char *line = out; line < out + out_len;) {
+            char *nl = memchr(line, '\n', (size_t)(out + out_len - line));
+            assert_non_null(nl);
+            *nl = '\0';
+            bool fb = strstr(line, "\"FB\"") != NULL;
+            if (fb)
+                shard = 1;
+            else
+                assert_int_equal(shard, 0);
+            assert_true(seen < 40000);
+            lines[seen++] = strdup(line);
+            line = nl + 1;
+        }
+        free(out);
+        free(d);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gzip -t '%s/lake/%s'", dir, f.paths[k]);
+        if (system("command -v gzip >/dev/null") == 0)
+            assert_int_equal(system(cmd), 0);
+    }
+    /* every record exactly once */
+    qsort(lines, (size_t)seen, sizeof *lines, cmp_str_p);
+    char **want = calloc(40000, sizeof *want);
+    for (int i = 0; i < 40000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "FB" : "SQ", i);
+        want[i] = strdup(rec);
+    }
+    qsort(want, 40000, sizeof *want, cmp_str_p);
+    for (int i = 0; i < seen; i++) {
+        assert_string_equal(lines[i], want[i]);
+        free(lines[i]);
+        free(want[i]);
+    }
+    free(lines);
+    free(want);
+    assert_int_equal(seen, 40000);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+/* gzip while filling, when the flush fails: the retry writes the same whole object. */
+static void test_gzip_retry_after_failure(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-gzretry");
+    struct mem_src m;
+    mem_init(&m, 2);
+    char rec[256];
+    for (int i = 0; i < 4000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.compression = FIN_COMPRESS_GZIP;
+    char lake[600], block[700];
+    snprintf(lake, sizeof lake, "%s/lake", dir);
+    snprintf(block, sizeof block, "%s/2026", lake);
+    assert_int_equal(fin_mkdir_p(lake, 0755), 0);
+    assert_int_equal(fin_write_file_atomic(block, "x", 1), 0);   /* the prefix cannot be made */
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "gr", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_not_equal(fin_delivery_engine_flush(e), 0);   /* finished twice: still one */
+    for (int i = 4000; i < 5000; i++) {
+        bar(rec, sizeof rec, i % 2 ? "ZZZ" : "AAA", i);
+        mem_put(&m, i % 2, rec, T0 + i);
+    }
+    unlink(block);
+    size_t got = 0;
+    assert_int_equal(fin_delivery_engine_pump(e, 0, &got), 0);
+    assert_int_equal(got, 1000);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    assert_int_equal(fin_delivery_engine_stats(e)->objects, 2);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_int_equal(f.n, 2);
+    size_t total = 0;
+    for (int i = 0; i < f.n; i++) {
+        size_t len, out_len;
+        char *d = lake_read(dir, f.paths[i], &len), *out;
+        assert_int_equal(fin_gunzip(d, len, &out, &out_len, "test"), 0);
+        total += count_lines(out, out_len);
+        free(out);
+        free(d);
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "gzip -t '%s/lake/%s'", dir, f.paths[i]);
+        if (system("command -v gzip >/dev/null") == 0)
+            assert_int_equal(system(cmd), 0);
+    }
+    assert_int_equal(total, 5000);
+    fin_delivery_settings_fini(&set);
+    mem_fini(&m);
+    fin_test_rmdir(dir);
+}
+
+/* Values past 64 KiB into a record, nested values and changing columns between buffers. */
+static void test_parquet_far_values(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("dlv-pqfar");
+    struct mem_src m;
+    mem_init(&m, 1);
+    size_t big = 70000;
+    char *rec = malloc(big + 256);
+    assert_non_null(rec);
+    for (int i = 0; i < 6; i++) {
+        int n = snprintf(rec, 64, "{\"note\":\"");
+        memset(rec + n, 'a' + i, big);
+        snprintf(rec + n + big, 192, "\",\"name\":\"N%d\",\"high\":%d.25,\"obj\":{\"k\":[1,\"}\"]},"
+                 "\"esc\":\"x\\\"y\"}", i, i);
+        mem_put(&m, 0, rec, T0);
+    }
+    mem_put(&m, 0, "{\"name\":\"short\",\"high\":1}", T0);
+    struct fin_delivery_settings set;
+    settings(&set);
+    set.format = FIN_FORMAT_PARQUET;
+    set.buffer_size = 200000;   /* several buffers: cells kept from one to the next */
+    struct fin_delivery_engine *e;
+    assert_int_equal(fin_delivery_engine_create(&e, dir, "pf", &set, &m.src, NULL), 0);
+    assert_int_equal(fin_delivery_engine_pump(e, 0, NULL), 0);
+    assert_int_equal(fin_delivery_engine_flush(e), 0);
+    fin_delivery_engine_destroy(e);
+    struct found f;
+    lake_list(dir, &f);
+    assert_true(f.n >= 2);
+    struct fin_parquet_writer *w;
+    assert_int_equal(fin_parquet_writer_create(&w, 1), 0);
+    int rows_seen = 0;
+    for (int k = 0; k < f.n; k++) {
+        char path[1024], *schema, *json;
+        uint64_t rows;
+        snprintf(path, sizeof path, "%s/lake/%s", dir, f.paths[k]);
+        assert_int_equal(fin_parquet_inspect(w, path, &schema, &rows, &json), 0);
+        rows_seen += (int)rows;
+        for (char *p = strstr(json, "\"name\":\"N"); p; p = strstr(p + 1, "\"name\":\"N")) {
+            int i = p[9] - '0';
+            char want[128];
+            snprintf(want, sizeof want, "\"name\":\"N%d\",\"high\":%d.25,\"obj\":\"{\\\"k\\\":[1,\\\"}\\\"]}\","
+                     "\"esc\":\"x\\\"y\"", i, i);
+            if (strncmp(p, want, strlen(want)) != 0)
+                fail_msg("row %d: [%.120s] want [%s]", i, p, want);
+            const char *note = strstr(json, "\"note\":\"");
+            assert_non_null(note);
+        }
+        if (strstr(json, "short") && !strstr(json, "\"name\":\"short\",\"high\":1.0"))
+            fail_msg("%s", strstr(json, "short"));
+        free(schema);
+        free(json);
+    }
+    assert_int_equal(rows_seen, 7);
+    fin_parquet_writer_destroy(w);
+    free(rec);
     fin_delivery_settings_fini(&set);
     mem_fini(&m);
     fin_test_rmdir(dir);
@@ -1092,12 +1472,20 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scanner),
         cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_prefix_keys),
+        cmocka_unit_test(test_partition_query),
+        cmocka_unit_test(test_settings_format),
+        cmocka_unit_test(test_partition_paths),
+        cmocka_unit_test(test_lake_place),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_settings_remote),
         cmocka_unit_test(test_buffer_by_size),
         cmocka_unit_test(test_buffer_by_interval),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_gzip_while_filling),
+        cmocka_unit_test(test_gzip_retry_after_failure),
+        cmocka_unit_test(test_parquet_far_values),
         cmocka_unit_test(test_partitions_and_errors),
         cmocka_unit_test(test_parquet),
         cmocka_unit_test(test_parquet_nulls),

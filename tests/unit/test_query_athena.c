@@ -313,6 +313,24 @@ static void test_catalog_statements(void **state)
     expect_csv("SELECT name, high, dt FROM bars ORDER BY dt",
                "\"name\",\"high\",\"dt\"\n\"FB\",\"202.83\",\"2020-05-14\"\n\"SQ\",\"80.5\",\"2020-05-15\"\n");
 
+    /* ALTER TABLE ADD | DROP PARTITION */
+    expect_csv("ALTER TABLE bars DROP PARTITION (dt = '2020-05-15')", "");
+    expect_csv("SHOW PARTITIONS bars", "\"partition\"\n\"dt=2020-05-14\"\n");
+    expect("SELECT count(*) n FROM bars", "n", "1");
+    expect_error("ALTER TABLE bars DROP PARTITION (dt = '2020-05-15')", "no such partition");
+    expect_csv("ALTER TABLE bars DROP IF EXISTS PARTITION (dt = '2020-05-15')", "");
+    expect_csv("ALTER TABLE bars ADD PARTITION (dt = '2020-05-15') "
+               "LOCATION 's3://my-bucket/bars/dt=2020-05-15/'", "");
+    expect("SELECT count(*) n FROM bars", "n", "2");
+    expect_error("ALTER TABLE bars ADD PARTITION (dt = '2020-05-15')", "already exists");
+    expect_csv("ALTER TABLE bars ADD IF NOT EXISTS PARTITION (dt = '2020-05-15')", "");
+    expect_error("ALTER TABLE bars ADD PARTITION (day = '1')", "no partition key 'day'");
+    expect_error("ALTER TABLE bars ADD PARTITION (dt = '1') LOCATION '/elsewhere/'",
+                 "not under the table's location");
+    t = catalog_table(&cat, "finance.bars");
+    assert_int_equal(t->npartitions, 2);
+    fin_catalog_close(cat);
+
     /* CTAS: Parquet in the lake, catalogued, queryable */
     expect_csv("CREATE TABLE finance.highs AS SELECT name, max(high) high FROM bars GROUP BY name",
                "\"rows\"\n\"2\"\n");

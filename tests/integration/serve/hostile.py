@@ -25,7 +25,7 @@ def ok_request():
         "X-Amz-Target": "Kinesis_20131202.ListStreams",
         "Content-Type": "application/x-amz-json-1.1",
         "Authorization": "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesis/aws4_request, "
-                         "SignedHeaders=host, Signature=00"})
+                         "SignedHeaders=host, Signature=00", "X-Amz-Date": "20260101T000000Z"})
     with urllib.request.urlopen(req, timeout=5) as r:
         if r.status != 200 or "StreamNames" not in json.loads(r.read()):
             fail("normal request failed")

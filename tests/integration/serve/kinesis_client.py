@@ -9,7 +9,9 @@
     kinesis_client.py ENDPOINT verify OUT    every record in OUT is in the stream
 """
 import base64
+import io
 import json
+import time
 import sys
 import urllib.request
 
@@ -18,9 +20,9 @@ import botocore
 from botocore.config import Config
 
 
-def client(endpoint, validate=True, key="AKIDEXAMPLE", secret="secret"):
+def client(endpoint, validate=True, key="AKIDEXAMPLE", secret="secret", region="us-east-1"):
     return boto3.client(
-        "kinesis", endpoint_url=endpoint, region_name="us-east-1",
+        "kinesis", endpoint_url=endpoint, region_name=region,
         aws_access_key_id=key, aws_secret_access_key=secret,
         config=Config(parameter_validation=validate, retries={"max_attempts": 1}))
 
@@ -101,6 +103,7 @@ def raw(endpoint, target, body, ctype="application/x-amz-json-1.1", auth=True):
     if auth:
         headers["Authorization"] = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/"
                                     "kinesis/aws4_request, SignedHeaders=host, Signature=00")
+        headers["X-Amz-Date"] = "20260101T000000Z"
     req = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req) as r:
@@ -154,6 +157,139 @@ def errors(endpoint):
     if [r["Data"] for r in got["shardId-000000000000"]] != [b"after"]:
         fail("records after the errors: %r" % got)
     print("errors: every bad request got its error type; serve kept running")
+
+
+def typed(fn, exc_name, client_obj):
+    """fn must raise boto3's modeled exception class exc_name (what SDK users catch)."""
+    exc = getattr(client_obj.exceptions, exc_name)
+    try:
+        fn()
+    except exc as e:
+        if e.response["ResponseMetadata"]["HTTPStatusCode"] != 400:
+            fail("%s with status %d" % (exc_name, e.response["ResponseMetadata"]["HTTPStatusCode"]))
+        return e.response["Error"].get("Message", "")
+    except botocore.exceptions.ClientError as e:
+        fail("expected the modeled %s, got %s: %s" % (exc_name, e.response["Error"]["Code"], e))
+    fail("expected %s, the call succeeded" % exc_name)
+
+
+def wire(endpoint):
+    """The edge behaviour SDKs surface as modeled exceptions, and the structure of
+    sequence numbers and iterators."""
+    k = client(endpoint)
+    kn = client(endpoint, validate=False)
+    k.create_stream(StreamName="wire", ShardCount=2)
+    k.get_waiter("stream_exists").wait(StreamName="wire", WaiterConfig={"Delay": 1})
+    # sequence numbers in AWS's layout: version 2, the shard index in its place
+    r = k.put_record(StreamName="wire", Data=b"x", PartitionKey="k")
+    n = int(r["SequenceNumber"])
+    h = "%x" % n
+    if len(r["SequenceNumber"]) != 56 or h[-1] != "2" or \
+            int(h[38:46], 16) != int(r["ShardId"][-12:]):
+        fail("sequence number layout: %s (%s) for %s" % (r["SequenceNumber"], h, r["ShardId"]))
+    # shard ids resolve as AWS resolves them
+    for sid in ("0", "shardId-0", "x-0000"):
+        k.get_shard_iterator(StreamName="wire", ShardId=sid, ShardIteratorType="TRIM_HORIZON")
+    it = k.get_shard_iterator(StreamName="wire", ShardId="shardId-000000000000",
+                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    raw_it = base64.b64decode(it)
+    if raw_it[:8] != b"\0" * 7 + b"\1" or (len(raw_it) - 8) % 16:
+        fail("iterator layout: %r" % raw_it[:16])
+    typed(lambda: k.split_shard(StreamName="wire", ShardToSplit="shardId-000000000000",
+                                NewStartingHashKey="1"), "InvalidArgumentException", k)
+    typed(lambda: k.merge_shards(StreamName="wire", ShardToMerge="shardId-000000000001",
+                                 AdjacentShardToMerge="shardId-000000000000"),
+          "InvalidArgumentException", k)
+    msg = typed(lambda: kn.put_records(StreamName="wire", Records=[
+        {"Data": b"x", "PartitionKey": "k"},
+        {"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": str(1 << 128)}]),
+        "InvalidArgumentException", k)
+    if "2^128-1" not in msg:
+        fail("hash key message: %s" % msg)
+    typed(lambda: k.get_shard_iterator(StreamName="wire", ShardId="shardId-000000000000",
+                                       ShardIteratorType="AT_TIMESTAMP",
+                                       Timestamp=time.time() + 3600),
+          "InvalidArgumentException", k)
+    typed(lambda: k.add_tags_to_stream(StreamName="wire", Tags={"a#b": "1"}),
+          "InvalidArgumentException", k)
+    typed(lambda: k.create_stream(StreamName="huge", ShardCount=1000), "LimitExceededException", k)
+    typed(lambda: k.describe_stream(StreamName="missing"), "ResourceNotFoundException", k)
+    typed(lambda: k.create_stream(StreamName="wire", ShardCount=1), "ResourceInUseException", k)
+    typed(lambda: kn.put_record(StreamName="wire", Data=b"x", PartitionKey=""),
+          "ValidationException", k) if hasattr(k.exceptions, "ValidationException") else None
+    typed(lambda: k.get_records(ShardIterator="AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+          "InvalidArgumentException", k)
+    # a real split: the closed parent ends at or above where it started; ShardFilter
+    k.split_shard(StreamName="wire", ShardToSplit="shardId-000000000000",
+                  NewStartingHashKey=str(1 << 126))
+    k.get_waiter("stream_exists").wait(StreamName="wire", WaiterConfig={"Delay": 1})
+    shards = k.list_shards(StreamName="wire")["Shards"]
+    parent = [x for x in shards if x["ShardId"] == "shardId-000000000000"][0]
+    rng = parent["SequenceNumberRange"]
+    if int(rng["EndingSequenceNumber"]) < int(rng["StartingSequenceNumber"]):
+        fail("ending sequence number below the starting one: %r" % rng)
+    latest = k.list_shards(StreamName="wire", ShardFilter={"Type": "AT_LATEST"})["Shards"]
+    if len(shards) != 4 or sorted(x["ShardId"][-1] for x in latest) != ["1", "2", "3"]:
+        fail("ShardFilter AT_LATEST: %r of %r" % ([x["ShardId"] for x in latest], len(shards)))
+    after = k.list_shards(StreamName="wire", ShardFilter={"Type": "AFTER_SHARD_ID",
+                                                          "ShardId": "shardId-000000000001"})
+    if [x["ShardId"][-1] for x in after["Shards"]] != ["2", "3"]:
+        fail("ShardFilter AFTER_SHARD_ID: %r" % after["Shards"])
+    # ON_DEMAND: four shards, the mode reported, UpdateStreamMode, DescribeLimits
+    k.create_stream(StreamName="od", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["StreamModeDetails"]["StreamMode"] != "ON_DEMAND" or d["OpenShardCount"] != 4:
+        fail("ON_DEMAND stream: %r" % d)
+    k.update_stream_mode(StreamARN=d["StreamARN"],
+                         StreamModeDetails={"StreamMode": "PROVISIONED"})
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["StreamModeDetails"]["StreamMode"] != "PROVISIONED":
+        fail("UpdateStreamMode: %r" % d)
+    em = k.enable_enhanced_monitoring(StreamName="od", ShardLevelMetrics=["IncomingBytes"])
+    if em["CurrentShardLevelMetrics"] != [] or em["DesiredShardLevelMetrics"] != ["IncomingBytes"]:
+        fail("EnableEnhancedMonitoring: %r" % em)
+    k.get_waiter("stream_exists").wait(StreamName="od", WaiterConfig={"Delay": 1})
+    d = k.describe_stream_summary(StreamName="od")["StreamDescriptionSummary"]
+    if d["EnhancedMonitoring"] != [{"ShardLevelMetrics": ["IncomingBytes"]}]:
+        fail("EnhancedMonitoring: %r" % d["EnhancedMonitoring"])
+    lim = k.describe_limits()
+    if lim["ShardLimit"] != 500 or lim["OpenShardCount"] < 7:
+        fail("DescribeLimits: %r" % lim)
+    # a credential scoped to another region or service is refused, as AWS does
+    expect(lambda: client(endpoint, region="eu-west-1").list_streams(),
+           "InvalidSignatureException")
+    import botocore.auth, botocore.awsrequest, botocore.credentials
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url=endpoint + "/", data=b"{}",
+        headers={"X-Amz-Target": "Kinesis_20131202.ListStreams",
+                 "Content-Type": "application/x-amz-json-1.1"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("AKIDEXAMPLE", "secret"),
+                            "s3", "us-east-1").add_auth(req)
+    r2 = urllib.request.Request(endpoint + "/", data=b"{}", headers=dict(req.prepare().headers),
+                                method="POST")
+    try:
+        urllib.request.urlopen(r2)
+        fail("a signature for s3 accepted")
+    except urllib.error.HTTPError as e:
+        body = json.loads(e.read())
+        if body["__type"] != "InvalidSignatureException" or "kinesis" not in body["message"]:
+            fail("s3 scope: %r" % body)
+    # CORS preflight and a GET answer as AWS does
+    req = urllib.request.Request(endpoint + "/", method="OPTIONS", headers={
+        "Origin": "http://example", "Access-Control-Request-Method": "POST"})
+    with urllib.request.urlopen(req) as r3:
+        if r3.status != 200 or r3.headers["Access-Control-Allow-Origin"] != "*" or \
+                r3.headers["Access-Control-Allow-Methods"] != "POST":
+            fail("preflight: %d %r" % (r3.status, dict(r3.headers)))
+    try:
+        urllib.request.urlopen(endpoint + "/")
+        fail("GET / answered 200")
+    except urllib.error.HTTPError as e:
+        if e.code != 403 or b"<AccessDeniedException>" not in e.read():
+            fail("GET /: %d" % e.code)
+    print("wire: modeled exceptions, sequence number and iterator layout, scope checks, CORS")
 
 
 def auth(endpoint):
@@ -278,7 +414,8 @@ def cbor(endpoint):
             "X-Amz-Target": "Kinesis_20131202." + target,
             "Content-Type": "application/x-amz-cbor-1.1",
             "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/kinesis/"
-                             "aws4_request, SignedHeaders=host, Signature=00"})
+                             "aws4_request, SignedHeaders=host, Signature=00",
+            "X-Amz-Date": "20260101T000000Z"})
         try:
             with urllib.request.urlopen(req) as r:
                 ct, st, data = r.headers["Content-Type"], r.status, r.read()
@@ -286,7 +423,12 @@ def cbor(endpoint):
             ct, st, data = e.headers["Content-Type"], e.code, e.read()
         if ct != "application/x-amz-cbor-1.1":
             fail("CBOR answered as %s" % ct)
-        return st, cbor2.loads(data)
+        if not data:  # operations without output: empty
+            return st, None
+        # tag-1 times are milliseconds (the Java SDK's convention): read them as numbers
+        from cbor2 import decoder as pydec
+        pydec.semantic_decoders[1] = lambda self: ("epoch-ms", self._decode())
+        return st, pydec.CBORDecoder(io.BytesIO(data)).decode()
 
     st, _ = call("CreateStream", {"StreamName": "cb", "ShardCount": 1})
     import time
@@ -302,8 +444,31 @@ def cbor(endpoint):
     if [x["Data"] for x in r["Records"]] != [blob, b"two"]:
         fail("CBOR GetRecords data: %r" % r)
     ts = r["Records"][0]["ApproximateArrivalTimestamp"]
-    if not hasattr(ts, "year"):
-        fail("CBOR timestamp is not a tag-1 time: %r" % ts)
+    if not (isinstance(ts, tuple) and ts[0] == "epoch-ms" and isinstance(ts[1], int) and
+            abs(ts[1] - time.time() * 1000) < 600000):
+        fail("CBOR timestamp is not tag-1 epoch milliseconds: %r" % (ts,))
+    # AT_TIMESTAMP in milliseconds finds the records (not a time 1000 times later)
+    st, r = call("GetShardIterator", {"StreamName": "cb", "ShardId": "shardId-000000000000",
+                                      "ShardIteratorType": "AT_TIMESTAMP",
+                                      "Timestamp": cbor2.CBORTag(1, ts[1] - 1000)})
+    if st != 200:
+        fail("CBOR AT_TIMESTAMP: %d %r" % (st, r))
+    st, r = call("GetRecords", {"ShardIterator": r["ShardIterator"]})
+    if len(r["Records"]) != 2:
+        fail("CBOR AT_TIMESTAMP read %d records" % len(r["Records"]))
+    # a NUL in a name does not cut it short: refused, and nothing made or deleted
+    for bad in ("a\0b", "cb\0zzz", "\0"):
+        st, r = call("CreateStream" if bad != "cb\0zzz" else "DeleteStream",
+                     {"StreamName": bad, "ShardCount": 1} if bad != "cb\0zzz" else
+                     {"StreamName": bad})
+        if st != 400 or r["__type"] != "SerializationException":
+            fail("CBOR name with NUL %r: %d %r" % (bad, st, r))
+    st, r = call("DescribeStreamSummary", {"StreamName": "cb"})
+    if st != 200:
+        fail("stream cb after a NUL name: %d %r" % (st, r))
+    st, r = call("DescribeStreamSummary", {"StreamName": "a"})
+    if st != 400:
+        fail("stream a made from 'a\\0b'")
     st, r = call("DescribeStream", {"StreamName": "none"})
     if st != 400 or r["__type"] != "ResourceNotFoundException":
         fail("CBOR error: %d %r" % (st, r))
@@ -349,4 +514,4 @@ def verify(endpoint, out):
 if __name__ == "__main__":
     ep, mode = sys.argv[1], sys.argv[2]
     {"day": lambda: day(ep, sys.argv[3]), "errors": lambda: errors(ep),
-     "auth": lambda: auth(ep), "cbor": lambda: cbor(ep), "reshard": lambda: reshard(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()
+     "auth": lambda: auth(ep), "wire": lambda: wire(ep), "cbor": lambda: cbor(ep), "reshard": lambda: reshard(ep), "produce": lambda: produce(ep, sys.argv[3]), "verify": lambda: verify(ep, sys.argv[3])}[mode]()

@@ -48,7 +48,7 @@ def put_records(tag, n=10):
         "X-Amz-Target": "Kinesis_20131202.PutRecords",
         "Content-Type": "application/x-amz-json-1.1",
         "Authorization": "AWS4-HMAC-SHA256 Credential=A/20260101/us-east-1/kinesis/aws4_request, "
-                         "SignedHeaders=host, Signature=00"})
+                         "SignedHeaders=host, Signature=00", "X-Amz-Date": "20260101T000000Z"})
     t0 = time.monotonic()
     try:
         with urllib.request.urlopen(req, timeout=15) as r:
