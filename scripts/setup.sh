@@ -13,7 +13,7 @@ packages=(build-essential cmake pkg-config git ca-certificates
           libcurl4-openssl-dev libssl-dev libjansson-dev zlib1g-dev
           libplplot-dev plplot-driver-cairo libcmocka-dev python3 gzip
           python3-botocore libmicrohttpd-dev python3-boto3 python3-cbor2 awscli curl
-          libedit-dev)
+          libedit-dev clang)
 
 missing=()
 for p in "${packages[@]}"; do

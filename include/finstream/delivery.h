@@ -233,6 +233,13 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
  * records and seconds, objects, bytes and errors written) to out. */
 int fin_delivery_status(const char *data_dir, const char *config_path, const char *const *names,
                         size_t n, FILE *out);
+/* The same as one JSON object per delivery stream and line (status_json.c documents the
+ * members). */
+int fin_delivery_status_json(const char *data_dir, const char *config_path,
+                             const char *const *names, size_t n, FILE *out);
+/* The counters delivery `name` has written over its whole life (its state.json); all
+ * zero when it never ran. */
+int fin_delivery_totals(const char *data_dir, const char *name, struct fin_delivery_stats *out);
 
 /* ---- direct put ---- */
 

@@ -31,7 +31,8 @@
     X(FIN_EUNSUPPORTED, -18, "not supported")                             \
     X(FIN_EEND,     -19,  "end of data")                                  \
     X(FIN_ECANCELED,-20,  "canceled")                                     \
-    X(FIN_EAUTH,    -21,  "not authorized")
+    X(FIN_EAUTH,    -21,  "not authorized")                               \
+    X(FIN_EUNREACHABLE, -31, "host unreachable")
 
 enum fin_err {
 #define FIN_ERR_ENUM(name, value, text) name = value,

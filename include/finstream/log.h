@@ -4,7 +4,13 @@
 
 enum fin_log_level { FIN_LOG_DEBUG, FIN_LOG_INFO, FIN_LOG_WARN, FIN_LOG_ERROR };
 
+#include <stdbool.h>
+
 void fin_log_set_level(enum fin_log_level level);
+/* --log-format json: every message (and event, progress.h) one JSON object per line,
+ * {"time":"...Z","level":"warning","msg":"..."}; default: "finstream: warning: ...". */
+void fin_log_set_json(bool on);
+bool fin_log_json(void);
 enum fin_log_level fin_log_get_level(void);
 void fin_log(enum fin_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -25,9 +25,11 @@
 #define FIN_REPORT_DEFAULT_TICKERS "FB,NFLX"
 /* The table the loader reads when none is given. */
 #define FIN_REPORT_DEFAULT_TABLE "finance.stocks"
-/* Most tickers a report draws (the range and hourly charts grow with the count). */
-#define FIN_REPORT_MAX_TICKERS 200
-/* Most time-series charts in one report. */
+/* Tickers the range and hourly charts draw when the input does not say (the charts grow
+ * with the count); the page's tables list every ticker whatever the count. */
+#define FIN_REPORT_DEFAULT_TOP 30
+/* Most time-series charts in one report; tickers chosen past it are left out with a
+ * warning (fin_report_data_stats' series_dropped). */
 #define FIN_REPORT_MAX_SERIES 20
 
 /* One ticker's bars for the day, in time order. All arrays have n entries and are borrowed
@@ -53,6 +55,7 @@ struct fin_report_range {
     double first, last;
     bool has_close;
     size_t bars;
+    double volume;           /* shares traded that day; NAN when the records carry none */
 };
 
 /* One row of the hourly-high answer: the highest high of a ticker within one
@@ -83,6 +86,10 @@ struct fin_report_input {
     size_t n_hourly;
     struct fin_report_provenance prov;
     int64_t generated_at;    /* UTC seconds, printed in the footer; 0 leaves it out */
+    size_t top;              /* the range and hourly charts draw the top most active
+                              * tickers (most shares traded; without volumes, the widest
+                              * relative range), 0: FIN_REPORT_DEFAULT_TOP, SIZE_MAX: all.
+                              * Any ticker count is accepted; the tables list them all. */
 };
 
 /* What fin_report_render (or fin_report_make) wrote. */
@@ -92,6 +99,7 @@ struct fin_report_output {
     size_t n_files;          /* files written, index.html included */
     char date[11];           /* the day drawn, "YYYY-MM-DD" */
     size_t n_tickers;        /* tickers on the page */
+    size_t n_drawn;          /* of which the range chart draws */
     uint64_t records;        /* bars of the day behind it */
 };
 
@@ -134,10 +142,11 @@ void fin_report_data_destroy(struct fin_report_data *d);
 /* Adds one bar. ts is the bar start as the source wrote it; the forms the lake holds are
  * understood: "2020-05-14 09:30:00-04:00", "05/14/2020 09:30:00" and
  * "05-11-2021 09:30:00-0400" (a time without an offset is New York time). open and close
- * may be NAN when the records do not carry them. where names the record in messages
+ * may be NAN when the records do not carry them, and volume (shares in the bar). where names the record in messages
  * ("lake/2020/05/14/x.json:17"). FIN_EPARSE for a ts or prices that cannot be a bar. */
 int fin_report_data_add(struct fin_report_data *d, const char *ticker, const char *ts,
-                        double open, double high, double low, double close, const char *where);
+                        double open, double high, double low, double close, double volume,
+                        const char *where);
 
 /* Counts a record that could not be used (the loader has already said why). */
 void fin_report_data_count_bad(struct fin_report_data *d);
@@ -164,6 +173,7 @@ struct fin_report_data_stats {
     char missing_list[256];  /* "X, Y" */
     uint64_t objects;        /* objects read by fin_report_load_dir */
     uint64_t bytes;          /* their size on disk, or the bytes a table query scanned */
+    size_t series_dropped;   /* chosen tickers past FIN_REPORT_MAX_SERIES, not drawn */
 };
 void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_data_stats *st);
 
@@ -176,6 +186,7 @@ struct fin_report_request {
                               * when the catalog has it; else <data_dir>/lake */
     const char *out_dir;     /* NULL: <data_dir>/reports/<date> */
     struct fin_report_select sel;
+    size_t top;              /* as fin_report_input's top */
     const char *query;       /* provenance: the SQL behind the hourly answer, or NULL */
     const char *result_file; /* provenance: where that answer was saved, or NULL */
     int64_t generated_at;    /* UTC seconds for the footer; 0 leaves it out */

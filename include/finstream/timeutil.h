@@ -25,6 +25,9 @@ int64_t fin_ny_local_to_utc(int y, unsigned m, unsigned d, int hh, int mm, int s
 
 /* True when the NYSE trades on that date (weekdays that are not exchange holidays). */
 bool fin_nyse_is_trading_day(int y, unsigned m, unsigned d);
+/* Why the exchange is closed that day ("a Saturday", "Thanksgiving, an exchange
+ * holiday"), or NULL on a trading day. A static string. */
+const char *fin_nyse_closed_reason(int y, unsigned m, unsigned d);
 
 /* Writes "YYYY-MM-DD hh:mm:ss+hh:mm" for UTC time t shown at offset (seconds east);
  * returns 25. out needs 26 bytes (NUL written). */

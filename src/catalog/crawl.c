@@ -20,6 +20,7 @@
 #include "catalog_int.h"
 #include "finstream/clock.h"
 #include "finstream/error.h"
+#include "finstream/interrupt.h"
 #include "finstream/framing.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
@@ -126,7 +127,9 @@ static int walk_dir(struct walk *w, const char *root, const char *rel, int depth
                     char **skip, size_t nskip)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    int pn = snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+    if (pn < 0 || (size_t)pn >= sizeof path)
+        return fin_err_set(FIN_ELIMIT, "%s/%s: path too long", root, rel);
     DIR *d = opendir(path);
     if (!d)
         return fin_err_errno(errno, "cannot open folder", path);
@@ -1294,6 +1297,8 @@ static int crawl_table(struct fin_catalog *cat, struct crawl *c, const char *loc
         goto nomem;
     for (size_t i = 0; i < w.n; i++) {
         struct found *f = &w.v[i];
+        if (fin_interrupted() && (rc = fin_interrupt_error()))   /* Ctrl-C: keep nothing half */
+            goto fail;
         c->stats->objects_seen++;
         snprintf(full, sizeof full, "%s/%s", location, f->key);
         what[i].kind = F_SKIP;

@@ -31,6 +31,31 @@ int fin_cmd_console(struct fin_cli *cli, int argc, char **argv);
 struct fin_console;
 void fin_console_print_address(const struct fin_console *con, const char *listen);
 
+/* The commands, in --help order. */
+struct fin_cli_command {
+    const char *name;
+    int (*fn)(struct fin_cli *cli, int argc, char **argv);
+    const char *summary;
+};
+extern const struct fin_cli_command fin_cli_commands[];
+extern const size_t fin_cli_n_commands;
+
+/* The global options (main.c), ended by a NULL name. */
+struct fin_cli_global {
+    const char *name;       /* long name without "--" */
+    char shrt;              /* short letter or 0 */
+    const char *arg;        /* value's placeholder, NULL for a flag */
+    const char *help;
+};
+extern const struct fin_cli_global fin_cli_globals[];
+/* The exit statuses, as --help and the man page state them. */
+extern const char fin_cli_exit_codes_text[];
+
+/* The man page (roff) and the bash completion script, generated from the tables above
+ * and each command's --help (docs_gen.c). Return the exit status. */
+int fin_cli_print_man(FILE *out);
+int fin_cli_print_bash_completion(FILE *out);
+
 /* Loads cli->config and holds it against every section finstream knows; prints the
  * first problem (file, line, section, key) and returns its code, or 0. */
 int fin_cli_config_check(const struct fin_cli *cli);

@@ -2,6 +2,12 @@
  * numbers with thousands separators, elapsed time. */
 #include "cli_util.h"
 #include "finstream/error.h"
+#include "finstream/progress.h"
+#include "finstream/timeutil.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -65,4 +71,78 @@ double fin_cli_seconds_since(const struct timespec *start)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+int fin_cli_parse_top(const char *s, size_t *top)
+{
+    if (strcmp(s, "all") == 0) {
+        *top = SIZE_MAX;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || v == 0 || s[0] == '-')
+        return FIN_EINVAL;
+    *top = (size_t)v;
+    return 0;
+}
+
+int fin_cli_check_date(const char *s)
+{
+    int64_t days;
+    return fin_parse_date(s, &days);
+}
+
+void fin_cli_crawl_progress(void *ctx, const char *table, size_t done, size_t total)
+{
+    (void)ctx, (void)table;
+    static size_t last;
+    if (done < last)
+        last = 0;   /* a new table */
+    fin_progress_set_total(total, 0);
+    fin_progress_add(done - last, 0);
+    last = done;
+}
+
+int fin_cli_take_format(const char *cmd, int *argc, char **argv, bool *json)
+{
+    int out = 1;
+    *json = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strncmp(a, "--format=", 9) == 0) {
+            v = a + 9;
+        } else if (strcmp(a, "--format") == 0) {
+            if (i + 1 >= *argc)
+                return fin_cli_usage_error(cmd, "option --format needs a value (text or json)");
+            v = argv[++i];
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (strcmp(v, "json") == 0)
+            *json = true;
+        else if (strcmp(v, "text") == 0)
+            *json = false;
+        else
+            return fin_cli_usage_error(cmd, "--format is text or json, not '%s'", v);
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
+void fin_cli_print_json(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(o);
 }

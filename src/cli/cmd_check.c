@@ -4,6 +4,7 @@
  * frames after them, a damaged segment header) is for this command to report and, with
  * --fix, to repair, keeping every intact record. */
 #include "cli.h"
+#include "cli_util.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/stream.h"
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_one(struct fin_cli *cli, const char *name, bool fix)
+static int check_one(struct fin_cli *cli, const char *name, bool fix, bool json)
 {
     struct fin_check_report rep;
     int rc = fin_stream_check(cli->data_dir, name, fix, &rep);
@@ -21,6 +22,19 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix)
     if (rc && (rc != FIN_ECORRUPT || rep.problems == 0)) {
         fin_log_err(rc, "check");
         return 1;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:I,s:I,s:I}", "stream", name,
+                              "segments", (json_int_t)rep.segments, "records", (json_int_t)rep.records,
+                              "bytes", (json_int_t)rep.bytes,
+                              "status", rep.problems == 0 ? "ok" : rc ? "damaged" : "repaired",
+                              "problems", (json_int_t)rep.problems, "fixed", (json_int_t)rep.fixed,
+                              "lost_records", (json_int_t)rep.lost_records,
+                              "dropped_bytes", (json_int_t)rep.dropped_bytes);
+        if (rc)
+            json_object_set_new(o, "error", json_string(fin_err_msg()));
+        fin_cli_print_json(o);
+        return rc ? 1 : 0;
     }
     if (!cli->quiet || rc)
         printf("%s: %llu segment%s, %llu records, %llu bytes: %s", name,
@@ -42,7 +56,7 @@ static int check_one(struct fin_cli *cli, const char *name, bool fix)
 int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
 {
     if (fin_cli_wants_help(argc, argv)) {
-        printf("usage: finstream check [STREAM...] [--fix]\n"
+        printf("usage: finstream check [STREAM...] [--fix] [--format text|json]\n"
                "\n"
                "Verifies every frame (length and CRC32C) of every segment and every index\n"
                "of the named streams (all streams when none is named), and reports each\n"
@@ -53,11 +67,17 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
                "          size and the sequence numbers of the records it held); write\n"
                "          damaged segment headers again; rebuild missing or wrong\n"
                "          indexes. Needs the writer stopped. After a cut at the end of a\n"
-               "          shard, sequence numbers go on past the cut bytes, never reused.\n");
+               "          shard, sequence numbers go on past the cut bytes, never reused.\n"
+               "  --format json  one object per stream and line: stream, segments, records,\n"
+               "          bytes, status (ok, damaged, repaired), problems, fixed,\n"
+               "          lost_records, dropped_bytes, and error when damage remains\n");
         return 0;
     }
     static const struct option opts[] = {{"fix", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-    bool fix = false;
+    bool fix = false, json = false;
+    int frc = fin_cli_take_format("check", &argc, argv, &json);
+    if (frc)
+        return frc;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'f')
@@ -68,7 +88,7 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
     int status = 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++)
-            status |= check_one(cli, argv[i], fix);
+            status |= check_one(cli, argv[i], fix, json);
         return status;
     }
     char **names;
@@ -78,10 +98,10 @@ int fin_cmd_check(struct fin_cli *cli, int argc, char **argv)
         fin_log_err(rc, "check");
         return 1;
     }
-    if (n == 0 && !cli->quiet)
+    if (n == 0 && !cli->quiet && !json)
         printf("no streams in %s\n", cli->data_dir);
     for (size_t i = 0; i < n; i++) {
-        status |= check_one(cli, names[i], fix);
+        status |= check_one(cli, names[i], fix, json);
         free(names[i]);
     }
     free(names);

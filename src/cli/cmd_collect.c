@@ -4,6 +4,8 @@
  * then the command line (--KEY VALUE for every key of the collector's table). Records go
  * to stdout, a file, a stream or a delivery stream. */
 #include "cli.h"
+#include "finstream/interrupt.h"
+#include "finstream/progress.h"
 #include "cli_util.h"
 #include "collect_job.h"
 #include "finstream/clock.h"
@@ -21,14 +23,6 @@
 #include <unistd.h>
 
 /* ---- the command ---- */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void help(void)
 {
@@ -48,7 +42,9 @@ static void help(void)
            "  --out FILE                   same as --to file:FILE\n"
            "  --collector NAME             use the [collector \"NAME\"] section\n"
            "\n"
-           "Times without an offset are New York exchange time. The summary goes to stderr.\n"
+           "Times (--start, --end): " FIN_CLI_TIME_CONVENTION ".\n"
+           "--date is the exchange's trading day; impossible dates (2026-02-30) are refused.\n"
+           "Tickers are matched without regard to case. The summary goes to stderr.\n"
            "examples:\n"
            "  finstream collect                                   # the classic day, simulated\n"
            "  finstream collect --source yahoo --tickers AAPL,MSFT --date 2026-11-25\n"
@@ -68,29 +64,27 @@ int fin_cmd_collect(struct fin_cli *cli, int argc, char **argv)
         exit_code = fin_collect_job_open(&job, cli, "collect");
     if (exit_code)
         goto out;
-    if (job.live) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-    }
     bool failed = false;
     for (;;) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         struct fin_collect_stats run;
+        fin_progress_begin("collect", "tickers", 0, 0);
         int rc = fin_collect_job_run(&job, &run);
+        fin_progress_end();
         failed = rc != 0 || run.tickers_failed > 0;
         if (rc)
             fin_log_err(rc, "collect");
         if (!cli->quiet && !rc)   /* after a failure the error says what happened */
             fin_collect_job_summary(&job, &run, fin_cli_seconds_since(&t0));
-        if (!job.live || stop_requested || (rc && !fin_err_is_retriable(rc) && rc != FIN_EHTTP))
+        if (!job.live || fin_interrupted() || (rc && !fin_err_is_retriable(rc) && rc != FIN_EHTTP))
             break;
         /* Sleep to the next multiple of the schedule, waking early on a signal. */
         int64_t every = job.set.every_ms;
         int64_t next = (fin_now_ns(fin_clock_real()) / FIN_NS_PER_MS / every + 1) * every;
-        while (!stop_requested && fin_now_ns(fin_clock_real()) / FIN_NS_PER_MS < next)
-            usleep(100000);
-        if (stop_requested)
+        while (!fin_interrupted() && fin_now_ns(fin_clock_real()) / FIN_NS_PER_MS < next)
+            fin_interrupt_sleep_ns(100 * FIN_NS_PER_MS);
+        if (fin_interrupted())
             break;
         if ((rc = fin_collect_job_next_window(&job))) {
             fin_log_err(rc, "collect");

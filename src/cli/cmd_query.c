@@ -1,6 +1,7 @@
 /* cmd_query.c - finstream query: SQL over the catalog's tables, printed or saved as
  * Athena saves it. */
 #include "cli.h"
+#include "finstream/progress.h"
 #include "query_shell.h"
 #include "finstream/config.h"
 #include "finstream/buf.h"
@@ -87,7 +88,10 @@ static int run_script(struct fin_cli *cli, struct fin_query *q, const char *sql,
     bool printed = false;
     for (size_t i = 0; i < n && !rc; i++) {
         struct fin_result *res = NULL;
-        if ((rc = fin_query_exec(q, stmts[i], &res))) {
+        fin_progress_begin("query", "rows", 0, 0);   /* elapsed time on a terminal */
+        rc = fin_query_exec(q, stmts[i], &res);
+        fin_progress_end();
+        if (rc) {
             /* DuckDB's message already says what and where */
             if (n > 1)
                 fprintf(stderr, "finstream query: statement %zu of %zu: %s\n", i + 1, n,

@@ -11,7 +11,11 @@
 #include "collect_job.h"
 #include "finstream/catalog.h"
 #include "finstream/delivery.h"
+#include "finstream/aws.h"
+#include "finstream/buf.h"
 #include "finstream/error.h"
+#include "finstream/interrupt.h"
+#include "finstream/progress.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
 #include "finstream/query.h"
@@ -51,6 +55,7 @@ struct run_opts {
     bool no_report;
     const char *chart_tickers;
     const char *table;
+    size_t top;
 };
 
 static int run_option(void *ctx, int argc, char **argv, int *i)
@@ -58,6 +63,14 @@ static int run_option(void *ctx, int argc, char **argv, int *i)
     struct run_opts *o = ctx;
     if (strcmp(argv[*i], "--no-report") == 0) {
         o->no_report = true;
+        return 0;
+    }
+    if (strcmp(argv[*i], "--top") == 0) {
+        if (*i + 1 >= argc)
+            return fin_cli_usage_error("run", "option %s needs a value", argv[*i]);
+        if (fin_cli_parse_top(argv[++*i], &o->top))
+            return fin_cli_usage_error("run", "--top '%s' is not a count of tickers (1 or more, or all)",
+                                       argv[*i]);
         return 0;
     }
     if (strcmp(argv[*i], "--chart-tickers") == 0 || strcmp(argv[*i], "--table") == 0) {
@@ -74,7 +87,8 @@ static int run_option(void *ctx, int argc, char **argv, int *i)
 
 static void help(void)
 {
-    printf("usage: finstream run [collector options] [--chart-tickers FB,NFLX] [--table stocks] [--no-report]\n"
+    printf("usage: finstream run [collector options] [--chart-tickers FB,NFLX] [--top N] [--table stocks]\n"
+           "                     [--no-report]\n"
            "\n"
            "Runs the whole pipeline once, as the classic streaming-finance exercise does:\n"
            "  collect  one window of bars (default: the simulator, the classic ten tickers,\n"
@@ -90,6 +104,8 @@ static void help(void)
            "[collector] section for this run. Running again for the same window adds nothing.\n"
            "\n"
            "  --chart-tickers LIST   tickers with a time-series chart (default FB,NFLX)\n"
+           "  --top N|all            tickers the range and hourly charts draw, the most active\n"
+           "                         first (default 30); the report's tables list every ticker\n"
            "  --table NAME           the lake's table name in database finance (default stocks)\n"
            "  --no-report            stop after the query\n");
 }
@@ -136,13 +152,72 @@ static const char *human_bytes(char *buf, size_t size, uint64_t n)
     return buf;
 }
 
+/* A fingerprint of a question and the data it reads: the SQL and every object of the
+ * table (key, size, modification time), as SHA-256 hex. */
+static void answer_fingerprint(const char *sql, const struct fin_table *t, char out[65])
+{
+    struct fin_buf b;
+    fin_buf_init(&b);
+    fin_buf_printf(&b, "%s\n", sql);
+    for (size_t i = 0; i < t->nobjects; i++)
+        fin_buf_printf(&b, "%s\t%lld\t%lld\n", t->objects[i].key, (long long)t->objects[i].size,
+                       (long long)t->objects[i].mtime);
+    const char *text = fin_buf_cstr(&b);
+    fin_sha256_hex(text ? text : "", text ? b.len : 0, out);
+    fin_buf_fini(&b);
+}
+
+/* results/.run/<fingerprint> holds "<query-id> <rows>" of the answer saved for it. */
+static char *answer_marker(const char *data_dir, const char *fp)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "results/.run/%s", fp);
+    return fin_path_join(data_dir, rel);
+}
+
+static bool find_answer(const char *data_dir, const char *fp, char *id, size_t cap, uint64_t *rows)
+{
+    char *marker = answer_marker(data_dir, fp), *text = NULL;
+    size_t len = 0;
+    bool found = false;
+    if (marker && fin_read_file(marker, &text, &len) == 0) {
+        char qid[64];
+        unsigned long long n;
+        if (sscanf(text, "%63s %llu", qid, &n) == 2) {
+            char rel[128];
+            snprintf(rel, sizeof rel, "results/%s.csv", qid);
+            char *csv = fin_path_join(data_dir, rel);
+            found = csv && fin_path_exists(csv);   /* the user may have removed it */
+            free(csv);
+            snprintf(id, cap, "%s", qid);
+            *rows = n;
+        }
+    }
+    free(text);
+    free(marker);
+    return found;
+}
+
+static void remember_answer(const char *data_dir, const char *fp, const char *id, uint64_t rows)
+{
+    char *marker = answer_marker(data_dir, fp);
+    char *dir = fin_path_join(data_dir, "results/.run");
+    char text[128];
+    int n = snprintf(text, sizeof text, "%s %llu\n", id, (unsigned long long)rows);
+    /* Only an optimisation: a failure here means the next run asks again. */
+    if (marker && dir && fin_mkdir_p(dir, 0755) == 0)
+        fin_write_file_atomic(marker, text, (size_t)n);
+    free(marker);
+    free(dir);
+}
+
 int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
 {
     if (fin_cli_wants_help(argc, argv)) {
         help();
         return 0;
     }
-    struct run_opts ro = {false, NULL, "stocks"};
+    struct run_opts ro = {false, NULL, "stocks", 0};
     struct fin_collect_job job;
     struct fin_catalog *cat = NULL;
     struct fin_query *q = NULL;
@@ -177,7 +252,9 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
     exit_code = 1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     struct fin_collect_stats cs;
+    fin_progress_begin("collect", "tickers", 0, 0);
     rc = fin_collect_job_run(&job, &cs);
+    fin_progress_end();
     if (rc) {
         fin_log_err(rc, "run: collect");
         goto out;
@@ -207,10 +284,14 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
     }
     if (n_deliveries) {
         struct fin_delivery_stats *ds = calloc(n_deliveries, sizeof *ds);
-        struct fin_delivery_run_opts dopts = {.once = true};
+        struct fin_delivery_run_opts dopts = {.once = true, .stop = fin_interrupt_flag()};
+        fin_progress_begin("deliver", "records", cs.records, 0);
         rc = ds ? fin_delivery_run(cli->data_dir, cli->config, (const char *const *)deliveries,
                                    n_deliveries, &dopts, ds)
                 : FIN_ENOMEM;
+        fin_progress_end();
+        if (!rc && fin_interrupted())
+            rc = fin_interrupt_error();
         if (rc) {
             free(ds);
             fin_log_err(rc, "run: deliver");
@@ -271,13 +352,16 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
         goto out;
     }
     struct fin_crawl_opts copts = {.database = "finance", .table = ro.table, .sample = -1,
-                                   .parquet_schema = parquet_schema};
+                                   .parquet_schema = parquet_schema,
+                                   .progress = fin_cli_crawl_progress};
+    fin_progress_begin("crawl", "objects", 0, 0);
     struct fin_crawl_stats cst;
     rc = fin_catalog_open(&cat, cli->data_dir);
     if (!rc)
         rc = fin_crawl(cat, lake, &copts, &cst);
     if (!rc)
         rc = fin_catalog_save(cat);
+    fin_progress_end();
     free(lake);
     if (rc) {
         fin_log_err(rc, "run: crawl");
@@ -318,24 +402,39 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
              "ORDER BY Stock, Hour, Datetime",
              tc, tc, tc, tc, table_name, where);
     sql = strdup(sqlbuf);
-    char query_id[64];
-    if (!sql)
-        rc = FIN_ENOMEM;
-    if (!rc)
-        rc = fin_query_open(&q, cli->data_dir);
-    if (!rc)
-        rc = fin_query_exec(q, sql, &res);
-    if (!rc)
-        rc = fin_result_save(res, cli->data_dir, sql, query_id, sizeof query_id);
-    if (rc) {
-        fin_log_err(rc, "run: query");
+    char query_id[64], result_file[128], print_rows[32];
+    bool reused = false;
+    if (!sql) {
+        fin_log_err(FIN_ENOMEM, "run: query");
         goto out;
     }
-    char result_file[128];
+    /* The same question of the same objects has the same answer: a second run reuses
+     * the saved one instead of adding another results/<id>.csv. */
+    char fp[65];
+    answer_fingerprint(sql, t, fp);
+    uint64_t rows = 0;
+    reused = find_answer(cli->data_dir, fp, query_id, sizeof query_id, &rows);
+    if (!reused) {
+        fin_progress_begin("query", "rows", 0, 0);
+        rc = fin_query_open(&q, cli->data_dir);
+        if (!rc)
+            rc = fin_query_exec(q, sql, &res);
+        if (!rc)
+            rc = fin_result_save(res, cli->data_dir, sql, query_id, sizeof query_id);
+        fin_progress_end();
+        if (rc) {
+            fin_log_err(rc, "run: query");
+            goto out;
+        }
+        rows = fin_result_rows(res);
+        remember_answer(cli->data_dir, fp, query_id, rows);
+    }
     snprintf(result_file, sizeof result_file, "results/%s.csv", query_id);
     if (!quiet)
-        fprintf(stderr, "query     hourly high: %s rows -> %s  %.2f s\n",
-                fin_cli_count(n1, sizeof n1, fin_result_rows(res)), result_file, fin_cli_seconds_since(&t0));
+        fprintf(stderr, "query     hourly high: %s rows -> %s%s  %.2f s\n",
+                fin_cli_count(print_rows, sizeof print_rows, rows), result_file,
+                reused ? " (the same query of the same objects: answer reused)" : "",
+                fin_cli_seconds_since(&t0));
 
     /* report */
     if (!ro.no_report) {
@@ -346,20 +445,32 @@ int fin_cmd_run(struct fin_cli *cli, int argc, char **argv)
             .data_dir = cli->data_dir,
             .table = table_name,
             .sel = {.date = date[0] ? date : NULL, .tickers = ro.chart_tickers},
+            .top = ro.top,
             .query = sql,
             .result_file = result_path,
             .generated_at = (int64_t)time(NULL),
         };
         struct fin_report_output out = {0};
-        rc = fin_report_make(&req, &out, NULL);
+        struct fin_report_data_stats rst;
+        fin_progress_begin("report", "bars", 0, 0);
+        rc = fin_report_make(&req, &out, &rst);
+        fin_progress_end();
         if (rc) {
             fin_report_output_fini(&out);
             fin_log_err(rc, "run: report");
             goto out;
         }
-        if (!quiet)
-            fprintf(stderr, "report    %zu charts -> %s  %.2f s\n", out.n_charts, out.index_path,
-                    fin_cli_seconds_since(&t0));
+        if (rst.series_dropped)
+            fin_warn("run: %zu chosen ticker%s past the first %d get no time-series chart",
+                     rst.series_dropped, rst.series_dropped == 1 ? "" : "s", FIN_REPORT_MAX_SERIES);
+        if (!quiet) {
+            char drawn[112] = "";
+            if (out.n_drawn < out.n_tickers)
+                snprintf(drawn, sizeof drawn, "  %zu tickers, the %zu most active drawn", out.n_tickers,
+                         out.n_drawn);
+            fprintf(stderr, "report    %zu charts%s -> %s  %.2f s\n", out.n_charts, drawn,
+                    out.index_path, fin_cli_seconds_since(&t0));
+        }
         fin_report_output_fini(&out);
     }
     exit_code = 0;

@@ -4,10 +4,13 @@
  * the local data directory. `put` takes records from arguments or one per stdin line;
  * `get --follow` keeps printing records as a writer in another process appends them. */
 #include "cli.h"
+#include "cli_util.h"
+#include "finstream/interrupt.h"
 #include "finstream/config.h"
 #include "finstream/error.h"
 #include "finstream/log.h"
 #include "finstream/stream.h"
+#include "finstream/timeutil.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,10 +37,13 @@ static void usage(FILE *out)
             "        settings not given come from [stream \"NAME\"] in finstream.ini, then:\n");
     fin_opts_print_help(fin_stream_opts, out);
     fprintf(out,
-            "  list                         the streams, one per line\n"
-            "  describe NAME                settings, and per shard (open and closed): hash-key\n"
+            "  list [--format json]         the streams, one per line (json: {\"name\":...}\n"
+            "                               per line)\n"
+            "  describe NAME [--format json]\n"
+            "                               settings, and per shard (open and closed): hash-key\n"
             "                               range, parents and children, sequence range,\n"
             "                               segments, bytes, first and last sequence number\n"
+            "                               (json: one document, shards as an array)\n"
             "  put NAME [--key KEY | --key-field FIELD] [--hash-key N] [RECORD...]\n"
             "        appends each RECORD, or each line of stdin when none is given; the\n"
             "        partition key is KEY, or the JSON field FIELD of each record\n"
@@ -48,7 +54,8 @@ static void usage(FILE *out)
             "        prints records' data, one per line (--show-seq: shard, sequence\n"
             "        number, arrival time and key before it, tab-separated); TYPE is\n"
             "        TRIM_HORIZON (default), LATEST, AT_SEQUENCE_NUMBER,\n"
-            "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP; --follow keeps reading as\n"
+            "        AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP (records that arrived at or\n"
+            "        after TIME: " FIN_CLI_TIME_CONVENTION "); --follow keeps reading as\n"
             "        records arrive, until interrupted\n"
             "        with --shard, also the children of that shard once it is read to its\n"
             "        closed end; without, every shard, each after its parents;\n"
@@ -133,7 +140,10 @@ static int cmd_create(struct fin_cli *cli, int argc, char **argv)
 
 static int cmd_list(struct fin_cli *cli, int argc, char **argv)
 {
-    (void)argv;
+    bool json = false;
+    int frc = fin_cli_take_format("stream", &argc, argv, &json);
+    if (frc)
+        return frc;
     if (argc > 1)
         return fin_cli_usage_error("stream", "list takes no arguments");
     char **names;
@@ -144,15 +154,72 @@ static int cmd_list(struct fin_cli *cli, int argc, char **argv)
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
-        printf("%s\n", names[i]);
+        if (json)
+            fin_cli_print_json(json_pack("{s:s}", "name", names[i]));
+        else
+            printf("%s\n", names[i]);
         free(names[i]);
     }
     free(names);
     return 0;
 }
 
+/* describe --format json: one document with the settings and every shard. */
+static int describe_json(struct fin_stream *s, const char *name)
+{
+    const struct fin_stream_config *c = fin_stream_get_config(s);
+    int n = fin_stream_shard_count(s), rc = 0;
+    json_t *shards = json_array();
+    json_t *o = json_pack("{s:s,s:i,s:i,s:I,s:s,s:I,s:I}", "stream", name,
+                          "open_shards", fin_stream_open_shard_count(s),
+                          "closed_shards", n - fin_stream_open_shard_count(s),
+                          "retention_s", (json_int_t)(c->retention_ms / 1000),
+                          "fsync", fin_fsync_policy_name(c->fsync),
+                          "fsync_interval_ms", (json_int_t)c->fsync_interval_ms,
+                          "segment_size", (json_int_t)c->segment_bytes);
+    for (int i = 0; i < n && !rc; i++) {
+        struct fin_shard_info info;
+        if ((rc = fin_stream_shard_info(s, i, &info)))
+            break;
+        const struct fin_shard_desc *d = &info.desc;
+        json_t *children = json_array();
+        for (int j = i + 1; j < n; j++) {
+            struct fin_shard_info ci;
+            if (fin_stream_shard_info(s, j, &ci) == 0 &&
+                (!strcmp(ci.desc.parent, info.id) || !strcmp(ci.desc.adjacent_parent, info.id)))
+                json_array_append_new(children, json_string(ci.id));
+        }
+        json_t *parents = json_array();
+        if (d->parent[0])
+            json_array_append_new(parents, json_string(d->parent));
+        if (d->adjacent_parent[0])
+            json_array_append_new(parents, json_string(d->adjacent_parent));
+        json_t *sh = json_pack("{s:s,s:b,s:s,s:s,s:o,s:o,s:s,s:s?,s:I,s:I,s:s?,s:s?}", "id", info.id,
+                               "closed", d->closed, "hash_key_start", info.hash_start,
+                               "hash_key_end", info.hash_end, "parents", parents,
+                               "children", children, "starting_seq", d->starting_seq,
+                               "ending_seq", d->closed ? d->ending_seq : NULL,
+                               "segments", (json_int_t)info.segments, "bytes", (json_int_t)info.bytes,
+                               "first_seq", info.empty ? NULL : info.first_seq,
+                               "last_seq", info.empty ? NULL : info.last_seq);
+        json_array_append_new(shards, sh);
+    }
+    json_object_set_new(o, "shards", shards);
+    if (!rc)
+        fin_cli_print_json(o);
+    else
+        json_decref(o);
+    return rc;
+}
+
+static int describe_json(struct fin_stream *s, const char *name);
+
 static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
 {
+    bool json = false;
+    int frc = fin_cli_take_format("stream", &argc, argv, &json);
+    if (frc)
+        return frc;
     if (argc != 2)
         return fin_cli_usage_error("stream", "describe takes one stream name");
     struct fin_stream *s;
@@ -160,6 +227,13 @@ static int cmd_describe(struct fin_cli *cli, int argc, char **argv)
     if (rc) {
         fin_log_err(rc, "stream describe");
         return 1;
+    }
+    if (json) {
+        rc = describe_json(s, argv[1]);
+        fin_stream_close(s);
+        if (rc)
+            fin_log_err(rc, "stream describe");
+        return rc ? 1 : 0;
     }
     const struct fin_stream_config *c = fin_stream_get_config(s);
     int n = fin_stream_shard_count(s);
@@ -621,8 +695,6 @@ static int cmd_put(struct fin_cli *cli, int argc, char **argv)
 
 /* ---- get ---- */
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static int parse_iter_type(const char *s, enum fin_iter_type *t)
 {
@@ -637,20 +709,6 @@ static int parse_iter_type(const char *s, enum fin_iter_type *t)
 }
 
 /* "YYYY-MM-DD[ T]hh:mm[:ss][Z]" in UTC, to seconds since the epoch. */
-static int parse_utc(const char *s, int64_t *out)
-{
-    struct tm tm = {0};
-    char tail[8] = "";
-    int n = sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, tail);
-    if (n < 5 || (tail[0] && strcmp(tail, "Z") != 0))
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *out = (int64_t)timegm(&tm);
-    return 0;
-}
-
 /* What `get` reads: every shard (or the one chosen and the children that follow it),
  * a child only once each of its parents has been read to its closed end, so records of
  * one partition key come out in the order they were put, as a Kinesis consumer must. */
@@ -739,11 +797,11 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
             int64_t t;
             if (fin_parse_int(optarg, &v) == 0) {
                 ts_ms = v * 1000;   /* seconds since the epoch */
-            } else if (parse_utc(optarg, &t) == 0) {
+            } else if (fin_parse_time(optarg, FIN_TZ_NEW_YORK, &t) == 0) {
                 ts_ms = t * 1000;
             } else {
-                return fin_cli_usage_error("stream", "--timestamp: '%s' is not a time "
-                                           "(YYYY-MM-DD hh:mm:ss in UTC, or epoch seconds)", optarg);
+                return fin_cli_usage_error("stream", "--timestamp: '%s' is not a time (%s)",
+                                           optarg, FIN_CLI_TIME_CONVENTION);
             }
             have_ts = true;
             break;
@@ -767,9 +825,16 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
                                                                        : "AFTER_SEQUENCE_NUMBER");
     if (type == FIN_ITER_AT_TIMESTAMP && !have_ts)
         return fin_cli_usage_error("stream", "--iterator AT_TIMESTAMP needs --timestamp");
-    if (by_seq && shard < 0) {
-        /* A sequence number names its shard (digits 15-26). */
-        if (strlen(seq) == FIN_SEQ_LEN) {
+    if (by_seq) {
+        /* A sequence number is 56 digits and names its shard (digits 15-26), so --shard
+         * may be left out; anything else reads no shard at all, never the whole stream. */
+        bool digits_only = strlen(seq) == FIN_SEQ_LEN;
+        for (const char *p = seq; digits_only && *p; p++)
+            digits_only = *p >= '0' && *p <= '9';
+        if (!digits_only)
+            return fin_cli_usage_error("stream", "--seq '%s' is not a sequence number (%d digits, "
+                                       "as put and get --show-seq print them)", seq, FIN_SEQ_LEN);
+        if (shard < 0) {
             char digits[13];
             memcpy(digits, seq + 14, 12);
             digits[12] = '\0';
@@ -794,14 +859,11 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
     }
     struct get_state g = {.s = s, .first = first, .type = type, .seq = seq, .ts_ms = ts_ms,
                           .at_start = fin_stream_shard_count(s), .skip_damaged = skip_damaged};
-    if (follow) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+    if (follow)
         signal(SIGPIPE, SIG_IGN);
-    }
     int status = 0;
     int64_t printed = 0;
-    while (!stop && (limit < 0 || printed < limit)) {
+    while (!fin_interrupted() && (limit < 0 || printed < limit)) {
         bool any = false;
         int n;
         if ((rc = get_update(&g, &n)))
@@ -834,8 +896,7 @@ static int cmd_get(struct fin_cli *cli, int argc, char **argv)
         if (fflush(stdout) != 0 || ferror(stdout))
             break;   /* the reader went away */
         if (!any) {
-            struct timespec t = {0, 20 * 1000 * 1000};   /* poll the tail every 20 ms */
-            nanosleep(&t, NULL);
+            fin_interrupt_sleep_ns(20 * 1000 * 1000);   /* poll the tail every 20 ms */
         }
     }
     if (rc) {

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define OFF(f) offsetof(struct fin_collect_settings, f)
 
@@ -144,7 +145,7 @@ int fin_collect_tickers(const struct fin_collect_settings *set, char ***tickers,
             goto fail;
         bool dup = false;
         for (size_t i = 0; i < k; i++)
-            dup |= strcmp(list[i], tok) == 0;
+            dup |= strcasecmp(list[i], tok) == 0;   /* fb and FB are one ticker */
         if (!dup)
             list[k++] = tok;
     }

@@ -8,12 +8,21 @@
  *
  * Determinism: every random draw comes from a generator seeded by (seed, ticker, day),
  * so the same seed gives the same bytes whatever the window, ticker order or schedule.
- * Prices are on the cent grid, as exchanges quote them. */
+ * Prices are on the cent grid, as exchanges quote them, and every bar keeps
+ * low <= open, close <= high.
+ *
+ * Tickers are upper-cased first ("fb" is FB, with FB's profile and path), as exchanges
+ * list them. A window without a trading day says why (a weekend, which holiday), so an
+ * empty answer is never a mystery. */
 #include "finstream/collector.h"
 #include "finstream/error.h"
+#include "finstream/interrupt.h"
+#include "finstream/log.h"
+#include "finstream/progress.h"
 #include "finstream/timeutil.h"
 #include "round.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,7 +252,36 @@ static double walk_to(const struct fin_source *src, struct walk *wk, int64_t day
         wk->logp -= walk_step(src, wk, wk->day);
         wk->day--;
     }
-    return round_cents(exp(wk->logp));
+    double p = round_cents(exp(wk->logp));
+    return p < 0.01 ? 0.01 : p;   /* a price on the grid, never zero */
+}
+
+/* Says why the window holds no trading day: each closed day and its reason (the first
+ * few). Called only when no bar time fell into a session. */
+static void say_closed(int64_t first_day, int64_t last_day)
+{
+    char msg[512];
+    size_t o = 0;
+    int shown = 0;
+    for (int64_t day = first_day; day <= last_day && o < sizeof msg; day++) {
+        int y;
+        unsigned mo, d;
+        fin_civil_from_days(day, &y, &mo, &d);
+        const char *why = fin_nyse_closed_reason(y, mo, d);
+        if (!why)
+            continue;
+        if (shown++ == 3) {
+            o += (size_t)snprintf(msg + o, sizeof msg - o, "; ...");
+            break;
+        }
+        char date[16];
+        fin_format_date(date, day);
+        o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s is %s", o ? "; " : "", date, why);
+    }
+    if (shown)
+        fin_warn("sim: no bars: %s (the exchange is closed)", msg);
+    else
+        fin_warn("sim: no bars: the window holds no trading minute (09:30 to 16:00 New York time)");
 }
 
 static int collect(struct fin_source *src, const char *const *tickers, size_t n_tickers,
@@ -254,10 +292,19 @@ static int collect(struct fin_source *src, const char *const *tickers, size_t n_
     int64_t first_day = (w->start + fin_ny_utc_offset(w->start)) / 86400;
     int64_t last_day = (w->end - 1 + fin_ny_utc_offset(w->end - 1)) / 86400;
     struct minute_bar m[SESSION_MINUTES];
+    bool any_session = false;
+    fin_progress_set_total(n_tickers, 0);
 
     for (size_t ti = 0; ti < n_tickers; ti++) {
-        const char *t = tickers[ti];
-        size_t tn = strlen(t);
+        if (fin_interrupted())
+            return fin_interrupt_error();
+        char t[FIN_TICKER_MAX + 1];
+        size_t tn = strlen(tickers[ti]);
+        if (tn > FIN_TICKER_MAX)
+            return fin_err_set(FIN_EINVAL, "sim: ticker '%s' is longer than %d characters",
+                               tickers[ti], FIN_TICKER_MAX);
+        for (size_t k = 0; k <= tn; k++)
+            t[k] = (char)toupper((unsigned char)tickers[ti][k]);
         double anchor_price, daily_vol, base_volume;
         ticker_profile(t, tn, &anchor_price, &daily_vol, &base_volume);
         struct walk wk;
@@ -271,6 +318,7 @@ static int collect(struct fin_source *src, const char *const *tickers, size_t n_
             int64_t session_start = fin_ny_local_to_utc(y, mo, d, 9, 30, 0);
             if (session_start + SESSION_MINUTES * 60 <= w->start || session_start >= w->end)
                 continue;
+            any_session = true;
             double open = walk_to(src, &wk, day);
             simulate_day(src, t, tn, day, open, daily_vol, base_volume, m);
 
@@ -304,7 +352,10 @@ static int collect(struct fin_source *src, const char *const *tickers, size_t n_
             }
         }
         em->stats.tickers_ok++;
+        fin_progress_add(1, 0);
     }
+    if (!any_session && n_tickers)
+        say_closed(first_day, last_day);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -159,8 +160,21 @@ int fin_name_set_add(struct fin_name_set *s, const char *name, size_t len)
 bool fin_tickers_given(const struct fin_collect_settings *set)
 {
     /* No list means the classic ten for the network sources; a file source without a list
-     * emits every ticker its files hold. */
-    return set && set->tickers && set->tickers[0];
+     * emits every ticker its files hold. Exactly the default list (as the finstream.ini
+     * that `run` writes spells it out) counts as no list, as docs/collector.md says;
+     * spaces and case do not matter. */
+    if (!set || !set->tickers || !set->tickers[0])
+        return false;
+    const char *a = set->tickers, *b = FIN_CLASSIC_TICKERS;
+    for (;;) {
+        while (*a == ' ')
+            a++;
+        if (!*a || !*b || toupper((unsigned char)*a) != toupper((unsigned char)*b))
+            break;
+        a++;
+        b++;
+    }
+    return *a || *b;
 }
 
 int fin_ticker_filter_init(struct fin_ticker_filter *f, bool given, const char *const *tickers,

@@ -802,7 +802,7 @@ static int fetch(struct fin_source *s, const char *ticker, const char *url)
         int rc = fin_http_send(s->http, &req, &s->resp);
         int64_t retry_after = -1;
         bool retriable;
-        if (rc == FIN_ETIMEOUT || rc == FIN_ENET) {
+        if (rc == FIN_ETIMEOUT || rc == FIN_ENET || rc == FIN_EUNREACHABLE) {
             /* The transport's message starts with method and URL, which ours names already. */
             const char *m = fin_err_msg();
             size_t ul = strlen(url);
@@ -811,7 +811,7 @@ static int fetch(struct fin_source *s, const char *ticker, const char *url)
             if (strncmp(m, url, ul) == 0 && m[ul] == ':')
                 m += ul + 1 + (m[ul + 1] == ' ');
             snprintf(why, sizeof why, "%s", m);
-            retriable = true;
+            retriable = rc != FIN_EUNREACHABLE;   /* DNS failed or nobody listens */
         } else if (rc) {
             return fin_err_set(rc, "%s: %s", ticker, fin_err_msg());
         } else if (s->resp.status >= 200 && s->resp.status < 300) {
@@ -836,6 +836,8 @@ static int fetch(struct fin_source *s, const char *ticker, const char *url)
             if (!retriable)
                 return fin_err_set(st == 404 ? FIN_ENOENT : FIN_EHTTP, "%s: %s: %s", ticker, url, why);
         }
+        if (!retriable)
+            return fin_err_set(rc, "%s: %s: %s", ticker, url, why);
         if (attempt + 1 >= attempts)
             return fin_err_set(rc ? rc : FIN_EHTTP, "%s: %s: giving up after %d attempt%s: %s", ticker,
                                url, attempts, attempts == 1 ? "" : "s", why);
@@ -989,8 +991,14 @@ static int yahoo_collect(struct fin_source *s, const char *const *tickers, size_
     for (size_t i = 0; i < n_tickers; i++) {
         bool fatal = false;
         rc = collect_ticker(s, tickers[i], w, interval, &url, em, &fatal);
-        if (fatal || rc == FIN_ENOMEM)
-            goto fail;   /* the sink or the machine failed: the next ticker would fail too */
+        if (rc == FIN_EUNREACHABLE) {
+            char why[900];
+            snprintf(why, sizeof why, "%s", fin_err_msg());
+            rc = fin_err_set(rc, "yahoo: %s%s", why, n_tickers > i + 1 ? " (no other ticker tried)" : "");
+        }
+        if (fatal || rc == FIN_ENOMEM || rc == FIN_EUNREACHABLE || rc == FIN_ECANCELED)
+            goto fail;   /* the sink, the machine or the network failed, or Ctrl-C: the next
+                          * ticker would fail too */
         if (rc) {
             fin_error("yahoo: %s", fin_err_msg());
             em->stats.tickers_failed++;

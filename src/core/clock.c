@@ -1,5 +1,6 @@
 /* clock.c - the real clock and a fake one for tests. */
 #include "finstream/clock.h"
+#include "finstream/interrupt.h"
 
 #include <time.h>
 
@@ -13,14 +14,12 @@ static int64_t ts_ns(clockid_t id)
 static int64_t real_now(void *ctx) { (void)ctx; return ts_ns(CLOCK_REALTIME); }
 static int64_t real_mono(void *ctx) { (void)ctx; return ts_ns(CLOCK_MONOTONIC); }
 
+/* Ends early on SIGINT or SIGTERM (interrupt.h), so no back-off or poll holds a command
+ * past Ctrl-C; without the handlers installed it is a plain sleep. */
 static void real_sleep(void *ctx, int64_t ns)
 {
     (void)ctx;
-    if (ns <= 0)
-        return;
-    struct timespec ts = {ns / FIN_NS_PER_SEC, ns % FIN_NS_PER_SEC};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    fin_interrupt_sleep_ns(ns);
 }
 
 const struct fin_clock *fin_clock_real(void)

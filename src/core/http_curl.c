@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "finstream/error.h"
+#include "finstream/interrupt.h"
 
 /* ---- responses ---- */
 
@@ -189,6 +190,13 @@ fail:
     return rc;
 }
 
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)ctx, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return fin_interrupted() ? 1 : 0;
+}
+
 static int curl_send(struct fin_http_transport *t, const struct fin_http_request *req,
                      struct fin_http_response *resp)
 {
@@ -235,16 +243,27 @@ static int curl_send(struct fin_http_transport *t, const struct fin_http_request
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
-    CURLcode cc = curl_easy_perform(e);
+    /* Ctrl-C ends a transfer, a connect or a DNS look-up within a progress tick. */
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    CURLcode cc = fin_interrupted() ? CURLE_ABORTED_BY_CALLBACK : curl_easy_perform(e);
     if (ct->too_big) {
         rc = fin_err_set(FIN_ELIMIT, "%s: answer larger than %zu bytes", req->url, ct->body_max);
         goto fail;
     }
     if (cc != CURLE_OK) {
         const char *why = ct->errbuf[0] ? ct->errbuf : curl_easy_strerror(cc);
-        rc = cc == CURLE_OPERATION_TIMEDOUT
-                 ? fin_err_set(FIN_ETIMEOUT, "%s %s: timed out: %s", req->method, req->url, why)
-                 : fin_err_set(FIN_ENET, "%s %s: %s", req->method, req->url, why);
+        /* A name that does not resolve or a port nobody listens on will not answer a
+         * retry a second later: FIN_EUNREACHABLE, which callers do not retry. */
+        if (cc == CURLE_ABORTED_BY_CALLBACK)
+            rc = fin_interrupt_error();
+        else if (cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY ||
+                 cc == CURLE_COULDNT_CONNECT)
+            rc = fin_err_set(FIN_EUNREACHABLE, "%s %s: %s", req->method, req->url, why);
+        else
+            rc = cc == CURLE_OPERATION_TIMEDOUT
+                     ? fin_err_set(FIN_ETIMEOUT, "%s %s: timed out: %s", req->method, req->url, why)
+                     : fin_err_set(FIN_ENET, "%s %s: %s", req->method, req->url, why);
         goto fail;
     }
     long status = 0;

@@ -102,34 +102,41 @@ static bool observed(int64_t day, int y, unsigned m, unsigned d, bool saturday_m
     return day == h;
 }
 
-bool fin_nyse_is_trading_day(int y, unsigned m, unsigned d)
+const char *fin_nyse_closed_reason(int y, unsigned m, unsigned d)
 {
     int64_t day = fin_days_from_civil(y, m, d);
     int wd = fin_weekday(day);
-    if (wd == 0 || wd == 6)
-        return false;
+    if (wd == 0)
+        return "a Sunday";
+    if (wd == 6)
+        return "a Saturday";
     /* New Year's Day: a Saturday holiday is not moved to the Friday before (NYSE rule). */
     if (observed(day, y, 1, 1, false) || observed(day, y + 1, 1, 1, false))
-        return false;
-    if (day == nth_weekday(y, 1, 1, 3) && y >= 1998)   /* Martin Luther King Jr. Day */
-        return false;
-    if (day == nth_weekday(y, 2, 1, 3))                /* Washington's Birthday */
-        return false;
-    if (day == easter(y) - 2)                          /* Good Friday */
-        return false;
-    if (day == nth_weekday(y, 5, 1, -1))               /* Memorial Day */
-        return false;
-    if (y >= 2022 && observed(day, y, 6, 19, true))    /* Juneteenth */
-        return false;
-    if (observed(day, y, 7, 4, true))                  /* Independence Day */
-        return false;
-    if (day == nth_weekday(y, 9, 1, 1))                /* Labor Day */
-        return false;
-    if (day == nth_weekday(y, 11, 4, 4))               /* Thanksgiving */
-        return false;
-    if (observed(day, y, 12, 25, true))                /* Christmas */
-        return false;
-    return true;
+        return "New Year's Day, an exchange holiday";
+    if (day == nth_weekday(y, 1, 1, 3) && y >= 1998)
+        return "Martin Luther King Jr. Day, an exchange holiday";
+    if (day == nth_weekday(y, 2, 1, 3))
+        return "Washington's Birthday, an exchange holiday";
+    if (day == easter(y) - 2)
+        return "Good Friday, an exchange holiday";
+    if (day == nth_weekday(y, 5, 1, -1))
+        return "Memorial Day, an exchange holiday";
+    if (y >= 2022 && observed(day, y, 6, 19, true))
+        return "Juneteenth, an exchange holiday";
+    if (observed(day, y, 7, 4, true))
+        return "Independence Day, an exchange holiday";
+    if (day == nth_weekday(y, 9, 1, 1))
+        return "Labor Day, an exchange holiday";
+    if (day == nth_weekday(y, 11, 4, 4))
+        return "Thanksgiving, an exchange holiday";
+    if (observed(day, y, 12, 25, true))
+        return "Christmas, an exchange holiday";
+    return NULL;
+}
+
+bool fin_nyse_is_trading_day(int y, unsigned m, unsigned d)
+{
+    return fin_nyse_closed_reason(y, m, d) == NULL;
 }
 
 static inline void put2(char *p, unsigned v)

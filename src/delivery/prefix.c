@@ -303,7 +303,7 @@ static size_t put_num(char *o, int64_t v, int width)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    while ((int)n < width)
+    while ((int)n < width && n < sizeof tmp)
         tmp[n++] = '0';
     size_t k = 0;
     if (neg)

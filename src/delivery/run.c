@@ -21,6 +21,7 @@
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/progress.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -240,6 +241,7 @@ int fin_delivery_run(const char *data_dir, const char *config_path, const char *
             for (;;) {
                 if ((rc = fin_delivery_engine_pump(rs[i].e, 1 << 20, &got)))
                     goto done;
+                fin_progress_add(got, 0);   /* the progress line on a terminal */
                 if (opts->stop && *opts->stop)
                     break;
                 if (got)

@@ -33,6 +33,7 @@
 #include "finstream/catalog.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/interrupt.h"
 #include "finstream/log.h"
 
 #include <ctype.h>
@@ -1410,13 +1411,24 @@ static void drop_repeated_position(char *msg)
         *second = '\0';
 }
 
+static void interrupt_query(void *q) { fin_query_interrupt(q); }
+
 /* Runs sql; on failure, *err holds a copy of DuckDB's message (caller frees). */
 static int try_sql(struct fin_query *q, const char *sql, duckdb_result *res, char **err)
 {
     if (q->logging)
         run(q->conn, "CALL truncate_duckdb_logs()");
-    if (duckdb_query(q->conn, sql, res) == DuckDBSuccess)
+    int watch = fin_interrupt_watch(interrupt_query, q);   /* Ctrl-C ends the query */
+    bool ran = !fin_interrupted();
+    bool ok = ran && duckdb_query(q->conn, sql, res) == DuckDBSuccess;
+    fin_interrupt_unwatch(watch);
+    if (ok)
         return 0;
+    if (fin_interrupted()) {
+        if (ran)
+            duckdb_destroy_result(res);
+        return fin_interrupt_error();
+    }
     *err = strdup(duckdb_result_error(res));
     if (*err)
         drop_repeated_position(*err);
@@ -1435,7 +1447,7 @@ int fin_query__exec_sql(struct fin_query *q, const char *text, struct fin_result
     if (rc || (rc = athena_rewrite(q, sql, true, &fast)))
         goto fail;
     rc = q->cancel ? FIN_ECANCELED : try_sql(q, fast, &res, &err);
-    if (rc && q->cancel) {
+    if (rc && (q->cancel || fin_interrupted())) {
         rc = fin_err_set(FIN_ECANCELED, "Interrupted: the statement was cancelled");
         goto fail;
     }

@@ -11,6 +11,7 @@
 
 #include "finstream/error.h"
 #include "finstream/log.h"
+#include "finstream/progress.h"
 #include "finstream/timeutil.h"
 
 #include <ctype.h>
@@ -26,6 +27,7 @@ struct bar {
     int32_t off;             /* wall clock minus UTC, seconds */
     int64_t t;               /* UTC seconds */
     double open, high, low, close;
+    double volume;           /* NAN when the record has none */
 };
 
 struct series_store {
@@ -38,6 +40,8 @@ struct fin_report_data {
     char **tickers;
     size_t n_tickers, cap_tickers;
     size_t hint;             /* the ticker found last: bars come grouped by ticker */
+    uint32_t *slots;         /* open-addressing index of tickers: index + 1, 0 empty */
+    size_t n_slots;          /* a power of two, at least twice n_tickers */
     struct bar *bars;
     size_t n_bars, cap_bars;
     uint64_t bad, duplicates, day_bars, warned;
@@ -56,6 +60,7 @@ struct fin_report_data {
     char window[80];
     char *missing;
     size_t n_missing;
+    size_t series_dropped;   /* chosen tickers past FIN_REPORT_MAX_SERIES */
 };
 
 int fin_report_data_create(struct fin_report_data **out)
@@ -98,6 +103,7 @@ void fin_report_data_destroy(struct fin_report_data *d)
     for (size_t i = 0; i < d->n_tickers; i++)
         free(d->tickers[i]);
     free(d->tickers);
+    free(d->slots);
     free(d->bars);
     free(d->source);
     free(d);
@@ -188,15 +194,46 @@ static int parse_ts(const char *ts, int64_t *t, int32_t *off)
     return 0;
 }
 
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int index_grow(struct fin_report_data *d)
+{
+    size_t n = d->n_slots ? d->n_slots * 2 : 64;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return FIN_ENOMEM;
+    for (size_t i = 0; i < d->n_tickers; i++) {
+        size_t k = name_hash(d->tickers[i]) & (n - 1);
+        while (slots[k])
+            k = (k + 1) & (n - 1);
+        slots[k] = (uint32_t)i + 1;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->n_slots = n;
+    return 0;
+}
+
+/* The ticker's index, added when new: a hash index keeps this constant-time for any
+ * ticker count, whatever order the bars come in. */
 static int intern(struct fin_report_data *d, const char *ticker, uint32_t *idx)
 {
     if (d->hint < d->n_tickers && strcmp(d->tickers[d->hint], ticker) == 0) {
         *idx = (uint32_t)d->hint;
         return 0;
     }
-    for (size_t i = 0; i < d->n_tickers; i++)
-        if (strcmp(d->tickers[i], ticker) == 0) {
-            *idx = (uint32_t)(d->hint = i);
+    if ((d->n_tickers + 1) * 2 > d->n_slots && index_grow(d))
+        return FIN_ENOMEM;
+    size_t k = name_hash(ticker) & (d->n_slots - 1);
+    for (; d->slots[k]; k = (k + 1) & (d->n_slots - 1))
+        if (strcmp(d->tickers[d->slots[k] - 1], ticker) == 0) {
+            *idx = (uint32_t)(d->hint = d->slots[k] - 1);
             return 0;
         }
     if (d->n_tickers == d->cap_tickers) {
@@ -210,14 +247,16 @@ static int intern(struct fin_report_data *d, const char *ticker, uint32_t *idx)
     d->tickers[d->n_tickers] = strdup(ticker);
     if (!d->tickers[d->n_tickers])
         return FIN_ENOMEM;
+    d->slots[k] = (uint32_t)d->n_tickers + 1;
     *idx = (uint32_t)(d->hint = d->n_tickers++);
     return 0;
 }
 
 int fin_report_data_add(struct fin_report_data *d, const char *ticker, const char *ts,
-                        double open, double high, double low, double close, const char *where)
+                        double open, double high, double low, double close, double volume,
+                        const char *where)
 {
-    struct bar b = {0, 0, 0, open, high, low, close};
+    struct bar b = {0, 0, 0, open, high, low, close, volume};
     where = where ? where : "record";
     if (!ticker || !*ticker || strlen(ticker) > 64)
         return fin_err_set(FIN_EPARSE, "%s: no usable ticker name", where);
@@ -237,6 +276,7 @@ int fin_report_data_add(struct fin_report_data *d, const char *ticker, const cha
         d->cap_bars = cap;
     }
     d->bars[d->n_bars++] = b;
+    fin_progress_add(1, 0);   /* the progress line on a terminal */
     return 0;
 }
 
@@ -321,6 +361,16 @@ static int days_present(const struct fin_report_data *d, char *out, size_t cap)
     if (n > 5 && o + 6 < cap)
         snprintf(out + o, cap - o, ", ...");
     return (int)n;
+}
+
+static bool more_active(const struct fin_report_range *x, const struct fin_report_range *y)
+{
+    if (isfinite(x->volume) && isfinite(y->volume) && x->volume != y->volume)
+        return x->volume > y->volume;
+    double wx = (x->high - x->low) / x->first, wy = (y->high - y->low) / y->first;
+    if (wx != wy)
+        return wx > wy;
+    return strcmp(x->ticker, y->ticker) < 0;
 }
 
 int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_select *sel,
@@ -414,9 +464,11 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
         r->bars = cnt;
         r->low = b->low;
         r->high = b->high;
+        r->volume = 0;
         for (const struct bar *x = b; x < e; x++) {
             r->low = fmin(r->low, x->low);
             r->high = fmax(r->high, x->high);
+            r->volume += isfinite(x->volume) ? x->volume : NAN;
         }
         const struct bar *last = e - 1;
         r->has_close = isfinite(last->close) && isfinite(b->open);
@@ -443,6 +495,30 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
                 n_hourly++;
             }
             h0 = h1;
+        }
+    }
+
+    /* Without a choice and without the classic pair in the data, the two most active
+     * tickers get the time-series charts (most shares traded, else the widest range). */
+    char auto_chosen[2 * 66 + 2];
+    if (!(sel && sel->tickers)) {
+        bool any = false;
+        for (size_t g = 0; g < n_groups && !any; g++)
+            any = list_find(chosen, d->ranges[g].ticker) >= 0;
+        size_t best[2] = {SIZE_MAX, SIZE_MAX};
+        for (size_t g = 0; g < n_groups && !any; g++)
+            for (int k = 0; k < 2; k++)
+                if (best[k] == SIZE_MAX || more_active(&d->ranges[g], &d->ranges[best[k]])) {
+                    if (k == 0)
+                        best[1] = best[0];
+                    best[k] = g;
+                    break;
+                }
+        if (!any && best[0] != SIZE_MAX) {
+            snprintf(auto_chosen, sizeof auto_chosen, "%s%s%s", d->ranges[best[0]].ticker,
+                     best[1] != SIZE_MAX ? "," : "",
+                     best[1] != SIZE_MAX ? d->ranges[best[1]].ticker : "");
+            chosen = auto_chosen;
         }
     }
 
@@ -519,6 +595,12 @@ int fin_report_data_finish(struct fin_report_data *d, const struct fin_report_se
     d->in.n_ranges = n_groups;
     d->in.series = d->series;
     d->in.n_series = d->n_stores;
+    /* More chosen than one page holds: the first ones, in the order chosen. */
+    d->series_dropped = 0;
+    if (d->in.n_series > FIN_REPORT_MAX_SERIES) {
+        d->series_dropped = d->in.n_series - FIN_REPORT_MAX_SERIES;
+        d->in.n_series = FIN_REPORT_MAX_SERIES;
+    }
     d->in.hourly = d->hourly;
     d->in.n_hourly = n_hourly;
     d->in.prov.source = d->source;
@@ -576,6 +658,7 @@ void fin_report_data_stats(const struct fin_report_data *d, struct fin_report_da
     snprintf(st->missing_list, sizeof st->missing_list, "%s", d->missing ? d->missing : "");
     st->objects = d->objects;
     st->bytes = d->bytes;
+    st->series_dropped = d->series_dropped;
 }
 
 void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes)

@@ -137,6 +137,19 @@ static int put_figure(struct fin_buf *b, const struct fin__page_chart *c, const 
     return rc ? FIN_ENOMEM : 0;
 }
 
+/* Says which tickers a chart shows when it shows fewer than the page lists. */
+static int put_drawn_note(struct fin_buf *b, const struct fin_report_input *in, size_t n_drawn)
+{
+    if (n_drawn >= in->n_ranges)
+        return 0;
+    bool volumes = in->n_ranges > 0 && isfinite(in->ranges[0].volume);
+    return fin_buf_printf(b, "<p class=\"sub\">The chart draws the %zu most active of the %zu "
+                          "tickers (%s); the table below lists all of them.</p>\n",
+                          n_drawn, in->n_ranges,
+                          volumes ? "most shares traded" : "widest range for the day")
+               ? FIN_ENOMEM : 0;
+}
+
 static int put_ranges(struct fin_buf *b, const struct fin_report_input *in)
 {
     bool closes = in->n_ranges > 0 && in->ranges[0].has_close;
@@ -197,8 +210,8 @@ static int put_hourly_table(struct fin_buf *b, const struct fin__hourly_grid *g)
 }
 
 int fin__html_page(struct fin_buf *b, const struct fin_report_input *in,
-                   const struct fin__hourly_grid *g, const struct fin__page_chart *charts,
-                   size_t n_charts)
+                   const struct fin__hourly_grid *g, size_t n_drawn,
+                   const struct fin__page_chart *charts, size_t n_charts)
 {
     const char *date = in->date ? in->date : "";
     char cnt[40];
@@ -223,6 +236,7 @@ int fin__html_page(struct fin_buf *b, const struct fin_report_input *in,
     if (c < n_charts && strcmp(charts[c].base, "range") == 0) {
         rc = fin_buf_puts(b, "<h2>Trading range</h2>\n");
         rc |= put_figure(b, &charts[c++], "Each ticker's low-to-high range for the day");
+        rc |= put_drawn_note(b, in, n_drawn);
         rc |= put_ranges(b, in);
         if (rc)
             return FIN_ENOMEM;
@@ -239,6 +253,7 @@ int fin__html_page(struct fin_buf *b, const struct fin_report_input *in,
         rc = fin_buf_puts(b, "<h2>Hourly highs</h2>\n");
         if (c < n_charts)
             rc |= put_figure(b, &charts[c++], "Each ticker's hourly highs relative to its first hour");
+        rc |= put_drawn_note(b, in, n_drawn);
         rc |= put_hourly_table(b, g);
         if (rc)
             return FIN_ENOMEM;

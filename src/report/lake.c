@@ -81,17 +81,18 @@ static int read_records(struct fin_report_data *d, struct fin_json_reader *r, co
         json_t *ts = NULL;
         for (int k = 0; ts_keys[k] && !ts; k++)
             ts = get_ci(o, ts_keys[k]);
-        double open, high, low, close;
+        double open, high, low, close, volume;
         char where[4200];
         snprintf(where, sizeof where, "%s:%d", label, line);
         if (!json_is_string(name) || !json_is_string(ts)) {
             fin__report_data_bad(d, "%s: no name or ts string", where);
         } else if (get_price(o, "high", &high) || get_price(o, "low", &low) ||
-                   get_price(o, "open", &open) || get_price(o, "close", &close)) {
+                   get_price(o, "open", &open) || get_price(o, "close", &close) ||
+                   get_price(o, "volume", &volume)) {
             fin__report_data_bad(d, "%s: a price is not a number", where);
         } else {
             int arc = fin_report_data_add(d, json_string_value(name), json_string_value(ts),
-                                          open, high, low, close, where);
+                                          open, high, low, close, volume, where);
             if (arc == FIN_ENOMEM) {
                 json_decref(o);
                 return arc;

@@ -153,6 +153,7 @@ int fin_report_make(const struct fin_report_request *req, struct fin_report_outp
     input.prov.query = req->query ? req->query : (sql.len ? fin_buf_cstr(&sql) : NULL);
     input.prov.result_file = req->result_file;
     input.generated_at = req->generated_at;
+    input.top = req->top;
 
     const char *out_dir = req->out_dir;
     if (!out_dir) {

@@ -35,6 +35,7 @@ void fin_report_range_from_series(const struct fin_report_series *s, struct fin_
     r->high = NAN;
     r->first = NAN;
     r->last = NAN;
+    r->volume = NAN;
     if (s->n == 0)
         return;
     r->low = s->low[0];
@@ -91,6 +92,9 @@ int fin__hourly_grid_build(const struct fin_report_hourly *rows, size_t n,
             goto fail;
         }
         seen[r->hour] = true;
+        /* Rows come grouped by ticker: compare with the last one first. */
+        if (g->n_tickers && strcmp(g->tickers[g->n_tickers - 1], r->ticker) == 0)
+            continue;
         size_t t = 0;
         while (t < g->n_tickers && strcmp(g->tickers[t], r->ticker) != 0)
             t++;
@@ -105,11 +109,13 @@ int fin__hourly_grid_build(const struct fin_report_hourly *rows, size_t n,
         rc = FIN_ENOMEM;
         goto fail;
     }
+    size_t t = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fin_report_hourly *r = &rows[i];
-        size_t t = 0, h = 0;
-        while (strcmp(g->tickers[t], r->ticker) != 0)
-            t++;
+        size_t h = 0;
+        if (strcmp(g->tickers[t], r->ticker) != 0)
+            for (t = 0; strcmp(g->tickers[t], r->ticker) != 0;)
+                t++;
         while (g->hours[h] != r->hour)
             h++;
         struct fin__hourly_cell *c = fin__hourly_at(g, t, h);
@@ -137,11 +143,83 @@ void fin_report_output_fini(struct fin_report_output *out)
     memset(out, 0, sizeof *out);
 }
 
+/* ---- choosing what the charts draw ------------------------------------------------- */
+
+/* More active first: more shares traded when both carry volumes, else the wider range
+ * relative to the first price; ties by ticker for a stable picture. */
+static int cmp_activity(const void *a, const void *b)
+{
+    const struct fin_report_range *x = *(const struct fin_report_range *const *)a;
+    const struct fin_report_range *y = *(const struct fin_report_range *const *)b;
+    if (isfinite(x->volume) && isfinite(y->volume) && x->volume != y->volume)
+        return x->volume > y->volume ? -1 : 1;
+    double wx = (x->high - x->low) / x->first, wy = (y->high - y->low) / y->first;
+    if (isfinite(wx) && isfinite(wy) && wx != wy)
+        return wx > wy ? -1 : 1;
+    return strcmp(x->ticker ? x->ticker : "", y->ticker ? y->ticker : "");
+}
+
+static int cmp_name_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The charts' input: the top most active ranges of in (all when there are no more),
+ * copied into *ranges, and the hourly rows of those tickers into *hourly. Both owned by
+ * the caller (free). */
+static int pick_drawn(const struct fin_report_input *in, size_t top,
+                      struct fin_report_input *drawn, struct fin_report_range **ranges,
+                      struct fin_report_hourly **hourly)
+{
+    *drawn = *in;
+    *ranges = NULL;
+    *hourly = NULL;
+    if (in->n_ranges <= top)
+        return 0;
+    const struct fin_report_range **order = malloc(in->n_ranges * sizeof *order);
+    const char **names = malloc(top * sizeof *names);
+    *ranges = malloc(top * sizeof **ranges);
+    *hourly = malloc((in->n_hourly ? in->n_hourly : 1) * sizeof **hourly);
+    if (!order || !names || !*ranges || !*hourly) {
+        free(order);
+        free(names);
+        free(*ranges);
+        free(*hourly);
+        *ranges = NULL;
+        *hourly = NULL;
+        return FIN_ENOMEM;
+    }
+    for (size_t i = 0; i < in->n_ranges; i++)
+        order[i] = &in->ranges[i];
+    qsort(order, in->n_ranges, sizeof *order, cmp_activity);
+    for (size_t i = 0; i < top; i++) {
+        (*ranges)[i] = *order[i];
+        names[i] = order[i]->ticker ? order[i]->ticker : "";
+    }
+    qsort(names, top, sizeof *names, cmp_name_ptr);
+    size_t nh = 0;
+    for (size_t i = 0; i < in->n_hourly; i++) {
+        const char *tk = in->hourly[i].ticker ? in->hourly[i].ticker : "";
+        if (bsearch(&tk, names, top, sizeof *names, cmp_name_ptr))
+            (*hourly)[nh++] = in->hourly[i];
+    }
+    drawn->ranges = *ranges;
+    drawn->n_ranges = top;
+    drawn->hourly = *hourly;
+    drawn->n_hourly = nh;
+    free(order);
+    free(names);
+    return 0;
+}
+
 int fin_report_render(const struct fin_report_input *in, const char *out_dir,
                       struct fin_report_output *out)
 {
     int rc = 0;
-    struct fin__hourly_grid g = {0};
+    struct fin__hourly_grid g = {0}, gd = {0};
+    struct fin_report_input drawn;
+    struct fin_report_range *drawn_ranges = NULL;
+    struct fin_report_hourly *drawn_hourly = NULL;
     struct fin__page_chart *charts = NULL;
     char (*bases)[96] = NULL;
     struct fin_buf page;
@@ -156,14 +234,16 @@ int fin_report_render(const struct fin_report_input *in, const char *out_dir,
     if (in->n_ranges == 0)
         return fin_err_set(FIN_EINVAL, "report: no tickers to show for %s",
                            in->date ? in->date : "the day");
-    if (in->n_ranges > FIN_REPORT_MAX_TICKERS)
-        return fin_err_set(FIN_ELIMIT, "report: %zu tickers, at most %d are drawn",
-                           in->n_ranges, FIN_REPORT_MAX_TICKERS);
     if (in->n_series > FIN_REPORT_MAX_SERIES)
         return fin_err_set(FIN_ELIMIT, "report: %zu time-series charts, at most %d",
                            in->n_series, FIN_REPORT_MAX_SERIES);
 
+    size_t top = in->top ? in->top : FIN_REPORT_DEFAULT_TOP;
     rc = fin__hourly_grid_build(in->hourly, in->n_hourly, &g);
+    if (!rc)
+        rc = pick_drawn(in, top, &drawn, &drawn_ranges, &drawn_hourly);
+    if (!rc)
+        rc = fin__hourly_grid_build(drawn.hourly, drawn.n_hourly, &gd);
     if (rc)
         goto fail;
     rc = fin_mkdir_p(out_dir, 0755);
@@ -177,7 +257,7 @@ int fin_report_render(const struct fin_report_input *in, const char *out_dir,
         goto fail;
     }
 
-    rc = fin__chart_range(out_dir, "range", in);
+    rc = fin__chart_range(out_dir, "range", &drawn);
     if (rc)
         goto fail;
     charts[n_charts++] = (struct fin__page_chart){"range", "Trading range"};
@@ -194,14 +274,14 @@ int fin_report_render(const struct fin_report_input *in, const char *out_dir,
             goto fail;
         charts[n_charts++] = (struct fin__page_chart){bases[i], s->ticker};
     }
-    if (g.n_tickers > 0) {
-        rc = fin__chart_hourly(out_dir, "hourly", in, &g);
+    if (gd.n_tickers > 0) {
+        rc = fin__chart_hourly(out_dir, "hourly", &drawn, &gd);
         if (rc)
             goto fail;
         charts[n_charts++] = (struct fin__page_chart){"hourly", "Hourly highs"};
     }
 
-    rc = fin__html_page(&page, in, &g, charts, n_charts);
+    rc = fin__html_page(&page, in, &g, drawn.n_ranges, charts, n_charts);
     if (rc)
         goto fail;
     index = fin_path_join(out_dir, "index.html");
@@ -219,6 +299,7 @@ int fin_report_render(const struct fin_report_input *in, const char *out_dir,
         out->n_files = 2 * n_charts + 1;
         snprintf(out->date, sizeof out->date, "%s", in->date ? in->date : "");
         out->n_tickers = in->n_ranges;
+        out->n_drawn = drawn.n_ranges;
         out->records = in->prov.records;
     }
 fail:
@@ -226,6 +307,9 @@ fail:
     fin_buf_fini(&page);
     free(charts);
     free(bases);
+    free(drawn_ranges);
+    free(drawn_hourly);
     fin__hourly_grid_fini(&g);
+    fin__hourly_grid_fini(&gd);
     return rc;
 }

@@ -77,13 +77,14 @@ int fin__report_load_mem(struct fin_report_data *d, const void *data, size_t len
 /* Counts an object the lake reader opened (for the provenance). */
 void fin__report_data_count_object(struct fin_report_data *d, uint64_t bytes);
 
-/* Appends the page; charts lists the stems that were drawn, in page order. */
+/* Appends the page; charts lists the stems that were drawn, in page order; n_drawn is how
+ * many of the input's tickers the range and hourly charts show (the tables show all). */
 struct fin__page_chart {
     const char *base;        /* file stem: <base>.png and <base>.svg */
     const char *caption;
 };
 int fin__html_page(struct fin_buf *b, const struct fin_report_input *in,
-                   const struct fin__hourly_grid *g, const struct fin__page_chart *charts,
-                   size_t n_charts);
+                   const struct fin__hourly_grid *g, size_t n_drawn,
+                   const struct fin__page_chart *charts, size_t n_charts);
 
 #endif

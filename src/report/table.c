@@ -159,6 +159,7 @@ int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const
     }
     bool has_open = fin_result_column_index(res, "open") >= 0;
     bool has_close = fin_result_column_index(res, "close") >= 0;
+    bool has_volume = fin_result_column_index(res, "volume") >= 0;
     fin_result_destroy(res);
     res = NULL;
     snprintf(ts_col, ts_cap, "%s", ts);
@@ -178,9 +179,10 @@ int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const
     char t[64];
     ident(t, sizeof t, ts);
     int e = fin_buf_printf(&sql,
-                           "SELECT CAST(name AS VARCHAR), CAST(%s AS VARCHAR), high, low, %s, %s"
+                           "SELECT CAST(name AS VARCHAR), CAST(%s AS VARCHAR), high, low, %s, %s, %s"
                            " FROM %s.%s",
-                           t, has_open ? "open" : "NULL", has_close ? "close" : "NULL", db, name);
+                           t, has_open ? "open" : "NULL", has_close ? "close" : "NULL",
+                           has_volume ? "CAST(volume AS DOUBLE)" : "NULL", db, name);
     if (!e && date)
         e = fin_buf_puts(&sql, " WHERE ") || day_filter(&sql, ts, date);
     if (e) {
@@ -203,7 +205,7 @@ int fin__report_table_load(struct fin_report_data *d, struct fin_query *q, const
         int arc = fin_report_data_add(d, fin_result_text(res, r, 0), fin_result_text(res, r, 1),
                                       fin_result_double(res, r, 4), fin_result_double(res, r, 2),
                                       fin_result_double(res, r, 3), fin_result_double(res, r, 5),
-                                      where);
+                                      fin_result_double(res, r, 6), where);
         if (arc == FIN_ENOMEM) {
             rc = arc;
             goto fail;

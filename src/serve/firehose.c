@@ -30,6 +30,7 @@
 #include "finstream/names.h"
 #include "finstream/fsutil.h"
 #include "finstream/log.h"
+#include "finstream/progress.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -488,7 +489,10 @@ static json_t *meta_from_settings(struct fin_serve *svc, const char *name,
 static void on_flush(void *ctx, const char *name, const struct fin_delivery_stats *st)
 {
     struct sdelivery *d = ctx;
-    (void)name;
+    /* One log line per flush (the delivery's totals), text or JSON as --log-format says. */
+    fin_log_event("flush", "delivery", FIN_LOG_STR, name, "records_total", FIN_LOG_U64,
+                  (uint64_t)st->records, "bytes_total", FIN_LOG_U64, (uint64_t)st->bytes,
+                  "objects_total", FIN_LOG_U64, (uint64_t)st->objects, (char *)NULL);
     atomic_store(&d->records, st->records);
     atomic_store(&d->bytes, st->bytes);
     atomic_store(&d->objects, st->objects);

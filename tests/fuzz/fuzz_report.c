@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct fin_buf page;
             struct fin__page_chart charts[2] = {{"range", "Trading range"}, {"hourly", "Hourly"}};
             fin_buf_init(&page);
-            fin__html_page(&page, in, &g, charts, 2);
+            fin__html_page(&page, in, &g, in->n_ranges > 3 ? 3 : in->n_ranges, charts, 2);
             fin_buf_fini(&page);
             fin__hourly_grid_fini(&g);
         }

@@ -470,7 +470,8 @@ static size_t count_lines(const char *dir)
 {
     /* every object under dir (a lake of plain JSON lines) */
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "find '%s' -type f -exec cat {} + | wc -l", dir);
+    int cn = snprintf(cmd, sizeof cmd, "find '%s' -type f -exec cat {} + | wc -l", dir);
+    assert_true(cn > 0 && (size_t)cn < sizeof cmd);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = 0;

@@ -280,7 +280,8 @@ static void test_limits_and_failures(void **state)
     close(fd);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", ntohs(sa.sin_port));
     req = (struct fin_http_request){.method = "PUT", .url = url, .timeout_ms = 5000};
-    assert_int_equal(fin_http_send(t, &req, &resp), FIN_ENET);
+    assert_int_equal(fin_http_send(t, &req, &resp), FIN_EUNREACHABLE);
+    assert_false(fin_err_is_retriable(FIN_EUNREACHABLE));
     snprintf(want, sizeof want, "PUT %s: ", url);
     assert_int_equal(strncmp(fin_err_msg(), want, strlen(want)), 0);
 

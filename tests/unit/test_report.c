@@ -49,7 +49,7 @@ static void assert_png(const char *dir, const char *name, uint32_t w, uint32_t h
 
 /* The SVG is a document and carries the title as text (the svg device writes each
  * character as a numeric reference, which is decoded here). */
-static void assert_svg(const char *dir, const char *name, const char *title)
+static bool svg_has(const char *dir, const char *name, const char *title)
 {
     char *path = join(dir, name);
     char *s = slurp(path);
@@ -72,11 +72,17 @@ static void assert_svg(const char *dir, const char *name, const char *title)
             fin_buf_append(&text, p, 1);
         }
     }
-    if (!strstr(fin_buf_cstr(&text), title))
-        fail_msg("%s: title '%s' not found in the SVG text", path, title);
+    bool found = strstr(fin_buf_cstr(&text), title) != NULL;
     fin_buf_fini(&text);
     free(s);
     free(path);
+    return found;
+}
+
+static void assert_svg(const char *dir, const char *name, const char *title)
+{
+    if (!svg_has(dir, name, title))
+        fail_msg("%s/%s: title '%s' not found in the SVG text", dir, name, title);
 }
 
 /* Every src= and href= of the page names a file in dir. Returns how many there were. */
@@ -174,6 +180,7 @@ static void test_fifty_tickers(void **state)
     struct fin_report_output out;
     synth_day_init(&d, 50, 11);
     synth_day_input(&d, &in, 2);
+    in.top = SIZE_MAX;
     int rc = fin_report_render(&in, dir, &out);
     if (rc)
         fail_msg("render: %s", fin_err_msg());
@@ -189,6 +196,74 @@ static void test_fifty_tickers(void **state)
         snprintf(row, sizeof row, "<td class=\"t\">%s</td>", d.tk[t].name);
         assert_non_null(strstr(html, row));
     }
+    free(html);
+    fin_report_output_fini(&out);
+    synth_day_fini(&d);
+    fin_test_rmdir(dir);
+}
+
+__attribute__((noinline)) static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + len, needle))
+        n++;
+    return n;
+}
+
+/* Any ticker count: the charts draw the most active (most shares traded), the tables
+ * list every ticker. */
+static void test_many_tickers(void **state)
+{
+    (void)state;
+    char *dir = fin_test_mkdtemp("report500");
+    struct synth_day d;
+    struct fin_report_input in;
+    struct fin_report_output out;
+    synth_day_init(&d, 500, 5);
+    for (size_t i = 0; i < 500; i++)
+        d.ranges[i].volume = 1000.0 * (double)i;
+    synth_day_input(&d, &in, 2);
+    int rc = fin_report_render(&in, dir, &out);
+    if (rc)
+        fail_msg("render: %s", fin_err_msg());
+    assert_int_equal(out.n_tickers, 500);
+    assert_int_equal(out.n_drawn, FIN_REPORT_DEFAULT_TOP);
+    assert_png(dir, "range.png", FIN_REPORT_WIDTH, 200 + 26 * FIN_REPORT_DEFAULT_TOP);
+    assert_png(dir, "hourly.png", FIN_REPORT_WIDTH, 170 + 26 * FIN_REPORT_DEFAULT_TOP);
+    /* The 30 largest volumes are tickers 470..499. */
+    assert_true(svg_has(dir, "range.svg", d.tk[499].name));
+    assert_true(svg_has(dir, "range.svg", d.tk[470].name));
+    assert_false(svg_has(dir, "range.svg", d.tk[469].name));
+    assert_true(svg_has(dir, "hourly.svg", d.tk[470].name));
+    assert_false(svg_has(dir, "hourly.svg", d.tk[469].name));
+    char *html = slurp(out.index_path);
+    assert_links_exist(dir, html);
+    assert_non_null(strstr(html, "30 most active of the 500 tickers (most shares traded)"));
+    for (size_t t = 0; t < 500; t++) {
+        char row[64];
+        snprintf(row, sizeof row, "<td class=\"t\">%s</td>", d.tk[t].name);
+        /* Twice: the range table and the hourly table. */
+        assert_int_equal(count_of(html, row), 2);
+    }
+    free(html);
+    fin_report_output_fini(&out);
+
+    /* --top 3 without volumes: the widest ranges. */
+    for (size_t i = 0; i < 500; i++)
+        d.ranges[i].volume = NAN;
+    size_t widest = 0;
+    for (size_t i = 1; i < 500; i++)
+        if ((d.ranges[i].high - d.ranges[i].low) / d.ranges[i].first >
+            (d.ranges[widest].high - d.ranges[widest].low) / d.ranges[widest].first)
+            widest = i;
+    in.top = 3;
+    rc = fin_report_render(&in, dir, &out);
+    if (rc)
+        fail_msg("render: %s", fin_err_msg());
+    assert_int_equal(out.n_drawn, 3);
+    assert_true(svg_has(dir, "range.svg", d.tk[widest].name));
+    html = slurp(out.index_path);
+    assert_non_null(strstr(html, "3 most active of the 500 tickers (widest range for the day)"));
     free(html);
     fin_report_output_fini(&out);
     synth_day_fini(&d);
@@ -372,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_three_tickers),
         cmocka_unit_test(test_fifty_tickers),
+        cmocka_unit_test(test_many_tickers),
         cmocka_unit_test(test_hourly_ties_and_names),
         cmocka_unit_test(test_one_bar),
         cmocka_unit_test(test_bad_input),
