@@ -110,6 +110,11 @@ void fin_serve_error(struct fin_serve *svc, struct fin_serve_response *resp, int
  * (free()). */
 int fin_serve_metrics(struct fin_serve *svc, char **text, size_t *len);
 
+/* Logs one "summary" event (fin_log_event) with the service's totals since it started:
+ * requests, records and bytes put and read, Firehose records taken, and the lag of the
+ * last GetRecords (milliseconds behind the shard's newest record). */
+void fin_serve_log_summary(struct fin_serve *svc);
+
 /* ---- the [serve] section of finstream.ini ---- */
 
 struct fin_serve_settings {
@@ -125,6 +130,7 @@ struct fin_serve_settings {
     char *account;
     int64_t shard_limit;
     int64_t request_timeout_ms;
+    int64_t summary_every_ms;
 };
 extern const struct fin_opt fin_serve_opts[];
 /* Defaults, then [serve] of the ini at config_path (missing file or section: defaults).

@@ -11,12 +11,14 @@
 #include "finstream/log.h"
 #include "finstream/serve.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void usage(FILE *out)
 {
@@ -24,7 +26,8 @@ static void usage(FILE *out)
             "usage: finstream serve [--listen ADDR:PORT] [--threads N] [--max-body SIZE]\n"
             "                       [--max-connections N] [--max-per-client N]\n"
             "                       [--timeout DUR] [--request-timeout DUR] [--status-delay DUR]\n"
-            "                       [--shard-limit N] [--insecure] [--console ADDR:PORT]\n"
+            "                       [--shard-limit N] [--summary-every DUR] [--insecure]\n"
+            "                       [--console ADDR:PORT]\n"
             "\n"
             "Serves the Kinesis Data Streams, Firehose and Lambda APIs (AWS JSON 1.1 and CBOR)\n"
             "over the streams and delivery streams of the data directory, so AWS SDKs and\n"
@@ -42,7 +45,9 @@ static void usage(FILE *out)
             "\n"
             "GET /health answers ok; GET /metrics gives Prometheus text. SIGINT or SIGTERM\n"
             "stops the server cleanly. The bound address is printed on stdout as\n"
-            "'listening on ADDR:PORT'.\n");
+            "'listening on ADDR:PORT'. On stderr: one event per delivery flush, and every\n"
+            "summary_every a summary (requests, records and bytes in and out, Firehose records,\n"
+            "lag_ms of the last GetRecords); --log-format json gives them as JSON lines.\n");
 }
 
 static int with_serve_writer(void *ctx, const char *stream, fin_console_stream_fn fn, void *fn_ctx)
@@ -85,6 +90,7 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
         {"request-timeout", required_argument, NULL, 'r'},
         {"status-delay", required_argument, NULL, 'd'},
         {"shard-limit", required_argument, NULL, 's'},
+        {"summary-every", required_argument, NULL, 'S'},
         {"insecure", no_argument, NULL, 'i'},
         {"console", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
@@ -186,8 +192,17 @@ int fin_cmd_serve(struct fin_cli *cli, int argc, char **argv)
     }
     fin_info("serve: data directory %s%s", cli->data_dir,
              hcfg.have_keys ? ", signed requests only" : "");
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    /* Until SIGINT or SIGTERM; a summary of the totals every summary_every meanwhile. */
+    int sig = -1;
+    while (sig < 0) {
+        struct timespec every = {(time_t)(set.summary_every_ms / 1000),
+                                 (long)(set.summary_every_ms % 1000) * 1000000L};
+        sig = sigtimedwait(&sigs, NULL, &every);
+        if (sig < 0 && errno == EAGAIN)
+            fin_serve_log_summary(svc);
+        else if (sig < 0 && errno != EINTR)
+            sig = SIGTERM;
+    }
     fin_info("serve: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 done:

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include "finstream/error.h"
+#include "finstream/progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -354,4 +355,17 @@ int fin_serve_metrics(struct fin_serve *svc, char **text, size_t *len)
     }
     *text = fin_buf_take(&b, len);
     return 0;
+}
+
+void fin_serve_log_summary(struct fin_serve *svc)
+{
+    const struct metrics *m = &svc->m;
+    fin_log_event("summary", "serve", FIN_LOG_STR, svc->data_dir,
+                  "requests", FIN_LOG_U64, (uint64_t)atomic_load(&m->requests),
+                  "records_in", FIN_LOG_U64, (uint64_t)atomic_load(&m->in_records),
+                  "bytes_in", FIN_LOG_U64, (uint64_t)atomic_load(&m->in_bytes),
+                  "records_out", FIN_LOG_U64, (uint64_t)atomic_load(&m->out_records),
+                  "bytes_out", FIN_LOG_U64, (uint64_t)atomic_load(&m->out_bytes),
+                  "firehose_records", FIN_LOG_U64, (uint64_t)atomic_load(&m->fh_records),
+                  "lag_ms", FIN_LOG_I64, (int64_t)atomic_load(&m->iterator_age_ms), (char *)NULL);
 }

@@ -32,6 +32,8 @@ const struct fin_opt fin_serve_opts[] = {
      "12-digit account id in ARNs and messages"},
     {"shard_limit", FIN_OPT_INT, "500", O(shard_limit), 1, 1000000, NULL,
      "open shards allowed in all streams together (AWS's account quota)"},
+    {"summary_every", FIN_OPT_SECONDS, "60s", O(summary_every_ms), 1000, 86400000, NULL,
+     "how often a running serve logs a summary of its totals on stderr"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 #undef O

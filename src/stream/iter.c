@@ -400,7 +400,7 @@ int fin_iter_next(struct fin_iter *it, struct fin_record *rec)
         /* Bad bytes: at the very end of the newest segment they may be a torn tail that
          * the writer will cut off when it recovers; anywhere else they are corruption. */
         uint64_t off = it->base + it->pos;
-        uint64_t next;
+        uint64_t next = 0;
         struct stat stt;
         bool last = next_segment(it, it->seg_first, false, &next) == FIN_EEND;
         if (last && st == FRAME_BAD_CRC && fstat(it->fd, &stt) == 0 &&

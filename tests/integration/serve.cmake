@@ -10,3 +10,4 @@ fin_script_test(NAME serve_firehose_restart SCRIPT ${CMAKE_CURRENT_LIST_DIR}/ser
 fin_script_test(NAME serve_firehose_fidelity SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_firehose_fidelity.sh LABELS integration TIMEOUT 120)
 fin_script_test(NAME serve_docs_example SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_docs_example.sh LABELS integration TIMEOUT 60)
 fin_script_test(NAME serve_lambda SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_lambda.sh LABELS integration TIMEOUT 120)
+fin_script_test(NAME serve_log SCRIPT ${CMAKE_CURRENT_LIST_DIR}/serve_log.sh LABELS integration TIMEOUT 120)
