@@ -30,7 +30,7 @@ import tempfile
 BUILTIN_SKIPS = [
     (r"--source[ =]yahoo|source yahoo", "needs the network (Yahoo Finance)"),
     (r"(?<!--location )s3://|kinesis:|--endpoint-url|amazonaws", "needs a remote service"),
-    (r"\bserve\b", "runs until stopped"),
+    (r"\bserve\b|\bconsole$|\bconsole --listen", "runs until stopped"),
     (r"\bdeliver\b(?!.*(--once|--status))", "follows until stopped"),
     (r"--every|--follow", "runs until stopped"),
     (r"&\s*$", "runs in the background"),
