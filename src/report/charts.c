@@ -101,6 +101,13 @@ const char *__lsan_default_suppressions(void)
 {
     return "leak:libfontconfig.so\n";
 }
+/* ...and the count of what was suppressed is not printed either: stderr stays the
+ * program's own (with -q, empty). */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+    return "print_suppressions=0";
+}
 #endif
 
 static void on_plot_abort(PLCHAR_VECTOR msg)
