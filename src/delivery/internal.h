@@ -132,4 +132,15 @@ void fin_delivery_state_fini(struct fin_delivery_state *st);
 struct fin_delivery_shard_state *fin_delivery_state_shard(struct fin_delivery_state *st,
                                                           const char *shard_id);
 
+/* What shard `shard` of s holds beyond the checkpoint seq ("" : from its start). */
+struct fin_backlog {
+    uint64_t records;
+    uint64_t bytes;          /* their data, with a newline each */
+    int64_t oldest_ms;       /* arrival of the first of them; -1 when none */
+    bool capped;             /* counting stopped at cap: at least these */
+};
+/* Counts the backlog, stopping at cap records (0: no cap). */
+int fin_delivery_backlog(struct fin_stream *s, int shard, const char *seq, uint64_t cap,
+                         struct fin_backlog *out);
+
 #endif

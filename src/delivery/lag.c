@@ -61,29 +61,14 @@ int fin_delivery_lag(const char *data_dir, const char *config_path, const char *
             rc = FIN_ENOMEM;
             goto done;
         }
-        struct fin_iter *it = NULL;
-        rc = fin_iter_open(&it, s, i, ss->seq[0] ? FIN_ITER_AFTER_SEQUENCE_NUMBER : FIN_ITER_TRIM_HORIZON,
-                           ss->seq[0] ? ss->seq : NULL, 0);
-        if (rc)
+        struct fin_backlog bl;
+        if ((rc = fin_delivery_backlog(s, i, ss->seq, cap ? cap - out->lag_records : 0, &bl)))
             goto done;
-        struct fin_record rec;
-        bool first = true;
-        while ((rc = fin_iter_next(it, &rec)) == 0) {
-            if (first && (out->lag_ms == 0 || now_ms - rec.arrival_ms > out->lag_ms))
-                out->lag_ms = now_ms - rec.arrival_ms > 0 ? now_ms - rec.arrival_ms : 1;
-            first = false;
-            out->lag_records++;
-            out->lag_bytes += rec.len + 1;
-            if (cap && out->lag_records >= cap) {
-                out->lag_capped = true;
-                rc = FIN_EEND;
-                break;
-            }
-        }
-        fin_iter_close(it);
-        if (rc != FIN_EEND)
-            goto done;
-        rc = 0;
+        if (bl.oldest_ms >= 0 && (out->lag_ms == 0 || now_ms - bl.oldest_ms > out->lag_ms))
+            out->lag_ms = now_ms - bl.oldest_ms > 0 ? now_ms - bl.oldest_ms : 1;
+        out->lag_records += bl.records;
+        out->lag_bytes += bl.bytes;
+        out->lag_capped = bl.capped;
     }
 done:
     fin_stream_close(s);

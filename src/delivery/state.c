@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "finstream/error.h"
 #include "finstream/fsutil.h"
+#include "finstream/stream.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -227,4 +228,31 @@ fail:
     json_decref(stats);
     json_decref(root);
     return rc;
+}
+
+int fin_delivery_backlog(struct fin_stream *s, int shard, const char *seq, uint64_t cap,
+                         struct fin_backlog *out)
+{
+    memset(out, 0, sizeof *out);
+    out->oldest_ms = -1;
+    struct fin_iter *it = NULL;
+    int rc = fin_iter_open(&it, s, shard,
+                           seq[0] ? FIN_ITER_AFTER_SEQUENCE_NUMBER : FIN_ITER_TRIM_HORIZON,
+                           seq[0] ? seq : NULL, 0);
+    if (rc)
+        return rc;
+    struct fin_record rec;
+    while ((rc = fin_iter_next(it, &rec)) == 0) {
+        if (out->oldest_ms < 0)
+            out->oldest_ms = rec.arrival_ms;
+        out->records++;
+        out->bytes += rec.len + 1;
+        if (cap && out->records >= cap) {
+            out->capped = true;
+            rc = FIN_EEND;
+            break;
+        }
+    }
+    fin_iter_close(it);
+    return rc == FIN_EEND ? 0 : rc;
 }

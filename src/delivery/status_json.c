@@ -95,23 +95,11 @@ static int status_json_one(const char *data_dir, const char *config_path, const 
             rc = FIN_ENOMEM;
             goto done;
         }
-        struct fin_iter *it = NULL;
-        rc = fin_iter_open(&it, s, i, ss->seq[0] ? FIN_ITER_AFTER_SEQUENCE_NUMBER : FIN_ITER_TRIM_HORIZON,
-                           ss->seq[0] ? ss->seq : NULL, 0);
-        if (rc)
+        struct fin_backlog bl;
+        if ((rc = fin_delivery_backlog(s, i, ss->seq, 0, &bl)))
             goto done;
-        uint64_t lag = 0;
-        int64_t oldest = -1;
-        struct fin_record rec;
-        while ((rc = fin_iter_next(it, &rec)) == 0) {
-            if (oldest < 0)
-                oldest = rec.arrival_ms;
-            lag++;
-        }
-        fin_iter_close(it);
-        if (rc != FIN_EEND)
-            goto done;
-        rc = 0;
+        uint64_t lag = bl.records;
+        int64_t oldest = bl.oldest_ms;
         json_array_append_new(shards, json_pack("{s:s,s:s?,s:I,s:f}", "shard", ids[i],
                                                 "checkpoint", ss->seq[0] ? ss->seq : NULL,
                                                 "lag_records", (json_int_t)lag,
