@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include "finstream/error.h"
+#include "finstream/net.h"
 #include "finstream/log.h"
 
 #include <arpa/inet.h>
@@ -245,28 +246,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     fin_debug("console: http: %s", msg);
 }
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-    const char *colon = strrchr(listen, ':');
-    char host[64];
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
-        return fin_err_set(FIN_EINVAL, "--listen %s: expected ADDR:PORT", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535)
-        return fin_err_set(FIN_EINVAL, "--listen %s: bad port", listen);
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return fin_err_set(FIN_EINVAL, "--listen %s: '%s' is not an IPv4 address", listen, host);
-    return 0;
-}
-
 int console_http_start(struct fin_console *c, struct fin_console_http **out, int *port)
 {
     struct sockaddr_in sa;
@@ -275,7 +254,7 @@ int console_http_start(struct fin_console *c, struct fin_console_http **out, int
     if (!h)
         return FIN_ENOMEM;
     h->c = c;
-    if ((rc = parse_listen(c->cfg.listen, &sa)))
+    if ((rc = fin_listen_parse(c->cfg.listen, &sa)))
         goto fail;
     bool loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
     if (!loopback && !c->cfg.insecure && !c->login_required) {

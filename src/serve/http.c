@@ -30,6 +30,7 @@
 #include "internal.h"
 
 #include "finstream/error.h"
+#include "finstream/net.h"
 #include "finstream/log.h"
 
 #include <arpa/inet.h>
@@ -410,29 +411,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     fin_debug("serve: http: %s", msg);
 }
 
-/* "ADDR:PORT" (ADDR an IPv4 address or "localhost") into sa. */
-static int parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-    const char *colon = strrchr(listen, ':');
-    char host[64];
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
-        return fin_err_set(FIN_EINVAL, "--listen %s: expected ADDR:PORT", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535)
-        return fin_err_set(FIN_EINVAL, "--listen %s: bad port", listen);
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return fin_err_set(FIN_EINVAL, "--listen %s: '%s' is not an IPv4 address", listen, host);
-    return 0;
-}
-
 int fin_serve_http_start(struct fin_serve_http **out, struct fin_serve *svc,
                          const struct fin_serve_http_config *cfg)
 {
@@ -446,7 +424,7 @@ int fin_serve_http_start(struct fin_serve_http **out, struct fin_serve *svc,
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     h->sync_ready = true;
-    if ((rc = parse_listen(cfg->listen, &sa)))
+    if ((rc = fin_listen_parse(cfg->listen, &sa)))
         goto fail;
     bool loopback = (ntohl(sa.sin_addr.s_addr) >> 24) == 127;
     if (!loopback && !cfg->insecure && !cfg->have_keys) {
